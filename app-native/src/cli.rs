@@ -1,0 +1,140 @@
+//! The headless commands (`amr --no-gui ...`).
+
+use std::path::{Path, PathBuf};
+
+use amr_core::data::{Dataset, load_amr_skeleton};
+use amr_core::focal::{FocalConfig, Fusion, focal_weights};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::convert::ConvertArgs;
+use crate::gui::GuiArgs;
+
+/// AMR: adaptive masked reconstruction for skeleton action recognition.
+///
+/// Without a command, opens the desktop app. With `--no-gui` and a command, runs headless.
+#[derive(Parser, Debug)]
+#[command(name = "amr", version, about)]
+pub struct Cli {
+    /// Run headless (required for the commands below; they never open a window).
+    #[arg(long, global = true)]
+    pub no_gui: bool,
+    /// Desktop app options.
+    #[command(flatten)]
+    pub gui: GuiArgs,
+    /// A headless command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Headless commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print what a dataset file holds: sequences, classes with counts, lengths, fps, joints.
+    Inspect {
+        /// An amr-skeleton-v1 file (`embedded` for the demo data).
+        file: String,
+    },
+    /// Focal weights of one sequence: a picture (.png, .svg) or the numbers (.json, .csv).
+    Weights(WeightsArgs),
+    /// Convert BVH, ASF/AMC, NTU .npz or NTU .skeleton data into amr-skeleton-v1.
+    Convert(ConvertArgs),
+}
+
+/// Arguments of `weights`.
+#[derive(Args, Debug)]
+pub struct WeightsArgs {
+    /// An amr-skeleton-v1 file (`embedded` for the demo data).
+    pub file: String,
+    /// Index of the sequence.
+    #[arg(long, default_value_t = 0)]
+    pub sample: usize,
+    /// Output: .png or .svg (heatmaps), .json or .csv (numbers).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Window sizes n, comma separated.
+    #[arg(long, value_delimiter = ',', default_value = "4,8,12")]
+    pub windows: Vec<usize>,
+    /// Curvature k of the weight function.
+    #[arg(long, default_value_t = 0.01)]
+    pub k: f32,
+    /// Stabiliser eps of the weight function (m^2).
+    #[arg(long, default_value_t = 1e-8)]
+    pub eps: f32,
+    /// How the window sizes are fused.
+    #[arg(long, value_enum, default_value_t = FusionArg::Mean)]
+    pub fusion: FusionArg,
+}
+
+/// `--fusion` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FusionArg {
+    /// Mean over window sizes.
+    Mean,
+    /// Maximum over window sizes.
+    Max,
+}
+
+/// Loads a dataset file, or the embedded demo data for `embedded`.
+pub fn load_dataset(file: &str) -> anyhow::Result<Dataset> {
+    if file == "embedded" {
+        return Ok(amr_ui::demo::demo_dataset()?);
+    }
+    Ok(load_amr_skeleton(Path::new(file))?)
+}
+
+/// Runs one headless command.
+pub fn run(cmd: Command) -> anyhow::Result<()> {
+    match cmd {
+        Command::Inspect { file } => inspect(&file),
+        Command::Weights(a) => weights(&a),
+        Command::Convert(a) => crate::convert::run(&a),
+    }
+}
+
+fn inspect(file: &str) -> anyhow::Result<()> {
+    let ds = load_dataset(file)?;
+    let st = ds.stats();
+    println!("file:       {file}");
+    println!("sequences:  {}  ({} frames in all, {:.1} min at {} fps)", st.sequences, st.frames, st.frames as f64 / f64::from(ds.fps) / 60.0, ds.fps);
+    let [lo, med, hi] = st.length_min_median_max;
+    println!("lengths:    min {lo}, median {med}, max {hi} frames");
+    println!("persons:    {}", ds.persons);
+    println!("joints:     {} ({})", ds.layout.joint_count(), ds.layout.joint_names.join(", "));
+    println!("axes:       {}", ds.axes);
+    println!("source:     {}", ds.source);
+    println!("license:    {}", ds.license);
+    println!("classes:    {}", ds.label_names.len());
+    for (i, (name, n)) in ds.label_names.iter().zip(&st.class_counts).enumerate() {
+        println!("  {i:>3}  {name:<32} {n}");
+    }
+    if st.unlabelled > 0 {
+        println!("  unlabelled: {}", st.unlabelled);
+    }
+    for key in ds.attribute_keys() {
+        let mut values: Vec<i64> = ds.sequences.iter().filter_map(|s| s.attributes.get(&key).copied()).collect();
+        values.sort_unstable();
+        values.dedup();
+        let names = ds.attribute_names.get(&key);
+        let shown: Vec<String> = values.iter().take(12).map(|v| names.and_then(|n| usize::try_from(*v).ok().and_then(|i| n.get(i))).map_or_else(|| v.to_string(), |n| format!("{v}={n}"))).collect();
+        println!("attribute:  {key} ({} values: {}{})", values.len(), shown.join(", "), if values.len() > 12 { ", ..." } else { "" });
+    }
+    Ok(())
+}
+
+fn weights(a: &WeightsArgs) -> anyhow::Result<()> {
+    let ds = load_dataset(&a.file)?;
+    let seq = ds.sequences.get(a.sample).with_context(|| format!("--sample {}: the file has {} sequences (0..{})", a.sample, ds.len(), ds.len().saturating_sub(1)))?;
+    let cfg = FocalConfig { windows: a.windows.clone(), k: a.k, eps: a.eps, fusion: match a.fusion { FusionArg::Mean => Fusion::Mean, FusionArg::Max => Fusion::Max } };
+    cfg.validate().map_err(|m| anyhow::anyhow!("{m}"))?;
+    let fw = focal_weights(seq, &cfg);
+    let ext = a.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "png" | "svg" => crate::weights_plot::plot(&ds, seq, &fw, &cfg, &a.out)?,
+        "json" => crate::weights_plot::write_json(&ds, seq, &fw, &cfg, &a.out)?,
+        "csv" => crate::weights_plot::write_csv(&ds, seq, &fw, &cfg, &a.out)?,
+        other => anyhow::bail!("--out {}: unknown extension `{other}`, expected .png, .svg, .json or .csv", a.out.display()),
+    }
+    println!("wrote {} (sample {} `{}`, {} frames, windows {:?}, k {}, fusion {:?})", a.out.display(), a.sample, seq.name, seq.frames, cfg.windows, cfg.k, cfg.fusion);
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Choosing the compute device: burn's `flex` CPU backend or its wgpu backend.
+
+use burn::prelude::*;
+
+/// Which device the user asked for (`--device auto|gpu|cpu`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceChoice {
+    /// A hardware GPU if there is one, else the CPU. Software adapters (lavapipe, SwiftShader) are
+    /// never picked automatically: they are slower than the CPU backend.
+    #[default]
+    Auto,
+    /// burn's wgpu backend on the default adapter, whatever it is.
+    Gpu,
+    /// burn's `flex` CPU backend.
+    Cpu,
+}
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "gpu" => Ok(Self::Gpu),
+            "cpu" => Ok(Self::Cpu),
+            other => Err(format!("device `{other}`: expected auto, gpu or cpu")),
+        }
+    }
+}
+
+/// burn's CPU device.
+pub fn cpu_device() -> Device {
+    Device::flex()
+}
+
+/// burn's wgpu device on the default adapter.
+pub fn gpu_device() -> Device {
+    Device::wgpu(DeviceKind::DefaultDevice)
+}
+
+/// The name of a hardware (non-software) GPU adapter, if wgpu finds one.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn hardware_adapter() -> Option<String> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+        power_preference: wgpu::PowerPreference::HighPerformance,
+        ..Default::default()
+    }))
+    .ok()?;
+    let info = adapter.get_info();
+    (info.device_type != wgpu::DeviceType::Cpu).then_some(info.name)
+}
+
+/// Resolves a choice into a device and a line saying what it is.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn resolve_device(choice: DeviceChoice) -> (Device, String) {
+    match choice {
+        DeviceChoice::Cpu => (cpu_device(), "cpu (burn flex)".into()),
+        DeviceChoice::Gpu => (gpu_device(), "gpu (burn wgpu, default adapter)".into()),
+        DeviceChoice::Auto => match hardware_adapter() {
+            Some(name) => (gpu_device(), format!("gpu (burn wgpu: {name})")),
+            None => (cpu_device(), "cpu (burn flex; no hardware GPU found)".into()),
+        },
+    }
+}

@@ -1,0 +1,228 @@
+//! Fixed-length training clips: valid frames, random and centre crops, temporal resize, random
+//! rotation (the MAMP feeder, reference spec 1.9) and NAT normalisation.
+
+use super::Sequence;
+use crate::math::Mat3;
+use crate::rng::SeededRng;
+
+/// How sequences become clips.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClipConfig {
+    /// Output length T.
+    pub frames: usize,
+    /// Random crop keeps a share p ~ U(crop_min, crop_max) of the valid frames.
+    pub crop_min: f64,
+    /// Upper end of the crop share.
+    pub crop_max: f64,
+    /// A random crop keeps at least this many frames (or the whole sequence if it is shorter).
+    pub min_crop_frames: usize,
+    /// Test-time centre crop share.
+    pub test_crop: f64,
+    /// Random rotation: each Euler angle ~ U(-rotation, rotation) radians; 0 disables it.
+    pub rotation: f64,
+}
+
+impl Default for ClipConfig {
+    fn default() -> Self {
+        Self { frames: 120, crop_min: 0.5, crop_max: 1.0, min_crop_frames: 64, test_crop: 0.95, rotation: 0.3 }
+    }
+}
+
+/// Number of frames whose values are not all zero (the MAMP feeder's `valid_frame_num`).
+pub fn valid_frame_count(seq: &Sequence) -> usize {
+    let fl = seq.frame_len();
+    (0..seq.frames).filter(|&t| seq.positions[t * fl..(t + 1) * fl].iter().any(|&x| x != 0.0)).count()
+}
+
+/// A random crop of the first `valid` frames: p ~ U(crop_min, crop_max), length = floor(valid * p)
+/// clamped to [min_crop_frames, valid], start uniform in [0, valid - length]. Returns (start, length).
+pub fn random_crop(valid: usize, cfg: &ClipConfig, rng: &mut SeededRng) -> (usize, usize) {
+    let p = rng.uniform_range(cfg.crop_min, cfg.crop_max);
+    let len = ((valid as f64 * p).floor() as usize).max(cfg.min_crop_frames).min(valid).max(1.min(valid));
+    let start = rng.below((valid - len + 1) as u64) as usize;
+    (start, len)
+}
+
+/// The test-time centre crop: `bias = floor((1 - p) * valid / 2)`, frames [bias, valid - bias).
+pub fn centre_crop(valid: usize, p: f64) -> (usize, usize) {
+    let bias = ((1.0 - p) * valid as f64 / 2.0).floor() as usize;
+    let len = valid.saturating_sub(2 * bias).max(1.min(valid));
+    (bias.min(valid.saturating_sub(len)), len)
+}
+
+/// Linear temporal resize of frames [start, start + len) to `out` frames with half-pixel centres
+/// (PyTorch `interpolate(mode='bilinear', align_corners=False)` along time):
+/// src = max(0, (i + 0.5) * len / out - 0.5), blended between floor(src) and the next frame.
+///
+/// # Shapes
+/// `seq`: [T, M, V, 3] -> [out, M, V, 3]
+pub fn resize_frames(seq: &Sequence, start: usize, len: usize, out: usize) -> Sequence {
+    let fl = seq.frame_len();
+    let mut positions = vec![0.0f32; out * fl];
+    if len > 0 {
+        let scale = len as f64 / out as f64;
+        for i in 0..out {
+            let src = ((i as f64 + 0.5) * scale - 0.5).max(0.0);
+            let i0 = (src.floor() as usize).min(len - 1);
+            let i1 = (i0 + 1).min(len - 1);
+            let lambda = (src - i0 as f64) as f32;
+            let (a, b) = ((start + i0) * fl, (start + i1) * fl);
+            for k in 0..fl {
+                positions[i * fl + k] = (1.0 - lambda) * seq.positions[a + k] + lambda * seq.positions[b + k];
+            }
+        }
+    }
+    Sequence { positions, frames: out, ..seq.clone() }
+}
+
+/// The rotation of the MAMP feeder: R = Rz . Ry . Rx with its sign pattern
+/// (Rx = [[1,0,0],[0,c,s],[0,-s,c]], Ry = [[c,0,-s],[0,1,0],[s,0,c]], Rz = [[c,s,0],[-s,c,0],[0,0,1]]).
+pub fn feeder_rotation(ax: f64, ay: f64, az: f64) -> Mat3 {
+    let (sx, cx) = ax.sin_cos();
+    let (sy, cy) = ay.sin_cos();
+    let (sz, cz) = az.sin_cos();
+    let rx = [[1.0, 0.0, 0.0], [0.0, cx, sx], [0.0, -sx, cx]];
+    let ry = [[cy, 0.0, -sy], [0.0, 1.0, 0.0], [sy, 0.0, cy]];
+    let rz = [[cz, sz, 0.0], [-sz, cz, 0.0], [0.0, 0.0, 1.0]];
+    crate::math::mul(&crate::math::mul(&rz, &ry), &rx)
+}
+
+/// Applies a rotation to every joint of every frame and person (zeros stay zero).
+pub fn rotate(seq: &mut Sequence, r: &Mat3) {
+    for p in seq.positions.chunks_exact_mut(3) {
+        let v = crate::math::apply(r, [f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]);
+        p.copy_from_slice(&[v[0] as f32, v[1] as f32, v[2] as f32]);
+    }
+}
+
+/// A training clip: random crop, resize to T, random rotation (angles drawn x, y, z in that order).
+pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequence {
+    let valid = valid_frame_count(seq).max(1).min(seq.frames);
+    let (start, len) = random_crop(valid, cfg, rng);
+    let mut clip = resize_frames(seq, start, len, cfg.frames);
+    if cfg.rotation > 0.0 {
+        let a = [0; 3].map(|_| rng.uniform_range(-cfg.rotation, cfg.rotation));
+        rotate(&mut clip, &feeder_rotation(a[0], a[1], a[2]));
+    }
+    clip
+}
+
+/// A test clip: centre crop, resize to T, no rotation.
+pub fn test_clip(seq: &Sequence, cfg: &ClipConfig) -> Sequence {
+    let valid = valid_frame_count(seq).max(1).min(seq.frames);
+    let (start, len) = centre_crop(valid, cfg.test_crop);
+    resize_frames(seq, start, len, cfg.frames)
+}
+
+/// NAT normalisation: per person, joint and axis, subtract the mean over time and divide by
+/// sqrt(variance + eps) (population variance over the T frames). An absent person stays zero.
+pub fn nat_normalize(seq: &Sequence, eps: f32) -> Sequence {
+    let mut out = seq.clone();
+    let t_len = seq.frames.max(1) as f64;
+    for m in 0..seq.persons {
+        for v in 0..seq.joints {
+            for c in 0..3 {
+                let at = |t: usize| seq.index(t, m, v, c);
+                let mean = (0..seq.frames).map(|t| f64::from(seq.positions[at(t)])).sum::<f64>() / t_len;
+                let var = (0..seq.frames).map(|t| (f64::from(seq.positions[at(t)]) - mean).powi(2)).sum::<f64>() / t_len;
+                let inv = 1.0 / (var + f64::from(eps)).sqrt();
+                for t in 0..seq.frames {
+                    out.positions[at(t)] = ((f64::from(seq.positions[at(t)]) - mean) * inv) as f32;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(frames: usize) -> Sequence {
+        // One person, one joint: x = frame index, y = 2 * frame index, z = 1.
+        let pos: Vec<f32> = (0..frames).flat_map(|t| [t as f32, 2.0 * t as f32, 1.0]).collect();
+        Sequence::new("r", 0, frames, 1, 1, pos)
+    }
+
+    #[test]
+    fn resize_uses_half_pixel_centres() {
+        // 4 frames -> 8: src = (i + 0.5) / 2 - 0.5 = -0.25 (clamped to 0), 0.25, 0.75, ..., 3.25 -> 3.
+        let r = resize_frames(&ramp(4), 0, 4, 8);
+        let xs: Vec<f32> = (0..8).map(|t| r.joint(t, 0, 0)[0]).collect();
+        assert_eq!(xs, vec![0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0]);
+        // 6 frames -> 3: src = 0.5, 2.5, 4.5.
+        let r = resize_frames(&ramp(6), 0, 6, 3);
+        assert_eq!((0..3).map(|t| r.joint(t, 0, 0)[0]).collect::<Vec<_>>(), vec![0.5, 2.5, 4.5]);
+        // A crop window starting at frame 2.
+        let r = resize_frames(&ramp(10), 2, 2, 2);
+        assert_eq!((0..2).map(|t| r.joint(t, 0, 0)[0]).collect::<Vec<_>>(), vec![2.0, 3.0]);
+    }
+
+    #[test]
+    fn crops_follow_the_feeder_rules() {
+        let cfg = ClipConfig::default();
+        let mut rng = SeededRng::new(5);
+        for _ in 0..200 {
+            let (s, l) = random_crop(300, &cfg, &mut rng);
+            assert!((150..=300).contains(&l) && s + l <= 300, "{s} {l}");
+            let (s, l) = random_crop(100, &cfg, &mut rng);
+            assert!(l >= 64 && s + l <= 100);
+            assert_eq!(random_crop(40, &cfg, &mut rng), (0, 40), "short sequences are kept whole");
+        }
+        // bias = floor(0.05 * 100 / 2) = 2 -> frames [2, 98).
+        assert_eq!(centre_crop(100, 0.95), (2, 96));
+        assert_eq!(centre_crop(300, 0.95), (7, 286));
+    }
+
+    #[test]
+    fn valid_frames_ignore_zero_frames_and_a_seed_reproduces_a_clip() {
+        let mut s = ramp(10);
+        for k in 0..3 {
+            s.positions[9 * 3 + k] = 0.0;
+        }
+        assert_eq!(valid_frame_count(&s), 9);
+        let cfg = ClipConfig::default();
+        let a = train_clip(&ramp(200), &cfg, &mut SeededRng::new(11));
+        let b = train_clip(&ramp(200), &cfg, &mut SeededRng::new(11));
+        let c = train_clip(&ramp(200), &cfg, &mut SeededRng::new(12));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.frames, 120);
+    }
+
+    #[test]
+    fn rotation_matches_the_feeder_matrices() {
+        let r = feeder_rotation(0.0, 0.0, std::f64::consts::FRAC_PI_2);
+        // Rz = [[c, s, 0], [-s, c, 0], [0, 0, 1]] at 90 deg sends x to -y.
+        let v = crate::math::apply(&r, [1.0, 0.0, 0.0]);
+        assert!((v[0]).abs() < 1e-12 && (v[1] + 1.0).abs() < 1e-12);
+        let r = feeder_rotation(0.2, -0.1, 0.3);
+        let (sx, cx) = 0.2f64.sin_cos();
+        let (sy, cy) = (-0.1f64).sin_cos();
+        let (sz, cz) = 0.3f64.sin_cos();
+        // Entry (0, 0) of Rz.Ry.Rx = cz*cy; entry (2, 2) = cy*cx; entry (2, 1) = -cy*sx... by hand:
+        assert!((r[0][0] - cz * cy).abs() < 1e-12);
+        assert!((r[2][2] - cy * cx).abs() < 1e-12);
+        assert!((r[2][0] - sy).abs() < 1e-12);
+        assert!((r[1][0] - (-sz * cy)).abs() < 1e-12);
+        assert!((r[2][1] - (-cy * sx)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn nat_gives_zero_mean_unit_variance_and_keeps_absent_persons_zero() {
+        let mut s = Sequence::new("two", 0, 5, 2, 1, vec![0.0; 5 * 2 * 3]);
+        for t in 0..5 {
+            let i = s.index(t, 0, 0, 0);
+            s.positions[i] = [1.0, 3.0, 2.0, 7.0, 2.0][t];
+            s.positions[i + 2] = 4.0;
+        }
+        let n = nat_normalize(&s, 1e-6);
+        // x: mean 3, population variance (4 + 0 + 1 + 16 + 1) / 5 = 4.4.
+        let x0 = n.positions[n.index(0, 0, 0, 0)];
+        assert!((x0 - (-2.0 / (4.4f32 + 1e-6).sqrt())).abs() < 1e-6);
+        assert_eq!(n.positions[n.index(3, 0, 0, 2)], 0.0, "a constant axis becomes 0");
+        assert!(n.person_absent(1));
+    }
+}

@@ -1,0 +1,120 @@
+//! NumPy `.npy` arrays and `.npz` archives (read both, write `.npy`), enough for NTU and feature files.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use crate::error::DataError;
+
+/// A numeric array read from `.npy`, converted to f32 (or i64 for integer arrays).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyArray {
+    /// Shape, C order.
+    pub shape: Vec<usize>,
+    /// Values as f32, row-major.
+    pub data: Vec<f32>,
+}
+
+/// Parses the bytes of one `.npy` array; `path` and `field` name it in errors.
+pub fn parse_npy(bytes: &[u8], path: &Path, field: &str) -> Result<NpyArray, DataError> {
+    let err = |m: String| DataError::at_field(path, field, m);
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(err("not a .npy array (bad magic)".into()));
+    }
+    let major = bytes[6];
+    let (hlen, start) = match major {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        _ => return Err(err(format!("unsupported .npy version {major}"))),
+    };
+    let header = bytes.get(start..start + hlen).ok_or_else(|| err("header runs past the end (truncated?)".into()))?;
+    let header = String::from_utf8_lossy(header);
+    let descr = dict_value(&header, "descr").ok_or_else(|| err("header has no `descr`".into()))?;
+    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
+    if dict_value(&header, "fortran_order").is_some_and(|v| v.starts_with("True")) {
+        return Err(err("Fortran-ordered arrays are not supported; save with C order".into()));
+    }
+    let shape_txt = dict_value(&header, "shape").ok_or_else(|| err("header has no `shape`".into()))?;
+    let shape = shape_txt
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>().map_err(|_| err(format!("shape entry `{s}` is not a number"))))
+        .collect::<Result<Vec<usize>, _>>()?;
+    let count: usize = shape.iter().product();
+    let body = &bytes[start + hlen..];
+    let (size, conv): (usize, fn(&[u8]) -> f32) = match descr {
+        "<f4" => (4, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        "<f8" => (8, |b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f32),
+        "<f2" => (2, |b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()),
+        "<i8" => (8, |b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as f32),
+        "<i4" => (4, |b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32),
+        "|u1" | "|b1" => (1, |b| f32::from(b[0])),
+        other => return Err(err(format!("dtype `{other}` not supported (expected <f4, <f8, <f2, <i8, <i4, |u1)"))),
+    };
+    if body.len() < count * size {
+        return Err(err(format!("{} data bytes for shape {shape:?}, expected {} (truncated?)", body.len(), count * size)));
+    }
+    let data = body[..count * size].chunks_exact(size).map(conv).collect();
+    Ok(NpyArray { shape, data })
+}
+
+fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    let i = header.find(&format!("'{key}'")).or_else(|| header.find(&format!("\"{key}\"")))?;
+    let rest = header[i + key.len() + 2..].trim_start().strip_prefix(':')?.trim_start();
+    let end = if rest.starts_with('(') { rest.find(')').map(|e| e + 1)? } else { rest.find(',').unwrap_or(rest.len()) };
+    Some(rest[..end].trim())
+}
+
+/// Serialises a little-endian f32 array as `.npy` (version 1.0).
+pub fn write_npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    let shape_txt = match shape {
+        [n] => format!("({n},)"),
+        s => format!("({})", s.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend(data.iter().flat_map(|x| x.to_le_bytes()));
+    out
+}
+
+/// Reads named arrays from the bytes of an `.npz` archive. A missing member is an error naming it.
+pub fn read_npz_members(bytes: &[u8], path: &Path, names: &[&str]) -> Result<Vec<NpyArray>, DataError> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DataError::in_file(path, format!("not an .npz (zip) archive: {e}")))?;
+    names
+        .iter()
+        .map(|name| {
+            let member = format!("{name}.npy");
+            let mut f = zip.by_name(&member).map_err(|_| DataError::at_field(path, *name, "missing array".to_owned()))?;
+            let mut buf = Vec::new();
+            f.read_to_end(&mut buf).map_err(|e| DataError::at_field(path, *name, format!("cannot decompress: {e}")))?;
+            parse_npy(&buf, path, name)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_round_trip_and_errors() {
+        let bytes = write_npy_f32(&[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, -6.5]);
+        assert_eq!((10 + usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))) % 64, 0);
+        let a = parse_npy(&bytes, Path::new("a.npy"), "x").unwrap();
+        assert_eq!(a.shape, vec![2, 3]);
+        assert_eq!(a.data[5], -6.5);
+        let e = parse_npy(&bytes[..bytes.len() - 4], Path::new("a.npy"), "x").unwrap_err().to_string();
+        assert!(e.contains("a.npy") && e.contains("`x`") && e.contains("truncated"), "{e}");
+        let e = parse_npy(b"PK\x03\x04 not npy", Path::new("a.npy"), "x").unwrap_err().to_string();
+        assert!(e.contains("bad magic"), "{e}");
+        let one = write_npy_f32(&[4], &[0.0; 4]);
+        assert_eq!(parse_npy(&one, Path::new("a.npy"), "x").unwrap().shape, vec![4]);
+    }
+}

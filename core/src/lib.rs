@@ -1,0 +1,16 @@
+//! amr-core: the AMR engine shared by the desktop app, the web app and the headless command line.
+//!
+//! Data flows file -> reader ([`data`]) -> [`data::Dataset`] -> clips ([`data::clip`]) -> focal weights
+//! ([`focal`], or the WGSL kernel in [`gpu`]) -> model and trainer (burn, on [`backend`]'s device).
+
+pub mod backend;
+pub mod data;
+pub mod error;
+pub mod focal;
+pub mod gpu;
+pub mod math;
+pub mod rng;
+pub mod skeleton;
+pub mod tiny_train;
+
+pub use error::DataError;

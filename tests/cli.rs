@@ -1,0 +1,161 @@
+//! End-to-end tests of the headless command line (`amr --no-gui ...`) on the embedded demo data and
+//! on the raw files in ../shared/data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+mod support;
+use support::unique_colours;
+
+fn amr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_amr")).arg("--no-gui").args(args).output().expect("run amr")
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = amr(args);
+    assert!(o.status.success(), "amr {args:?} failed:\n{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn fails(args: &[&str]) -> String {
+    let o = amr(args);
+    assert!(!o.status.success(), "amr {args:?} should fail");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!err.contains("panicked"), "a panic instead of an error: {err}");
+    err
+}
+
+fn tmp(name: &str) -> PathBuf {
+    support::tmp_dir("cli").join(name)
+}
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+}
+
+#[test]
+fn inspect_lists_sequences_classes_and_joints() {
+    let out = ok(&["inspect", "embedded"]);
+    assert!(out.contains("sequences:  210"), "{out}");
+    assert!(out.contains("joints:     21 (Hips, Spine"), "{out}");
+    assert!(out.contains("raise-up-both-hands"), "{out}");
+    assert!(out.contains("fps"), "{out}");
+    // 10 actions x 7 styles x 3 takes: 21 per class.
+    assert_eq!(out.lines().filter(|l| l.trim_end().ends_with(" 21")).count(), 10, "{out}");
+}
+
+#[test]
+fn weights_picture_and_numbers() {
+    let png = tmp("weights.png");
+    ok(&["weights", "embedded", "--sample", "5", "--out", png.to_str().unwrap()]);
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(unique_colours(&png) > 100, "the picture looks blank");
+    let svg = tmp("weights.svg");
+    ok(&["weights", "embedded", "--sample", "5", "--out", svg.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("<svg") && text.contains("Hand_L"), "joint names on the axis");
+
+    let json = tmp("weights.json");
+    ok(&["weights", "embedded", "--sample", "5", "--out", json.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let frames = doc["frames"].as_u64().unwrap() as usize;
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), frames * 21);
+    for r in rows {
+        let w: Vec<f64> = ["4", "8", "12"].iter().map(|k| r["weight"][k].as_f64().unwrap()).collect();
+        let fused = r["fused"].as_f64().unwrap();
+        assert!(w.iter().all(|x| (0.0..1.0).contains(x)));
+        assert!((fused - w.iter().sum::<f64>() / 3.0).abs() < 1e-6, "fused is the mean of the windows");
+        // Eq. 4 from the written energy and threshold.
+        let e = r["energy"]["4"].as_f64().unwrap();
+        let et = doc["threshold"]["4"][0].as_f64().unwrap();
+        let expect = if e <= 0.0 { 0.0 } else { 1.0 / (1.0 + 0.01 * et / (e + 1e-8)) };
+        assert!((w[0] - expect).abs() < 1e-5 * expect.max(1e-3), "{} vs {expect}", w[0]);
+    }
+    let csv = tmp("weights.csv");
+    ok(&["weights", "embedded", "--sample", "0", "--fusion", "max", "--out", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("frame,person,joint,energy_n4,weight_n4,energy_n8,weight_n8,energy_n12,weight_n12,fused\n"));
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let e = fails(&["inspect", "/nonexistent/data.safetensors"]);
+    assert!(e.contains("/nonexistent/data.safetensors"), "{e}");
+    let e = fails(&["weights", "embedded", "--sample", "9999", "--out", "/tmp/x.png"]);
+    assert!(e.contains("--sample 9999") && e.contains("210"), "{e}");
+    let e = fails(&["weights", "embedded", "--out", "/tmp/x.bmp"]);
+    assert!(e.contains(".bmp") || e.contains("`bmp`"), "{e}");
+    let e = fails(&["weights", "embedded", "--k", "-1", "--out", "/tmp/x.png"]);
+    assert!(e.contains("focal.k"), "{e}");
+    let junk = tmp("junk.safetensors");
+    std::fs::write(&junk, b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":1}").unwrap();
+    let e = fails(&["inspect", junk.to_str().unwrap()]);
+    assert!(e.contains("junk.safetensors"), "{e}");
+    let e = fails(&["convert", "/nonexistent", "/tmp/out.safetensors"]);
+    assert!(e.contains("/nonexistent"), "{e}");
+    // A failed write keeps the file that was there.
+    let keep = tmp("keep.json");
+    std::fs::write(&keep, "precious").unwrap();
+    fails(&["weights", "embedded", "--sample", "9999", "--out", keep.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
+}
+
+#[test]
+fn convert_bvh_folder_with_bandai_labels() {
+    let out = tmp("bvh.safetensors");
+    let msg = ok(&["convert", shared().join("raw/bvh").to_str().unwrap(), out.to_str().unwrap(), "--every", "2"]);
+    assert!(msg.contains("10 sequences") && msg.contains("21 joints") && msg.contains("15 fps"), "{msg}");
+    let info = ok(&["inspect", out.to_str().unwrap()]);
+    assert!(info.contains("walk-turn-left") && info.contains("attribute:  style"), "{info}");
+    let ds = amr_core::data::load_amr_skeleton(&out).unwrap();
+    let run = &ds.sequences[ds.find("dataset-2_run_normal_001").unwrap()];
+    assert_eq!(ds.label_names[run.label as usize], "run");
+}
+
+#[test]
+fn convert_asf_amc_folder_with_a_label_pattern() {
+    let out = tmp("hdm.safetensors");
+    let msg = ok(&["convert", shared().join("raw/asf-amc").to_str().unwrap(), out.to_str().unwrap(), "--every", "4", "--amc-fps", "120", "--label-pattern", "HDM_{*}_{label}_{*}_{*}"]);
+    assert!(msg.contains("11 sequences") && msg.contains("31 joints") && msg.contains("30 fps") && msg.contains("11 classes"), "{msg}");
+    let e = fails(&["convert", shared().join("raw/asf-amc").to_str().unwrap(), out.to_str().unwrap(), "--label-pattern", "XYZ_{label}"]);
+    assert!(e.contains("does not match sample"), "{e}");
+}
+
+#[test]
+fn convert_ntu_npz_and_skeleton_folder() {
+    use std::io::Write;
+    // An npz in the MAMP layout: 2 train and 1 test samples of 6 frames, 3 classes.
+    let sample = |seed: f32| (0..6 * 150).map(|k| if k % 150 < 75 { (k as f32 * 0.1 + seed).sin() } else { 0.0 }).collect::<Vec<f32>>();
+    let x_train = [sample(0.0), sample(1.0)].concat();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, shape, data) in [("x_train", vec![2, 6, 150], x_train), ("y_train", vec![2, 3], vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]), ("x_test", vec![1, 6, 150], sample(2.0)), ("y_test", vec![1, 3], vec![0.0, 1.0, 0.0])] {
+        w.start_file(format!("{name}.npy"), opts).unwrap();
+        w.write_all(&amr_core::data::write_npy_f32(&shape, &data)).unwrap();
+    }
+    let npz = tmp("ntu.npz");
+    std::fs::write(&npz, w.finish().unwrap().into_inner()).unwrap();
+    let out = tmp("ntu.safetensors");
+    let msg = ok(&["convert", npz.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(msg.contains("3 sequences") && msg.contains("25 joints") && msg.contains("2 persons"), "{msg}");
+
+    // A .skeleton folder with one file.
+    let dir = tmp("skel");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut text = String::from("15\n");
+    for f in 0..15 {
+        text += "1\n72057594037931101 0 1 1 1 1 0 0.1 0.2 2\n25\n";
+        for j in 0..25 {
+            text += &format!("{} {} 3.1 0 0 0 0 0 0 0 0 2\n", j as f32 * 0.01 + f as f32 * 0.02, j as f32 * 0.07);
+        }
+    }
+    std::fs::write(dir.join("S001C002P003R002A013.skeleton"), text).unwrap();
+    let out = tmp("skel.safetensors");
+    let msg = ok(&["convert", dir.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(msg.contains("1 sequences") && msg.contains("15 frames"), "{msg}");
+    let ds = amr_core::data::load_amr_skeleton(&out).unwrap();
+    assert_eq!(ds.sequences[0].label, 12);
+    assert_eq!(ds.label_names.len(), 13);
+}

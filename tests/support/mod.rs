@@ -1,0 +1,40 @@
+//! Helpers shared by the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A scratch folder for one test file.
+pub fn tmp_dir(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Number of distinct colours in a picture (ImageMagick's `identify -format %k`).
+pub fn unique_colours(png: &Path) -> usize {
+    let o = Command::new("identify").args(["-format", "%k"]).arg(png).output().expect("ImageMagick `identify` (apt install imagemagick)");
+    String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(0)
+}
+
+/// Waits up to `secs` for `f` to return Some.
+pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    None
+}
+
+/// Kills a child process when dropped.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
