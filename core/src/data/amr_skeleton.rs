@@ -75,7 +75,13 @@ pub fn read_amr_skeleton(bytes: &[u8], path: &Path) -> Result<Dataset, DataError
     let layout = match st.tensor("parents") {
         Ok(p) => {
             let parents = ints(&p).map_err(|m| field("parents", m))?;
-            Layout::from_parents(&format!("file{joints}"), &parents, &joint_names).map_err(|e| field("parents", e.to_string()))?
+            let ntu = crate::skeleton::ntu25();
+            if parents == ntu.parents_i64() {
+                // The NTU tree: keep its index-based body parts (reference spec 6.5).
+                Layout { joint_names: joint_names.clone(), ..ntu }
+            } else {
+                Layout::from_parents(&format!("file{joints}"), &parents, &joint_names).map_err(|e| field("parents", e.to_string()))?
+            }
         }
         Err(_) if joints == 25 => crate::skeleton::ntu25(),
         Err(_) => return Err(field("parents", format!("missing, and {joints} joints is no built-in layout"))),

@@ -181,10 +181,10 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
             },
             ":hierarchy" => {
                 if key != "begin" && key != "end" {
-                    let find = |n: &str| bones.iter().position(|b| b.name == n);
-                    let p = find(key).ok_or_else(|| DataError::at_line(path, ln, format!("unknown parent bone `{key}`")))?;
+                    let find = |bones: &[Bone], n: &str| bones.iter().position(|b| b.name == n);
+                    let p = find(&bones, key).ok_or_else(|| DataError::at_line(path, ln, format!("unknown parent bone `{key}`")))?;
                     for child in &t[1..] {
-                        let c = find(child).ok_or_else(|| DataError::at_line(path, ln, format!("unknown child bone `{child}`")))?;
+                        let c = find(&bones, child).ok_or_else(|| DataError::at_line(path, ln, format!("unknown child bone `{child}`")))?;
                         bones[c].parent = Some(p);
                     }
                 }
