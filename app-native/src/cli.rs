@@ -1,5 +1,6 @@
 //! The headless commands (`amr --no-gui ...`).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use amr_core::data::{Dataset, load_amr_skeleton};
@@ -56,10 +57,10 @@ pub struct WeightsArgs {
     #[arg(long, value_delimiter = ',', default_value = "4,8,12")]
     pub windows: Vec<usize>,
     /// Curvature k of the weight function.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     pub k: f32,
     /// Stabiliser eps of the weight function (m^2).
-    #[arg(long, default_value_t = 1e-8)]
+    #[arg(long, default_value_t = 1e-8, allow_negative_numbers = true)]
     pub eps: f32,
     /// How the window sizes are fused.
     #[arg(long, value_enum, default_value_t = FusionArg::Mean)]
@@ -95,21 +96,22 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
 fn inspect(file: &str) -> anyhow::Result<()> {
     let ds = load_dataset(file)?;
     let st = ds.stats();
-    println!("file:       {file}");
-    println!("sequences:  {}  ({} frames in all, {:.1} min at {} fps)", st.sequences, st.frames, st.frames as f64 / f64::from(ds.fps) / 60.0, ds.fps);
+    let mut o = String::new();
+    let _ = writeln!(o, "file:       {file}");
+    let _ = writeln!(o, "sequences:  {}  ({} frames in all, {:.1} min at {} fps)", st.sequences, st.frames, st.frames as f64 / f64::from(ds.fps) / 60.0, ds.fps);
     let [lo, med, hi] = st.length_min_median_max;
-    println!("lengths:    min {lo}, median {med}, max {hi} frames");
-    println!("persons:    {}", ds.persons);
-    println!("joints:     {} ({})", ds.layout.joint_count(), ds.layout.joint_names.join(", "));
-    println!("axes:       {}", ds.axes);
-    println!("source:     {}", ds.source);
-    println!("license:    {}", ds.license);
-    println!("classes:    {}", ds.label_names.len());
+    let _ = writeln!(o, "lengths:    min {lo}, median {med}, max {hi} frames");
+    let _ = writeln!(o, "persons:    {}", ds.persons);
+    let _ = writeln!(o, "joints:     {} ({})", ds.layout.joint_count(), ds.layout.joint_names.join(", "));
+    let _ = writeln!(o, "axes:       {}", ds.axes);
+    let _ = writeln!(o, "source:     {}", ds.source);
+    let _ = writeln!(o, "license:    {}", ds.license);
+    let _ = writeln!(o, "classes:    {}", ds.label_names.len());
     for (i, (name, n)) in ds.label_names.iter().zip(&st.class_counts).enumerate() {
-        println!("  {i:>3}  {name:<32} {n}");
+        let _ = writeln!(o, "  {i:>3}  {name:<32} {n}");
     }
     if st.unlabelled > 0 {
-        println!("  unlabelled: {}", st.unlabelled);
+        let _ = writeln!(o, "  unlabelled: {}", st.unlabelled);
     }
     for key in ds.attribute_keys() {
         let mut values: Vec<i64> = ds.sequences.iter().filter_map(|s| s.attributes.get(&key).copied()).collect();
@@ -117,8 +119,10 @@ fn inspect(file: &str) -> anyhow::Result<()> {
         values.dedup();
         let names = ds.attribute_names.get(&key);
         let shown: Vec<String> = values.iter().take(12).map(|v| names.and_then(|n| usize::try_from(*v).ok().and_then(|i| n.get(i))).map_or_else(|| v.to_string(), |n| format!("{v}={n}"))).collect();
-        println!("attribute:  {key} ({} values: {}{})", values.len(), shown.join(", "), if values.len() > 12 { ", ..." } else { "" });
+        let _ = writeln!(o, "attribute:  {key} ({} values: {}{})", values.len(), shown.join(", "), if values.len() > 12 { ", ..." } else { "" });
     }
+    // Ignore a closed pipe (`amr ... | head`), as command-line tools do.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), o.as_bytes());
     Ok(())
 }
 

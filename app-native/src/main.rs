@@ -7,11 +7,18 @@ mod weights_plot;
 
 use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
-    match args.command {
+    let result = match args.command {
         Some(cmd) => cli::run(cmd),
-        None if args.no_gui => anyhow::bail!("--no-gui needs a command: inspect, weights or convert (see `amr --help`)"),
+        None if args.no_gui => Err(anyhow::anyhow!("--no-gui needs a command: inspect, weights or convert (see `amr --help`)")),
         None => gui::run(&args.gui),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

@@ -57,14 +57,18 @@ where
             .margin(6)
             .x_label_area_size(30)
             .y_label_area_size(if p == 0 { 90 } else { 10 })
-            .build_cartesian_2d(0..t_len, v_len..0)
+            .build_cartesian_2d(0..t_len, (0..v_len).into_segmented())
             .map_err(err)?;
-        let label = |y: &i32| if p == 0 { names.get(*y as usize).cloned().unwrap_or_default() } else { String::new() };
+        // Joint v is drawn in row V-1-v, so the first joint is at the top; labels sit at row centres.
+        let label = |y: &SegmentValue<i32>| match y {
+            SegmentValue::CenterOf(r) if p == 0 => names.get((v_len - 1 - r) as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
         chart
             .configure_mesh()
             .disable_mesh()
             .x_desc("frame")
-            .y_labels(v_len as usize + 1)
+            .y_labels(v_len as usize)
             .y_label_formatter(&label)
             .label_style(("sans-serif", 12))
             .draw()
@@ -72,7 +76,8 @@ where
         chart
             .draw_series((0..t_len).flat_map(|t| (0..v_len).map(move |v| (t, v))).map(|(t, v)| {
                 let [r, g, b] = amr_ui::colormap::weight_rgb(value(t as usize, v as usize));
-                Rectangle::new([(t, v), (t + 1, v + 1)], RGBColor(r, g, b).filled())
+                let row = v_len - 1 - v;
+                Rectangle::new([(t, SegmentValue::Exact(row)), (t + 1, SegmentValue::Exact(row + 1))], RGBColor(r, g, b).filled())
             }))
             .map_err(err)?;
     }

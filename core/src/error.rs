@@ -27,12 +27,12 @@ impl std::fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// The operating system refused to read or write the file.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// What the OS said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The bytes are not what the format expects.
     #[error("{}{location}: {message}", path.display())]
@@ -68,7 +68,7 @@ impl DataError {
 
     /// An I/O error on a file.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io { path: path.into(), error: source }
     }
 }
 
