@@ -1,6 +1,8 @@
 //! End-to-end tests of the headless command line (`amr --no-gui ...`) on the embedded demo data and
 //! on the raw files in ../shared/data.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -76,7 +78,9 @@ fn weights_picture_and_numbers() {
     let csv = tmp("weights.csv");
     ok(&["weights", "embedded", "--sample", "0", "--fusion", "max", "--out", csv.to_str().unwrap()]);
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.starts_with("frame,person,joint,energy_n4,weight_n4,energy_n8,weight_n8,energy_n12,weight_n12,fused\n"));
+    assert!(
+        text.starts_with("frame,person,joint,energy_n4,weight_n4,energy_n8,weight_n8,energy_n12,weight_n12,fused\n")
+    );
 }
 
 #[test]
@@ -117,9 +121,31 @@ fn convert_bvh_folder_with_bandai_labels() {
 #[test]
 fn convert_asf_amc_folder_with_a_label_pattern() {
     let out = tmp("hdm.safetensors");
-    let msg = ok(&["convert", shared().join("raw/asf-amc").to_str().unwrap(), out.to_str().unwrap(), "--every", "4", "--amc-fps", "120", "--label-pattern", "HDM_{*}_{label}_{*}_{*}"]);
-    assert!(msg.contains("11 sequences") && msg.contains("31 joints") && msg.contains("30 fps") && msg.contains("11 classes"), "{msg}");
-    let e = fails(&["convert", shared().join("raw/asf-amc").to_str().unwrap(), out.to_str().unwrap(), "--label-pattern", "XYZ_{label}"]);
+    let msg = ok(&[
+        "convert",
+        shared().join("raw/asf-amc").to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--every",
+        "4",
+        "--amc-fps",
+        "120",
+        "--label-pattern",
+        "HDM_{*}_{label}_{*}_{*}",
+    ]);
+    assert!(
+        msg.contains("11 sequences")
+            && msg.contains("31 joints")
+            && msg.contains("30 fps")
+            && msg.contains("11 classes"),
+        "{msg}"
+    );
+    let e = fails(&[
+        "convert",
+        shared().join("raw/asf-amc").to_str().unwrap(),
+        out.to_str().unwrap(),
+        "--label-pattern",
+        "XYZ_{label}",
+    ]);
     assert!(e.contains("does not match sample"), "{e}");
 }
 
@@ -127,11 +153,18 @@ fn convert_asf_amc_folder_with_a_label_pattern() {
 fn convert_ntu_npz_and_skeleton_folder() {
     use std::io::Write;
     // An npz in the MAMP layout: 2 train and 1 test samples of 6 frames, 3 classes.
-    let sample = |seed: f32| (0..6 * 150).map(|k| if k % 150 < 75 { (k as f32 * 0.1 + seed).sin() } else { 0.0 }).collect::<Vec<f32>>();
+    let sample = |seed: f32| {
+        (0..6 * 150).map(|k| if k % 150 < 75 { (k as f32 * 0.1 + seed).sin() } else { 0.0 }).collect::<Vec<f32>>()
+    };
     let x_train = [sample(0.0), sample(1.0)].concat();
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, shape, data) in [("x_train", vec![2, 6, 150], x_train), ("y_train", vec![2, 3], vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]), ("x_test", vec![1, 6, 150], sample(2.0)), ("y_test", vec![1, 3], vec![0.0, 1.0, 0.0])] {
+    for (name, shape, data) in [
+        ("x_train", vec![2, 6, 150], x_train),
+        ("y_train", vec![2, 3], vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]),
+        ("x_test", vec![1, 6, 150], sample(2.0)),
+        ("y_test", vec![1, 3], vec![0.0, 1.0, 0.0]),
+    ] {
         w.start_file(format!("{name}.npy"), opts).unwrap();
         w.write_all(&amr_core::data::write_npy_f32(&shape, &data)).unwrap();
     }

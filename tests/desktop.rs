@@ -1,6 +1,8 @@
 //! The desktop app under Xvfb: it opens on the embedded demo data, draws the skeleton coloured by
 //! focal weight (its draw report says so) and a screenshot of the screen shows it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -11,7 +13,13 @@ use support::{KillOnDrop, tmp_dir, unique_colours, wait_for};
 fn desktop_app_draws_the_demo_skeleton() {
     let dir = tmp_dir("desktop");
     let display = format!(":{}", 90 + std::process::id() % 9);
-    let _xvfb = KillOnDrop(Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"]).stderr(Stdio::null()).spawn().expect("Xvfb (apt install xvfb)"));
+    let _xvfb = KillOnDrop(
+        Command::new("Xvfb")
+            .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (apt install xvfb)"),
+    );
     std::thread::sleep(std::time::Duration::from_secs(2));
     let report = dir.join("report.json");
     let _ = std::fs::remove_file(&report);
@@ -28,7 +36,8 @@ fn desktop_app_draws_the_demo_skeleton() {
             .spawn()
             .unwrap(),
     );
-    let text = wait_for(180, || std::fs::read_to_string(&report).ok().filter(|t| !t.is_empty())).expect("the app wrote no draw report within 180 s");
+    let text = wait_for(180, || std::fs::read_to_string(&report).ok().filter(|t| !t.is_empty()))
+        .expect("the app wrote no draw report within 180 s");
     let r: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(r["joints"], 21, "{text}");
     assert_eq!(r["bones"], 20, "{text}");
@@ -37,7 +46,11 @@ fn desktop_app_draws_the_demo_skeleton() {
     let (lo, hi) = (r["weight_range"][0].as_f64().unwrap(), r["weight_range"][1].as_f64().unwrap());
     assert!((0.0..1.0).contains(&lo) && hi > lo && hi < 1.0, "weights should vary across joints: {text}");
     let shot = dir.join("desktop.png");
-    let st = Command::new("import").args(["-display", display.as_str(), "-window", "root"]).arg(&shot).status().expect("ImageMagick `import`");
+    let st = Command::new("import")
+        .args(["-display", display.as_str(), "-window", "root"])
+        .arg(&shot)
+        .status()
+        .expect("ImageMagick `import`");
     assert!(st.success());
     let colours = unique_colours(&shot);
     assert!(colours > 200, "screenshot has only {colours} colours");

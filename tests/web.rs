@@ -2,6 +2,8 @@
 //! localhost; the page must reach its ready state, report a drawn skeleton of the demo data coloured
 //! by focal weight, and its screenshot must not be blank.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,9 @@ mod support;
 use support::{tmp_dir, unique_colours};
 
 fn dist() -> PathBuf {
-    let d = std::env::var("AMR_WEB_DIST").map(PathBuf::from).unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-dist"));
+    let d = std::env::var("AMR_WEB_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-dist"));
     assert!(d.join("amr_web_bg.wasm").exists(), "no web build in {} (run app-web/build.sh {0})", d.display());
     d
 }
@@ -46,7 +50,10 @@ fn serve(root: PathBuf) -> u16 {
                     Some("wasm") => "application/wasm",
                     _ => "application/octet-stream",
                 };
-                let head = format!("HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: {mime}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = stream.write_all(head.as_bytes());
                 let _ = stream.write_all(&body);
             });
@@ -57,7 +64,17 @@ fn serve(root: PathBuf) -> u16 {
 
 fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
     Command::new("chromium")
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,800"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,800",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(args)
         .output()
@@ -75,13 +92,17 @@ fn web_page_gets_ready_and_draws_the_demo_skeleton() {
     let status = &html[start..html[start..].find("</div>").map_or(html.len(), |e| start + e)];
     assert!(status.contains("data-ready=\"1\""), "page not ready: {status}");
     let json = &status[status.find('>').unwrap() + 1..];
-    let r: serde_json::Value = serde_json::from_str(&json.replace("&quot;", "\"")).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let r: serde_json::Value =
+        serde_json::from_str(&json.replace("&quot;", "\"")).unwrap_or_else(|e| panic!("{e}: {json}"));
     assert_eq!(r["joints"], 21, "{json}");
     assert_eq!(r["bones"], 20, "{json}");
     let (lo, hi) = (r["weight_range"][0].as_f64().unwrap(), r["weight_range"][1].as_f64().unwrap());
     assert!(hi > lo && hi < 1.0 && lo >= 0.0, "{json}");
     let shot = dir.join("web.png");
-    let _ = chromium(&["--virtual-time-budget=60000", &format!("--screenshot={}", shot.display()), &url], &dir.join("profile-shot"));
+    let _ = chromium(
+        &["--virtual-time-budget=60000", &format!("--screenshot={}", shot.display()), &url],
+        &dir.join("profile-shot"),
+    );
     let colours = unique_colours(&shot);
     assert!(colours > 200, "web screenshot has only {colours} colours");
     if let Ok(keep) = std::env::var("AMR_SCREENSHOT_DIR") {

@@ -39,6 +39,7 @@ pub enum Command {
     /// Focal weights of one sequence: a picture (.png, .svg) or the numbers (.json, .csv).
     Weights(WeightsArgs),
     /// Convert BVH, ASF/AMC, NTU .npz or NTU .skeleton data into amr-skeleton-v1.
+    #[command(after_help = crate::convert::LABELS_HELP)]
     Convert(ConvertArgs),
 }
 
@@ -98,7 +99,14 @@ fn inspect(file: &str) -> anyhow::Result<()> {
     let st = ds.stats();
     let mut o = String::new();
     let _ = writeln!(o, "file:       {file}");
-    let _ = writeln!(o, "sequences:  {}  ({} frames in all, {:.1} min at {} fps)", st.sequences, st.frames, st.frames as f64 / f64::from(ds.fps) / 60.0, ds.fps);
+    let _ = writeln!(
+        o,
+        "sequences:  {}  ({} frames in all, {:.1} min at {} fps)",
+        st.sequences,
+        st.frames,
+        st.frames as f64 / f64::from(ds.fps) / 60.0,
+        ds.fps
+    );
     let [lo, med, hi] = st.length_min_median_max;
     let _ = writeln!(o, "lengths:    min {lo}, median {med}, max {hi} frames");
     let _ = writeln!(o, "persons:    {}", ds.persons);
@@ -118,8 +126,22 @@ fn inspect(file: &str) -> anyhow::Result<()> {
         values.sort_unstable();
         values.dedup();
         let names = ds.attribute_names.get(&key);
-        let shown: Vec<String> = values.iter().take(12).map(|v| names.and_then(|n| usize::try_from(*v).ok().and_then(|i| n.get(i))).map_or_else(|| v.to_string(), |n| format!("{v}={n}"))).collect();
-        let _ = writeln!(o, "attribute:  {key} ({} values: {}{})", values.len(), shown.join(", "), if values.len() > 12 { ", ..." } else { "" });
+        let shown: Vec<String> = values
+            .iter()
+            .take(12)
+            .map(|v| {
+                names
+                    .and_then(|n| usize::try_from(*v).ok().and_then(|i| n.get(i)))
+                    .map_or_else(|| v.to_string(), |n| format!("{v}={n}"))
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "attribute:  {key} ({} values: {}{})",
+            values.len(),
+            shown.join(", "),
+            if values.len() > 12 { ", ..." } else { "" }
+        );
     }
     // Ignore a closed pipe (`amr ... | head`), as command-line tools do.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), o.as_bytes());
@@ -128,8 +150,18 @@ fn inspect(file: &str) -> anyhow::Result<()> {
 
 fn weights(a: &WeightsArgs) -> anyhow::Result<()> {
     let ds = load_dataset(&a.file)?;
-    let seq = ds.sequences.get(a.sample).with_context(|| format!("--sample {}: the file has {} sequences (0..{})", a.sample, ds.len(), ds.len().saturating_sub(1)))?;
-    let cfg = FocalConfig { windows: a.windows.clone(), k: a.k, eps: a.eps, fusion: match a.fusion { FusionArg::Mean => Fusion::Mean, FusionArg::Max => Fusion::Max } };
+    let seq = ds.sequences.get(a.sample).with_context(|| {
+        format!("--sample {}: the file has {} sequences (0..{})", a.sample, ds.len(), ds.len().saturating_sub(1))
+    })?;
+    let cfg = FocalConfig {
+        windows: a.windows.clone(),
+        k: a.k,
+        eps: a.eps,
+        fusion: match a.fusion {
+            FusionArg::Mean => Fusion::Mean,
+            FusionArg::Max => Fusion::Max,
+        },
+    };
     cfg.validate().map_err(|m| anyhow::anyhow!("{m}"))?;
     let fw = focal_weights(seq, &cfg);
     let ext = a.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
@@ -137,8 +169,19 @@ fn weights(a: &WeightsArgs) -> anyhow::Result<()> {
         "png" | "svg" => crate::weights_plot::plot(&ds, seq, &fw, &cfg, &a.out)?,
         "json" => crate::weights_plot::write_json(&ds, seq, &fw, &cfg, &a.out)?,
         "csv" => crate::weights_plot::write_csv(&ds, seq, &fw, &cfg, &a.out)?,
-        other => anyhow::bail!("--out {}: unknown extension `{other}`, expected .png, .svg, .json or .csv", a.out.display()),
+        other => {
+            anyhow::bail!("--out {}: unknown extension `{other}`, expected .png, .svg, .json or .csv", a.out.display())
+        }
     }
-    println!("wrote {} (sample {} `{}`, {} frames, windows {:?}, k {}, fusion {:?})", a.out.display(), a.sample, seq.name, seq.frames, cfg.windows, cfg.k, cfg.fusion);
+    println!(
+        "wrote {} (sample {} `{}`, {} frames, windows {:?}, k {}, fusion {:?})",
+        a.out.display(),
+        a.sample,
+        seq.name,
+        seq.frames,
+        cfg.windows,
+        cfg.k,
+        cfg.fusion
+    );
     Ok(())
 }

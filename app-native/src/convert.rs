@@ -8,14 +8,16 @@ use amr_core::data::{self, BvhOptions, Dataset, Precision, SecondPerson};
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
+/// Where class labels come from, shown under `amr --no-gui convert --help`.
+pub const LABELS_HELP: &str = "Labels (the first that applies wins):
+  --label CLASS          every sequence gets this class;
+  --labels FILE          lines `NAME,CLASS` (or `NAME CLASS`), NAME = sample name (the file stem);
+  --label-pattern PAT    the class is read from the sample name: `{label}` captures it, `{*}` skips text,
+                         e.g. 'dataset-2_{label}_{*}_{*}' or 'HDM_{*}_{label}_{*}_{*}';
+  none of them           NTU names give the action (A013 -> class A013), Bandai BVH takes with .json
+                         sidecars and content_label.txt give their content label, the rest is unlabelled (-1).";
+
 /// Arguments of `convert`.
-///
-/// Labels, first match wins: `--label CLASS` puts every sequence in one class; `--labels FILE` reads
-/// lines `NAME,CLASS` (or `NAME CLASS`) keyed by the sample name (file stem); `--label-pattern` takes the
-/// class from the sample name, e.g. `dataset-2_{label}_{*}_{*}` or `HDM_{*}_{label}_{*}_{*}` (`{label}`
-/// captures the class, `{*}` skips text). Without any: NTU names give the action (`A013` -> class 13),
-/// Bandai BVH takes with `.json` sidecars and `content_label.txt` give their content label, and the
-/// rest stays unlabelled (-1).
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
     /// Input: a folder of .bvh, of .asf + .amc, or of .skeleton files; or an NTU .npz file.
@@ -99,7 +101,10 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<()> {
         InputFormat::Bvh => read_bvh_folder(&a.input)?,
         InputFormat::AsfAmc => read_asf_amc_folder(&a.input, a.amc_fps)?,
         InputFormat::NtuNpz => data::read_ntu_npz(&amr_core::error::read_file(&a.input)?, &a.input)?,
-        InputFormat::NtuSkeleton => read_ntu_folder(&a.input, if a.duplicate_second_person { SecondPerson::Duplicate } else { SecondPerson::Zero })?,
+        InputFormat::NtuSkeleton => read_ntu_folder(
+            &a.input,
+            if a.duplicate_second_person { SecondPerson::Duplicate } else { SecondPerson::Zero },
+        )?,
     };
     if a.every > 1 {
         ds.sequences = ds.sequences.iter().map(|s| s.every_nth_frame(a.every)).collect();
@@ -109,7 +114,16 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<()> {
     ds.source = format!("converted by amr from {} ({format:?})", a.input.display());
     data::save_amr_skeleton(&ds, if a.f32 { Precision::F32 } else { Precision::F16 }, &a.output)?;
     let st = ds.stats();
-    println!("wrote {}: {} sequences, {} frames, {} joints, {} persons, {} fps, {} classes ({how})", a.output.display(), st.sequences, st.frames, ds.layout.joint_count(), ds.persons, ds.fps, ds.label_names.len());
+    println!(
+        "wrote {}: {} sequences, {} frames, {} joints, {} persons, {} fps, {} classes ({how})",
+        a.output.display(),
+        st.sequences,
+        st.frames,
+        ds.layout.joint_count(),
+        ds.persons,
+        ds.fps,
+        ds.label_names.len()
+    );
     Ok(())
 }
 
@@ -120,13 +134,23 @@ fn read_bvh_folder(dir: &Path) -> anyhow::Result<Dataset> {
     // Bandai-style sidecars: <take>.json {"content": k, "style": s} + content_label.txt / style_label.txt.
     let content = std::fs::read_to_string(dir.join("content_label.txt")).ok();
     if let Some(content) = content {
-        let classes: Vec<String> = content.lines().map(|l| l.trim().trim_start_matches("dataset-2_").trim_start_matches("dataset-1_").to_owned()).filter(|l| !l.is_empty()).collect();
-        let styles: Option<Vec<String>> = std::fs::read_to_string(dir.join("style_label.txt")).ok().map(|s| s.lines().map(|l| l.trim().rsplit('_').next().unwrap_or("").to_owned()).filter(|l| !l.is_empty()).collect());
+        let classes: Vec<String> = content
+            .lines()
+            .map(|l| l.trim().trim_start_matches("dataset-2_").trim_start_matches("dataset-1_").to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let styles: Option<Vec<String>> = std::fs::read_to_string(dir.join("style_label.txt")).ok().map(|s| {
+            s.lines().map(|l| l.trim().rsplit('_').next().unwrap_or("").to_owned()).filter(|l| !l.is_empty()).collect()
+        });
         for s in &mut ds.sequences {
             let side = dir.join(format!("{}.json", s.name));
             let Ok(text) = std::fs::read_to_string(&side) else { continue };
-            let v: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", side.display()))?;
-            let k = v.get("content").and_then(serde_json::Value::as_i64).with_context(|| format!("{}: field `content` missing or not an integer", side.display()))?;
+            let v: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{}: not JSON", side.display()))?;
+            let k = v
+                .get("content")
+                .and_then(serde_json::Value::as_i64)
+                .with_context(|| format!("{}: field `content` missing or not an integer", side.display()))?;
             if k < 0 || k as usize >= classes.len() {
                 bail!("{}: field `content` = {k} outside [0, {}) of content_label.txt", side.display(), classes.len());
             }
@@ -148,18 +172,29 @@ fn read_asf_amc_folder(dir: &Path, fps: f32) -> anyhow::Result<Dataset> {
     if asfs.is_empty() {
         bail!("{}: no .asf skeleton file", dir.display());
     }
-    let skeletons = asfs.iter().map(|p| Ok((p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), data::load_asf(p)?))).collect::<anyhow::Result<Vec<_>>>()?;
+    let skeletons = asfs
+        .iter()
+        .map(|p| Ok((p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), data::load_asf(p)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut layout = None;
     let mut seqs = Vec::new();
     for amc in files_with(dir, "amc")? {
         let stem = amc.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         // The skeleton whose name is the longest prefix of the motion's name (HDM_bd for HDM_bd_...).
-        let skel = skeletons.iter().filter(|(n, _)| stem.starts_with(n.as_str())).max_by_key(|(n, _)| n.len()).or(if skeletons.len() == 1 { skeletons.first() } else { None });
-        let Some((_, skel)) = skel else { bail!("{}: no .asf in the folder matches this motion's name", amc.display()) };
+        let skel = skeletons
+            .iter()
+            .filter(|(n, _)| stem.starts_with(n.as_str()))
+            .max_by_key(|(n, _)| n.len())
+            .or(if skeletons.len() == 1 { skeletons.first() } else { None });
+        let Some((_, skel)) = skel else {
+            bail!("{}: no .asf in the folder matches this motion's name", amc.display())
+        };
         let seq = data::load_amc(&amc, skel)?;
         match &layout {
             None => layout = Some(skel.layout.clone()),
-            Some(l) if l.joint_names != skel.layout.joint_names => bail!("{}: its skeleton's bones differ from the first motion's", amc.display()),
+            Some(l) if l.joint_names != skel.layout.joint_names => {
+                bail!("{}: its skeleton's bones differ from the first motion's", amc.display())
+            }
             Some(_) => {}
         }
         seqs.push(seq);
@@ -228,7 +263,9 @@ fn apply_labels(ds: &mut Dataset, a: &ConvertArgs) -> anyhow::Result<String> {
         let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#')) {
             let mut it = line.splitn(2, [',', ' ', '\t']);
-            let (Some(n), Some(c)) = (it.next(), it.next()) else { bail!("{}, line {}: expected `NAME,CLASS`", file.display(), i + 1) };
+            let (Some(n), Some(c)) = (it.next(), it.next()) else {
+                bail!("{}, line {}: expected `NAME,CLASS`", file.display(), i + 1)
+            };
             by_name.insert(n.trim().to_owned(), c.trim().to_owned());
         }
         format!("labels from {}", file.display())
@@ -237,7 +274,8 @@ fn apply_labels(ds: &mut Dataset, a: &ConvertArgs) -> anyhow::Result<String> {
             bail!("--label-pattern `{p}`: needs a `{{label}}` placeholder");
         }
         for s in &ds.sequences {
-            let c = match_label(p, &s.name).with_context(|| format!("--label-pattern `{p}` does not match sample `{}`", s.name))?;
+            let c = match_label(p, &s.name)
+                .with_context(|| format!("--label-pattern `{p}` does not match sample `{}`", s.name))?;
             by_name.insert(s.name.clone(), c);
         }
         format!("labels from the pattern `{p}`")
@@ -262,7 +300,10 @@ mod tests {
 
     #[test]
     fn label_patterns() {
-        assert_eq!(match_label("dataset-2_{label}_{*}_{*}", "dataset-2_raise-up-both-hands_normal_028").as_deref(), Some("raise-up-both-hands"));
+        assert_eq!(
+            match_label("dataset-2_{label}_{*}_{*}", "dataset-2_raise-up-both-hands_normal_028").as_deref(),
+            Some("raise-up-both-hands")
+        );
         assert_eq!(match_label("HDM_{*}_{label}_{*}_{*}", "HDM_bd_squat1Reps_003_120").as_deref(), Some("squat1Reps"));
         assert_eq!(match_label("x_{label}", "y_a"), None);
     }

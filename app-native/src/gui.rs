@@ -52,7 +52,11 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
     };
     let sink: ReportSink = Arc::new(Mutex::new(None));
     let app = AmrApp::new(dataset, sink.clone());
-    let options = eframe::NativeOptions { viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_title("AMR"), ..Default::default() };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_title("AMR"),
+        ..Default::default()
+    };
     let shell = Shell { app, sink, report: args.report.clone(), frames: 0 };
-    eframe::run_native("AMR", options, Box::new(|_cc| Ok(Box::new(shell)))).map_err(|e| anyhow::anyhow!("the window failed: {e}"))
+    eframe::run_native("AMR", options, Box::new(|_cc| Ok(Box::new(shell))))
+        .map_err(|e| anyhow::anyhow!("the window failed: {e}"))
 }

@@ -11,7 +11,9 @@ fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
         Some(cmd) => cli::run(cmd),
-        None if args.no_gui => Err(anyhow::anyhow!("--no-gui needs a command: inspect, weights or convert (see `amr --help`)")),
+        None if args.no_gui => {
+            Err(anyhow::anyhow!("--no-gui needs a command: inspect, weights or convert (see `amr --help`)"))
+        }
         None => gui::run(&args.gui),
     };
     match result {

@@ -11,7 +11,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 fn register_font() -> anyhow::Result<()> {
-    plotters::style::register_font("sans-serif", FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT).map_err(|_| anyhow::anyhow!("cannot load the embedded font"))
+    plotters::style::register_font("sans-serif", FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT)
+        .map_err(|_| anyhow::anyhow!("cannot load the embedded font"))
 }
 
 /// Draws one panel per window size and the fused weights, side by side, for person 0.
@@ -34,14 +35,24 @@ pub fn plot(ds: &Dataset, seq: &Sequence, fw: &FocalWeights, cfg: &FocalConfig, 
     Ok(())
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, ds: &Dataset, seq: &Sequence, fw: &FocalWeights, cfg: &FocalConfig) -> anyhow::Result<()>
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ds: &Dataset,
+    seq: &Sequence,
+    fw: &FocalWeights,
+    cfg: &FocalConfig,
+) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
     root.fill(&WHITE).map_err(err)?;
-    let class = usize::try_from(seq.label).ok().and_then(|l| ds.label_names.get(l)).map_or("unlabelled", String::as_str);
-    let title = format!("Focal weights of `{}` ({class}, {} frames at {} fps), k = {}, eps = {:e}", seq.name, seq.frames, ds.fps, cfg.k, cfg.eps);
+    let class =
+        usize::try_from(seq.label).ok().and_then(|l| ds.label_names.get(l)).map_or("unlabelled", String::as_str);
+    let title = format!(
+        "Focal weights of `{}` ({class}, {} frames at {} fps), k = {}, eps = {:e}",
+        seq.name, seq.frames, ds.fps, cfg.k, cfg.eps
+    );
     let root = root.titled(&title, ("sans-serif", 22)).map_err(err)?;
     let (body, legend) = root.split_vertically(root.dim_in_pixel().1 - 40);
     let panels = body.split_evenly((1, cfg.windows.len() + 1));
@@ -49,7 +60,9 @@ where
     let (t_len, v_len) = (seq.frames as i32, seq.joints as i32);
     for (p, area) in panels.iter().enumerate() {
         let (caption, value): (String, Box<dyn Fn(usize, usize) -> f32>) = match fw.scales.get(p) {
-            Some(s) => (format!("window n = {}", s.window), Box::new(move |t, v| s.weight_at_frame(t, 0, v, fw.joints))),
+            Some(s) => {
+                (format!("window n = {}", s.window), Box::new(move |t, v| s.weight_at_frame(t, 0, v, fw.joints)))
+            }
             None => (format!("fused ({:?})", cfg.fusion).to_lowercase(), Box::new(|t, v| fw.fused_at(t, 0, v))),
         };
         let mut chart = ChartBuilder::on(area)
@@ -77,7 +90,10 @@ where
             .draw_series((0..t_len).flat_map(|t| (0..v_len).map(move |v| (t, v))).map(|(t, v)| {
                 let [r, g, b] = amr_ui::colormap::weight_rgb(value(t as usize, v as usize));
                 let row = v_len - 1 - v;
-                Rectangle::new([(t, SegmentValue::Exact(row)), (t + 1, SegmentValue::Exact(row + 1))], RGBColor(r, g, b).filled())
+                Rectangle::new(
+                    [(t, SegmentValue::Exact(row)), (t + 1, SegmentValue::Exact(row + 1))],
+                    RGBColor(r, g, b).filled(),
+                )
             }))
             .map_err(err)?;
     }
@@ -86,7 +102,9 @@ where
     let x0 = lw as i32 / 2 - 200;
     for i in 0..200 {
         let [r, g, b] = amr_ui::colormap::weight_rgb(i as f32 / 199.0);
-        legend.draw(&Rectangle::new([(x0 + 2 * i, 8), (x0 + 2 * i + 2, 24)], RGBColor(r, g, b).filled())).map_err(err)?;
+        legend
+            .draw(&Rectangle::new([(x0 + 2 * i, 8), (x0 + 2 * i + 2, 24)], RGBColor(r, g, b).filled()))
+            .map_err(err)?;
     }
     legend.draw(&Text::new("weight 0", (x0 - 80, 8), ("sans-serif", 14))).map_err(err)?;
     legend.draw(&Text::new("1", (x0 + 406, 8), ("sans-serif", 14))).map_err(err)?;
@@ -95,18 +113,33 @@ where
 }
 
 /// Writes per frame, person and joint: each window's energy and weight, and the fused weight.
-pub fn write_json(ds: &Dataset, seq: &Sequence, fw: &FocalWeights, cfg: &FocalConfig, out: &Path) -> anyhow::Result<()> {
+pub fn write_json(
+    ds: &Dataset,
+    seq: &Sequence,
+    fw: &FocalWeights,
+    cfg: &FocalConfig,
+    out: &Path,
+) -> anyhow::Result<()> {
     let mut rows = Vec::with_capacity(seq.frames * seq.persons * seq.joints);
     for t in 0..seq.frames {
         for m in 0..seq.persons {
             for v in 0..seq.joints {
-                let energy: serde_json::Map<String, serde_json::Value> = fw.scales.iter().map(|s| (s.window.to_string(), serde_json::json!(s.energy_at_frame(t, m, v, fw.joints)))).collect();
-                let weight: serde_json::Map<String, serde_json::Value> = fw.scales.iter().map(|s| (s.window.to_string(), serde_json::json!(s.weight_at_frame(t, m, v, fw.joints)))).collect();
+                let energy: serde_json::Map<String, serde_json::Value> = fw
+                    .scales
+                    .iter()
+                    .map(|s| (s.window.to_string(), serde_json::json!(s.energy_at_frame(t, m, v, fw.joints))))
+                    .collect();
+                let weight: serde_json::Map<String, serde_json::Value> = fw
+                    .scales
+                    .iter()
+                    .map(|s| (s.window.to_string(), serde_json::json!(s.weight_at_frame(t, m, v, fw.joints))))
+                    .collect();
                 rows.push(serde_json::json!({"frame": t, "person": m, "joint": ds.layout.joint_names[v], "energy": energy, "weight": weight, "fused": fw.fused_at(t, m, v)}));
             }
         }
     }
-    let thresholds: serde_json::Map<String, serde_json::Value> = fw.scales.iter().map(|s| (s.window.to_string(), serde_json::json!(s.threshold))).collect();
+    let thresholds: serde_json::Map<String, serde_json::Value> =
+        fw.scales.iter().map(|s| (s.window.to_string(), serde_json::json!(s.threshold))).collect();
     let doc = serde_json::json!({
         "sample": seq.name, "label": seq.label, "fps": ds.fps, "frames": seq.frames, "persons": seq.persons,
         "joints": ds.layout.joint_names, "windows": cfg.windows, "k": cfg.k, "eps": cfg.eps, "fusion": cfg.fusion,
@@ -116,7 +149,13 @@ pub fn write_json(ds: &Dataset, seq: &Sequence, fw: &FocalWeights, cfg: &FocalCo
 }
 
 /// The same numbers as [`write_json`], one CSV row per frame, person and joint.
-pub fn write_csv(ds: &Dataset, seq: &Sequence, fw: &FocalWeights, _cfg: &FocalConfig, out: &Path) -> anyhow::Result<()> {
+pub fn write_csv(
+    ds: &Dataset,
+    seq: &Sequence,
+    fw: &FocalWeights,
+    _cfg: &FocalConfig,
+    out: &Path,
+) -> anyhow::Result<()> {
     let mut s = String::from("frame,person,joint");
     for sc in &fw.scales {
         let _ = write!(s, ",energy_n{0},weight_n{0}", sc.window);
@@ -127,7 +166,12 @@ pub fn write_csv(ds: &Dataset, seq: &Sequence, fw: &FocalWeights, _cfg: &FocalCo
             for v in 0..seq.joints {
                 let _ = write!(s, "{t},{m},{}", ds.layout.joint_names[v]);
                 for sc in &fw.scales {
-                    let _ = write!(s, ",{:e},{}", sc.energy_at_frame(t, m, v, fw.joints), sc.weight_at_frame(t, m, v, fw.joints));
+                    let _ = write!(
+                        s,
+                        ",{:e},{}",
+                        sc.energy_at_frame(t, m, v, fw.joints),
+                        sc.weight_at_frame(t, m, v, fw.joints)
+                    );
                 }
                 let _ = writeln!(s, ",{}", fw.fused_at(t, m, v));
             }

@@ -54,7 +54,9 @@ mod web {
             };
             let sink: ReportSink = Arc::new(Mutex::new(None));
             let shell = WebShell { app: AmrApp::new(dataset, sink.clone()), sink, last: String::new() };
-            let started = eframe::WebRunner::new().start(canvas, eframe::WebOptions::default(), Box::new(|_cc| Ok(Box::new(shell)))).await;
+            let started = eframe::WebRunner::new()
+                .start(canvas, eframe::WebOptions::default(), Box::new(|_cc| Ok(Box::new(shell))))
+                .await;
             if let Err(e) = started {
                 status(&format!("error: {e:?}"), false);
             }

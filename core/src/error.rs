@@ -54,11 +54,7 @@ impl DataError {
 
     /// A malformed-input error in a named field.
     pub fn at_field(path: impl Into<PathBuf>, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Malformed {
-            path: path.into(),
-            location: Location::Field(field.into()),
-            message: message.into(),
-        }
+        Self::Malformed { path: path.into(), location: Location::Field(field.into()), message: message.into() }
     }
 
     /// A malformed-input error about the file as a whole.

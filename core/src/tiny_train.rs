@@ -45,10 +45,12 @@ pub fn tiny_training_run(device: &Device, steps: usize, seed: u64) -> Vec<f32> {
     let device = device.clone().autodiff();
     let mut rng = SeededRng::new(seed ^ 0xDA7A);
     let x: Vec<f32> = (0..16 * 8).map(|_| rng.uniform_range(-1.0, 1.0) as f32).collect();
-    let y: Vec<f32> = (0..16).flat_map(|i| {
-        let r = &x[i * 8..(i + 1) * 8];
-        [r[0] * r[1], r[2] - r[3], (r[4] + r[5]).sin(), r[6].abs() - r[7]]
-    }).collect();
+    let y: Vec<f32> = (0..16)
+        .flat_map(|i| {
+            let r = &x[i * 8..(i + 1) * 8];
+            [r[0] * r[1], r[2] - r[3], (r[4] + r[5]).sin(), r[6].abs() - r[7]]
+        })
+        .collect();
     let x = Tensor::<2>::from_data(TensorData::new(x, [16, 8]), &device);
     let y = Tensor::<2>::from_data(TensorData::new(y, [16, 4]), &device);
     let mut model = TinyMlp::new(8, 32, 4, seed, &device);

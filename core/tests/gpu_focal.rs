@@ -1,6 +1,8 @@
 //! The WGSL focal-weight kernel against the CPU reference, on whatever wgpu adapter the machine has
 //! (Mesa's lavapipe in CI): 1e-5 relative on random clips and on real Bandai clips.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use amr_core::data::{Sequence, clip, load_amr_skeleton};
@@ -9,7 +11,8 @@ use amr_core::gpu::FocalKernel;
 use amr_core::rng::SeededRng;
 
 fn kernel() -> FocalKernel {
-    pollster::block_on(FocalKernel::new()).unwrap_or_else(|e| panic!("{e}: install a Vulkan driver (Debian: mesa-vulkan-drivers)"))
+    pollster::block_on(FocalKernel::new())
+        .unwrap_or_else(|e| panic!("{e}: install a Vulkan driver (Debian: mesa-vulkan-drivers)"))
 }
 
 fn close(gpu: f32, cpu: f32) -> bool {
@@ -67,7 +70,8 @@ fn kernel_matches_cpu_on_random_and_real_clips() {
     check(&k, &clips, &FocalConfig { windows: vec![3, 5], k: 0.3, eps: 1e-6, fusion: Fusion::Max });
 
     // Real Bandai clips: the embedded demo set, resized to T = 120 as training sees them.
-    let ds = load_amr_skeleton(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/bandai2_demo.safetensors")).unwrap();
+    let ds =
+        load_amr_skeleton(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/bandai2_demo.safetensors")).unwrap();
     let cfg = clip::ClipConfig::default();
     let real: Vec<Sequence> = (0..16).map(|i| clip::test_clip(&ds.sequences[i * 13 % ds.len()], &cfg)).collect();
     check(&k, &real, &FocalConfig::default());

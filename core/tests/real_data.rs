@@ -2,6 +2,8 @@
 //! sequences of the same sample name in the converted datasets, joint by joint (by name), within the
 //! f16 rounding of the stored files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use amr_core::data::{BvhOptions, Dataset, Sequence, load_amc, load_amr_skeleton, load_asf, load_bvh};
@@ -11,7 +13,11 @@ fn shared() -> PathBuf {
 }
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
     v.sort();
     v
 }
@@ -28,12 +34,21 @@ fn compare(parsed: &Sequence, parsed_names: &[String], stored: &Sequence, ds: &D
     assert_eq!(stored.frames, expected_frames, "{}: frame count", stored.name);
     let mut worst = 0.0f32;
     for (sv, name) in ds.layout.joint_names.iter().enumerate() {
-        let pv = parsed_names.iter().position(|n| n == name).unwrap_or_else(|| panic!("joint {name} missing from the parsed take"));
+        let pv = parsed_names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("joint {name} missing from the parsed take"));
         for t in 0..stored.frames {
             let a = parsed.joint(t * step, 0, pv);
             let b = stored.joint(t, 0, sv);
             for c in 0..3 {
-                assert!(within_f16(a[c], b[c]), "{} frame {t} joint {name} axis {c}: parsed {} stored {}", stored.name, a[c], b[c]);
+                assert!(
+                    within_f16(a[c], b[c]),
+                    "{} frame {t} joint {name} axis {c}: parsed {} stored {}",
+                    stored.name,
+                    a[c],
+                    b[c]
+                );
                 worst = worst.max((a[c] - b[c]).abs());
             }
         }
@@ -49,7 +64,8 @@ fn every_bvh_take_matches_the_15fps_dataset() {
     for f in bvhs {
         let take = load_bvh(&f, BvhOptions::default()).unwrap();
         assert_eq!(take.layout.joint_count(), 21, "joint_Root is dropped");
-        let stored = &ds.sequences[ds.find(&take.sequence.name).unwrap_or_else(|| panic!("{} not in the dataset", take.sequence.name))];
+        let stored = &ds.sequences
+            [ds.find(&take.sequence.name).unwrap_or_else(|| panic!("{} not in the dataset", take.sequence.name))];
         let worst = compare(&take.sequence, &take.layout.joint_names, stored, &ds, 2);
         assert!(worst < 5e-3, "{worst}");
     }
@@ -75,7 +91,9 @@ fn every_amc_motion_matches_the_30fps_dataset() {
 #[test]
 fn shipped_datasets_have_body_parts_for_every_layout() {
     use amr_core::skeleton::BodyPart;
-    for (file, v) in [("bandai2_15fps.safetensors", 21), ("bandai1_30fps.safetensors", 21), ("hdm05_subset_30fps.safetensors", 31)] {
+    for (file, v) in
+        [("bandai2_15fps.safetensors", 21), ("bandai1_30fps.safetensors", 21), ("hdm05_subset_30fps.safetensors", 31)]
+    {
         let ds = load_amr_skeleton(&shared().join(file)).unwrap();
         assert_eq!(ds.layout.joint_count(), v);
         for part in BodyPart::ALL {

@@ -1,5 +1,5 @@
 //! Helpers shared by the end-to-end tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +13,11 @@ pub fn tmp_dir(name: &str) -> PathBuf {
 
 /// Number of distinct colours in a picture (ImageMagick's `identify -format %k`).
 pub fn unique_colours(png: &Path) -> usize {
-    let o = Command::new("identify").args(["-format", "%k"]).arg(png).output().expect("ImageMagick `identify` (apt install imagemagick)");
+    let o = Command::new("identify")
+        .args(["-format", "%k"])
+        .arg(png)
+        .output()
+        .expect("ImageMagick `identify` (apt install imagemagick)");
     String::from_utf8_lossy(&o.stdout).trim().parse().unwrap_or(0)
 }
 

@@ -59,8 +59,24 @@ impl AmrApp {
     /// An App showing `dataset` (sample 0); draw reports go to `report`.
     pub fn new(dataset: Dataset, report: ReportSink) -> Self {
         let focal = FocalConfig::default();
-        let weights = dataset.sequences.first().map_or_else(|| focal_weights(&amr_core::data::Sequence::new("", -1, 0, 1, 0, vec![]), &focal), |s| focal_weights(s, &focal));
-        Self { dataset, sample: 0, filter: String::new(), focal, weights, shown: Shown::Fused, frame: 0, playing: true, speed: 1.0, clock: 0.0, camera: Camera::default(), report }
+        let weights = dataset.sequences.first().map_or_else(
+            || focal_weights(&amr_core::data::Sequence::new("", -1, 0, 1, 0, vec![]), &focal),
+            |s| focal_weights(s, &focal),
+        );
+        Self {
+            dataset,
+            sample: 0,
+            filter: String::new(),
+            focal,
+            weights,
+            shown: Shown::Fused,
+            frame: 0,
+            playing: true,
+            speed: 1.0,
+            clock: 0.0,
+            camera: Camera::default(),
+            report,
+        }
     }
 
     fn select(&mut self, i: usize) {
@@ -78,19 +94,29 @@ impl AmrApp {
     fn weight_at(&self, t: usize, m: usize, v: usize) -> f32 {
         match self.shown {
             Shown::Fused => self.weights.fused_at(t, m, v),
-            Shown::Scale(i) => self.weights.scales.get(i).map_or(0.0, |s| s.weight_at_frame(t, m, v, self.weights.joints)),
+            Shown::Scale(i) => {
+                self.weights.scales.get(i).map_or(0.0, |s| s.weight_at_frame(t, m, v, self.weights.joints))
+            }
         }
     }
 
     fn browser_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Samples");
-        ui.label(format!("{} sequences, {} classes, {} fps", self.dataset.len(), self.dataset.label_names.len(), self.dataset.fps));
+        ui.label(format!(
+            "{} sequences, {} classes, {} fps",
+            self.dataset.len(),
+            self.dataset.label_names.len(),
+            self.dataset.fps
+        ));
         ui.text_edit_singleline(&mut self.filter);
         let filter = self.filter.to_lowercase();
         let mut chosen = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for (i, s) in self.dataset.sequences.iter().enumerate() {
-                let class = usize::try_from(s.label).ok().and_then(|l| self.dataset.label_names.get(l)).map_or("-", String::as_str);
+                let class = usize::try_from(s.label)
+                    .ok()
+                    .and_then(|l| self.dataset.label_names.get(l))
+                    .map_or("-", String::as_str);
                 let text = format!("{} [{class}]", s.name);
                 if !filter.is_empty() && !text.to_lowercase().contains(&filter) {
                     continue;
@@ -119,7 +145,8 @@ impl AmrApp {
             for (i, n) in self.focal.windows.clone().iter().enumerate() {
                 ui.selectable_value(&mut self.shown, Shown::Scale(i), format!("n={n}"));
             }
-            let mut changed = ui.add(egui::Slider::new(&mut self.focal.k, 0.001..=1.0).logarithmic(true).text("k")).changed();
+            let mut changed =
+                ui.add(egui::Slider::new(&mut self.focal.k, 0.001..=1.0).logarithmic(true).text("k")).changed();
             let mut max = self.focal.fusion == Fusion::Max;
             if ui.checkbox(&mut max, "max fusion").changed() {
                 self.focal.fusion = if max { Fusion::Max } else { Fusion::Mean };
@@ -153,29 +180,41 @@ impl eframe::App for AmrApp {
             ui.heading(format!("{}  (frame {}/{})", seq.name, self.frame + 1, seq.frames));
             self.controls_ui(ui, seq.frames);
             let names = self.dataset.layout.joint_names.clone();
-            let hovered = egui::Panel::bottom("heatmap").default_size(200.0).show(ui, |ui| {
-                heatmap_ui(ui, seq.frames, &names, self.frame, &|t, v| self.weight_at(t, 0, v))
-            });
+            let hovered = egui::Panel::bottom("heatmap")
+                .default_size(200.0)
+                .show(ui, |ui| heatmap_ui(ui, seq.frames, &names, self.frame, &|t, v| self.weight_at(t, 0, v)));
             if let Some((t, v)) = hovered.inner {
                 let e = match self.shown {
-                    Shown::Scale(i) => self.weights.scales.get(i).map_or(0.0, |s| s.energy_at_frame(t, 0, v, self.weights.joints)),
+                    Shown::Scale(i) => {
+                        self.weights.scales.get(i).map_or(0.0, |s| s.energy_at_frame(t, 0, v, self.weights.joints))
+                    }
                     Shown::Fused => f32::NAN,
                 };
-                hovered.response.on_hover_text(format!("{} frame {t}: weight {:.4}, energy {e:.3e}", names[v], self.weight_at(t, 0, v)));
+                hovered.response.on_hover_text(format!(
+                    "{} frame {t}: weight {:.4}, energy {e:.3e}",
+                    names[v],
+                    self.weight_at(t, 0, v)
+                ));
             }
             let layout = self.dataset.layout.clone();
             let mut camera = self.camera;
             let frame = self.frame;
             let drawn = skeleton_ui(ui, &seq, &layout, frame, &mut camera, &|t, m, v| self.weight_at(t, m, v));
             self.camera = camera;
-            let ws: Vec<f32> = (0..seq.persons).flat_map(|m| (0..seq.joints).map(move |v| (m, v))).map(|(m, v)| self.weight_at(frame, m, v)).collect();
+            let ws: Vec<f32> = (0..seq.persons)
+                .flat_map(|m| (0..seq.joints).map(move |v| (m, v)))
+                .map(|(m, v)| self.weight_at(frame, m, v))
+                .collect();
             let report = DrawReport {
                 sample: seq.name.clone(),
                 frame,
                 joints: drawn.joints,
                 bones: drawn.bones,
                 persons: drawn.persons,
-                weight_range: [ws.iter().copied().fold(f32::MAX, f32::min), ws.iter().copied().fold(f32::MIN, f32::max)],
+                weight_range: [
+                    ws.iter().copied().fold(f32::MAX, f32::min),
+                    ws.iter().copied().fold(f32::MIN, f32::max),
+                ],
                 weights: match self.shown {
                     Shown::Fused => "fused".into(),
                     Shown::Scale(i) => format!("n={}", self.focal.windows.get(i).copied().unwrap_or(0)),

@@ -2,7 +2,8 @@
 //! the skeleton view, the heatmaps and the exported pictures.
 
 /// Control points of the map at 0, 0.25, 0.5, 0.75, 1 (sRGB), after the viridis palette.
-const STOPS: [[f32; 3]; 5] = [[68.0, 1.0, 84.0], [59.0, 82.0, 139.0], [33.0, 145.0, 140.0], [94.0, 201.0, 98.0], [253.0, 231.0, 37.0]];
+const STOPS: [[f32; 3]; 5] =
+    [[68.0, 1.0, 84.0], [59.0, 82.0, 139.0], [33.0, 145.0, 140.0], [94.0, 201.0, 98.0], [253.0, 231.0, 37.0]];
 
 /// The colour of a value in [0, 1] (clamped; NaN maps to 0), as sRGB bytes.
 pub fn weight_rgb(value: f32) -> [u8; 3] {

@@ -1,8 +1,8 @@
 //! amr-ui: the widgets and the App shared by the desktop (`app-native`) and web (`app-web`) shells.
 
 mod app;
-pub mod demo;
 pub mod colormap;
+pub mod demo;
 pub mod heatmap;
 pub mod skeleton_view;
 

@@ -81,7 +81,14 @@ impl ScreenFromWorld {
 }
 
 /// Draws frame `t` of `seq`; `weight(t, m, v)` gives each joint's focal weight in [0, 1].
-pub fn skeleton_ui(ui: &mut egui::Ui, seq: &Sequence, layout: &Layout, t: usize, cam: &mut Camera, weight: &dyn Fn(usize, usize, usize) -> f32) -> Drawn {
+pub fn skeleton_ui(
+    ui: &mut egui::Ui,
+    seq: &Sequence,
+    layout: &Layout,
+    t: usize,
+    cam: &mut Camera,
+    weight: &dyn Fn(usize, usize, usize) -> f32,
+) -> Drawn {
     let size = ui.available_size().max(egui::vec2(64.0, 64.0));
     let (response, painter) = ui.allocate_painter(size, egui::Sense::drag());
     if response.dragged() {

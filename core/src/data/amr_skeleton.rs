@@ -26,7 +26,8 @@ const RESERVED: [&str; 4] = ["positions", "offsets", "label", "parents"];
 /// Reads a dataset from the bytes of an amr-skeleton-v1 file; `path` names the file in errors.
 pub fn read_amr_skeleton(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
     let field = |f: &str, m: String| DataError::at_field(path, f, m);
-    let st = SafeTensors::deserialize(bytes).map_err(|e| DataError::in_file(path, format!("not a safetensors file: {e}")))?;
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| DataError::in_file(path, format!("not a safetensors file: {e}")))?;
     let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| DataError::in_file(path, e.to_string()))?;
     let meta: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
     match meta.get("format").map(String::as_str) {
@@ -67,8 +68,8 @@ pub fn read_amr_skeleton(bytes: &[u8], path: &Path) -> Result<Dataset, DataError
     if let Some(bad) = labels.iter().find(|&&l| l < -1 || l >= label_names.len() as i64) {
         return Err(field("label", format!("value {bad} outside [-1, {})", label_names.len())));
     }
-    let joint_names: Vec<String> = json_list(&meta, "joint_names", path)?
-        .unwrap_or_else(|| (0..joints).map(|j| format!("joint{j}")).collect());
+    let joint_names: Vec<String> =
+        json_list(&meta, "joint_names", path)?.unwrap_or_else(|| (0..joints).map(|j| format!("joint{j}")).collect());
     if joint_names.len() != joints {
         return Err(field("joint_names", format!("{} names for {joints} joints", joint_names.len())));
     }
@@ -80,14 +81,20 @@ pub fn read_amr_skeleton(bytes: &[u8], path: &Path) -> Result<Dataset, DataError
                 // The NTU tree: keep its index-based body parts (reference spec 6.5).
                 Layout { joint_names: joint_names.clone(), ..ntu }
             } else {
-                Layout::from_parents(&format!("file{joints}"), &parents, &joint_names).map_err(|e| field("parents", e.to_string()))?
+                Layout::from_parents(&format!("file{joints}"), &parents, &joint_names)
+                    .map_err(|e| field("parents", e.to_string()))?
             }
         }
         Err(_) if joints == 25 => crate::skeleton::ntu25(),
         Err(_) => return Err(field("parents", format!("missing, and {joints} joints is no built-in layout"))),
     };
     let fps = match meta.get("fps") {
-        Some(s) => s.trim().parse::<f32>().ok().filter(|f| f.is_finite() && *f > 0.0).ok_or_else(|| field("fps", format!("`{s}` is not a positive number")))?,
+        Some(s) => s
+            .trim()
+            .parse::<f32>()
+            .ok()
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .ok_or_else(|| field("fps", format!("`{s}` is not a positive number")))?,
         None => 30.0,
     };
     let sample_names: Option<Vec<String>> = json_list(&meta, "sample_names", path)?;
@@ -159,7 +166,10 @@ pub fn write_amr_skeleton(ds: &Dataset, precision: Precision) -> Result<Vec<u8>,
     let mut flat: Vec<f32> = Vec::new();
     for (i, s) in ds.sequences.iter().enumerate() {
         if s.persons != m || s.joints != v || s.positions.len() != s.frames * m * v * 3 {
-            return Err(format!("sequence {i} `{}` has shape [{}, {}, {}] but the dataset is [*, {m}, {v}]", s.name, s.frames, s.persons, s.joints));
+            return Err(format!(
+                "sequence {i} `{}` has shape [{}, {}, {}] but the dataset is [*, {m}, {v}]",
+                s.name, s.frames, s.persons, s.joints
+            ));
         }
         flat.extend_from_slice(&s.positions);
         offsets.push(offsets[offsets.len() - 1] + s.frames as i64);
@@ -172,7 +182,12 @@ pub fn write_amr_skeleton(ds: &Dataset, precision: Precision) -> Result<Vec<u8>,
     let i64_bytes = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let n = ds.sequences.len();
     let mut owned: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = vec![
-        ("positions".into(), if precision == Precision::F16 { Dtype::F16 } else { Dtype::F32 }, vec![frames, m, v, 3], pos_bytes),
+        (
+            "positions".into(),
+            if precision == Precision::F16 { Dtype::F16 } else { Dtype::F32 },
+            vec![frames, m, v, 3],
+            pos_bytes,
+        ),
         ("offsets".into(), Dtype::I64, vec![n + 1], i64_bytes(&offsets)),
         ("label".into(), Dtype::I64, vec![n], i64_bytes(&ds.sequences.iter().map(|s| s.label).collect::<Vec<_>>())),
         ("parents".into(), Dtype::I64, vec![v], i64_bytes(&ds.layout.parents_i64())),
@@ -234,7 +249,10 @@ fn ints(t: &TensorView<'_>) -> Result<Vec<i64>, String> {
 
 fn json_list(meta: &HashMap<String, String>, key: &str, path: &Path) -> Result<Option<Vec<String>>, DataError> {
     meta.get(key)
-        .map(|s| serde_json::from_str::<Vec<String>>(s).map_err(|e| DataError::at_field(path, key, format!("not a JSON array of strings: {e}"))))
+        .map(|s| {
+            serde_json::from_str::<Vec<String>>(s)
+                .map_err(|e| DataError::at_field(path, key, format!("not a JSON array of strings: {e}")))
+        })
         .transpose()
 }
 
@@ -273,7 +291,14 @@ mod tests {
         }
     }
 
-    fn with_tensor(ds: &Dataset, name: &str, dt: Dtype, shape: Vec<usize>, data: Vec<u8>, meta_patch: &[(&str, &str)]) -> Vec<u8> {
+    fn with_tensor(
+        ds: &Dataset,
+        name: &str,
+        dt: Dtype,
+        shape: Vec<usize>,
+        data: &[u8],
+        meta_patch: &[(&str, &str)],
+    ) -> Vec<u8> {
         let bytes = write_amr_skeleton(ds, Precision::F32).unwrap();
         let st = SafeTensors::deserialize(&bytes).unwrap();
         let (_, h) = SafeTensors::read_metadata(&bytes).unwrap();
@@ -287,7 +312,7 @@ mod tests {
         }
         let mut tensors: Vec<(String, TensorView<'_>)> = st.tensors().into_iter().filter(|(n, _)| n != name).collect();
         if !data.is_empty() {
-            tensors.push((name.into(), TensorView::new(dt, shape, &data).unwrap()));
+            tensors.push((name.into(), TensorView::new(dt, shape, data).unwrap()));
         }
         safetensors::serialize(tensors, Some(meta)).unwrap()
     }
@@ -300,19 +325,19 @@ mod tests {
     fn broken_files_name_the_file_and_field() {
         let ds = tiny();
         let i64b = |v: &[i64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        let e = err_of(&with_tensor(&ds, "offsets", Dtype::I64, vec![3], i64b(&[0, 5, 3]), &[]));
+        let e = err_of(&with_tensor(&ds, "offsets", Dtype::I64, vec![3], &i64b(&[0, 5, 3]), &[]));
         assert!(e.contains("bad.safetensors") && e.contains("`offsets`") && e.contains("increasing"), "{e}");
-        let e = err_of(&with_tensor(&ds, "offsets", Dtype::I64, vec![3], i64b(&[0, 3, 7]), &[]));
+        let e = err_of(&with_tensor(&ds, "offsets", Dtype::I64, vec![3], &i64b(&[0, 3, 7]), &[]));
         assert!(e.contains("`offsets`") && e.contains("frame count 8"), "{e}");
-        let e = err_of(&with_tensor(&ds, "label", Dtype::I64, vec![2], i64b(&[0, 5]), &[]));
+        let e = err_of(&with_tensor(&ds, "label", Dtype::I64, vec![2], &i64b(&[0, 5]), &[]));
         assert!(e.contains("`label`") && e.contains("value 5"), "{e}");
-        let e = err_of(&with_tensor(&ds, "label", Dtype::I64, vec![], vec![], &[]));
+        let e = err_of(&with_tensor(&ds, "label", Dtype::I64, vec![], &[], &[]));
         assert!(e.contains("`label`") && e.contains("missing"), "{e}");
-        let e = err_of(&with_tensor(&ds, "split", Dtype::I64, vec![3], i64b(&[0, 1, 1]), &[]));
+        let e = err_of(&with_tensor(&ds, "split", Dtype::I64, vec![3], &i64b(&[0, 1, 1]), &[]));
         assert!(e.contains("`split`") && e.contains("one value per sequence"), "{e}");
-        let e = err_of(&with_tensor(&ds, "x", Dtype::I64, vec![], vec![], &[("format", "other-v9")]));
+        let e = err_of(&with_tensor(&ds, "x", Dtype::I64, vec![], &[], &[("format", "other-v9")]));
         assert!(e.contains("`format`") && e.contains("other-v9"), "{e}");
-        let e = err_of(&with_tensor(&ds, "x", Dtype::I64, vec![], vec![], &[("label_names", "not json")]));
+        let e = err_of(&with_tensor(&ds, "x", Dtype::I64, vec![], &[], &[("label_names", "not json")]));
         assert!(e.contains("`label_names`"), "{e}");
         let mut nan = tiny();
         nan.sequences[1].positions[200] = f32::NAN;

@@ -26,6 +26,21 @@ struct Bone {
     parent: Option<usize>,
 }
 
+impl Bone {
+    /// A bone at rest: no length, no rotation, no degrees of freedom, no parent yet.
+    fn named(name: &str) -> Self {
+        Self {
+            name: name.into(),
+            direction: [0.0; 3],
+            length: 0.0,
+            c: IDENTITY,
+            order: [0, 1, 2],
+            dof: vec![],
+            parent: None,
+        }
+    }
+}
+
 /// A parsed ASF skeleton: the root (index 0) and its bones.
 #[derive(Debug, Clone)]
 pub struct AsfSkeleton {
@@ -72,7 +87,10 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
         .collect();
     let num = |line: usize, t: Option<&&str>, what: &str| -> Result<f64, DataError> {
         let s = t.copied().unwrap_or("");
-        s.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| DataError::at_line(path, line, format!("{what}: `{s}` is not a number")))
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| DataError::at_line(path, line, format!("{what}: `{s}` is not a number")))
     };
     let mut unit_length = 1.0;
     let mut degrees = true;
@@ -80,7 +98,7 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
     let mut root_axis = [0usize, 1, 2];
     let mut root_orient = [0.0; 3];
     let mut root_position = [0.0; 3];
-    let mut bones = vec![Bone { name: "root".into(), direction: [0.0; 3], length: 0.0, c: IDENTITY, order: [0, 1, 2], dof: vec![], parent: None }];
+    let mut bones = vec![Bone::named("root")];
     let mut section = "";
     let mut i = 0;
     let mut cur: Option<Bone> = None;
@@ -112,12 +130,21 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
                             match (u.chars().next(), axis) {
                                 (Some('R'), Some(a)) => Ok(3 + a),
                                 (Some('T'), Some(a)) => Ok(a),
-                                _ => Err(DataError::at_line(path, ln, format!("root order entry `{s}`, expected TX..RZ"))),
+                                _ => Err(DataError::at_line(
+                                    path,
+                                    ln,
+                                    format!("root order entry `{s}`, expected TX..RZ"),
+                                )),
                             }
                         })
                         .collect::<Result<_, _>>()?;
                 }
-                "axis" => root_axis = t.get(1).and_then(|s| parse_order(s)).ok_or_else(|| DataError::at_line(path, ln, "root axis, expected e.g. XYZ"))?,
+                "axis" => {
+                    root_axis = t
+                        .get(1)
+                        .and_then(|s| parse_order(s))
+                        .ok_or_else(|| DataError::at_line(path, ln, "root axis, expected e.g. XYZ"))?
+                }
                 "orientation" => {
                     for (k, o) in root_orient.iter_mut().enumerate() {
                         *o = num(ln, t.get(k + 1), "root orientation")?;
@@ -131,7 +158,7 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
                 _ => {}
             },
             ":bonedata" => match key {
-                "begin" => cur = Some(Bone { name: String::new(), direction: [0.0; 3], length: 0.0, c: IDENTITY, order: [0, 1, 2], dof: vec![], parent: None }),
+                "begin" => cur = Some(Bone::named("")),
                 "end" => {
                     let b = cur.take().ok_or_else(|| DataError::at_line(path, ln, "`end` without `begin`"))?;
                     if b.name.is_empty() {
@@ -140,7 +167,9 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
                     bones.push(b);
                 }
                 _ => {
-                    let b = cur.as_mut().ok_or_else(|| DataError::at_line(path, ln, format!("`{key}` outside begin/end")))?;
+                    let b = cur
+                        .as_mut()
+                        .ok_or_else(|| DataError::at_line(path, ln, format!("`{key}` outside begin/end")))?;
                     match key {
                         "name" => b.name = t.get(1).copied().unwrap_or("").to_owned(),
                         "direction" => {
@@ -179,14 +208,14 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
                     }
                 }
             },
-            ":hierarchy" => {
-                if key != "begin" && key != "end" {
-                    let find = |bones: &[Bone], n: &str| bones.iter().position(|b| b.name == n);
-                    let p = find(&bones, key).ok_or_else(|| DataError::at_line(path, ln, format!("unknown parent bone `{key}`")))?;
-                    for child in &t[1..] {
-                        let c = find(&bones, child).ok_or_else(|| DataError::at_line(path, ln, format!("unknown child bone `{child}`")))?;
-                        bones[c].parent = Some(p);
-                    }
+            ":hierarchy" if key != "begin" && key != "end" => {
+                let find = |bones: &[Bone], n: &str| bones.iter().position(|b| b.name == n);
+                let p = find(&bones, key)
+                    .ok_or_else(|| DataError::at_line(path, ln, format!("unknown parent bone `{key}`")))?;
+                for child in &t[1..] {
+                    let c = find(&bones, child)
+                        .ok_or_else(|| DataError::at_line(path, ln, format!("unknown child bone `{child}`")))?;
+                    bones[c].parent = Some(p);
                 }
             }
             _ => {}
@@ -204,7 +233,8 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
     bones[0].order = root_axis;
     let names: Vec<String> = bones.iter().map(|b| b.name.clone()).collect();
     let parents: Vec<i64> = bones.iter().map(|b| b.parent.map_or(-1, |p| p as i64)).collect();
-    let layout = Layout::from_parents(&format!("asf{}", names.len()), &parents, &names).map_err(|e| DataError::at_field(path, ":hierarchy", e.to_string()))?;
+    let layout = Layout::from_parents(&format!("asf{}", names.len()), &parents, &names)
+        .map_err(|e| DataError::at_field(path, ":hierarchy", e.to_string()))?;
     Ok(AsfSkeleton { bones, unit: INCH / unit_length, degrees, root_order, root_position, layout })
 }
 
@@ -225,15 +255,30 @@ pub fn parse_amc(text: &str, skel: &AsfSkeleton, path: &Path) -> Result<Sequence
             frame_lines.push(ln);
             continue;
         }
-        let Some(frame) = frames.last_mut() else { return Err(DataError::at_line(path, ln, "bone values before the first frame number")) };
-        let b = skel.bones.iter().position(|b| b.name == toks[0]).ok_or_else(|| DataError::at_line(path, ln, format!("unknown bone `{}`", toks[0])))?;
+        let Some(frame) = frames.last_mut() else {
+            return Err(DataError::at_line(path, ln, "bone values before the first frame number"));
+        };
+        let b = skel
+            .bones
+            .iter()
+            .position(|b| b.name == toks[0])
+            .ok_or_else(|| DataError::at_line(path, ln, format!("unknown bone `{}`", toks[0])))?;
         let vals = toks[1..]
             .iter()
-            .map(|s| s.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| DataError::at_line(path, ln, format!("`{s}` is not a finite number"))))
+            .map(|s| {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| DataError::at_line(path, ln, format!("`{s}` is not a finite number")))
+            })
             .collect::<Result<Vec<f64>, _>>()?;
         let expected = if b == 0 { skel.root_order.len() } else { skel.bones[b].dof.len() };
         if vals.len() != expected {
-            return Err(DataError::at_line(path, ln, format!("bone `{}` has {} values, expected {expected}", toks[0], vals.len())));
+            return Err(DataError::at_line(
+                path,
+                ln,
+                format!("bone `{}` has {} values, expected {expected}", toks[0], vals.len()),
+            ));
         }
         frame[b] = Some(vals);
     }

@@ -101,7 +101,13 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
                     stack.push(None);
                 } else {
                     let parent = stack.iter().rev().flatten().next().copied();
-                    joints.push(Joint { name, parent, offset: [0.0; 3], channels: Vec::new(), first_channel: n_channels });
+                    joints.push(Joint {
+                        name,
+                        parent,
+                        offset: [0.0; 3],
+                        channels: Vec::new(),
+                        first_channel: n_channels,
+                    });
                     stack.push(Some(joints.len() - 1));
                 }
             }
@@ -124,7 +130,9 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
             "CHANNELS" => {
                 let t = tk.next().unwrap_or("");
                 let n: usize = t.parse().map_err(|_| err(&tk, format!("channel count `{t}` is not a number")))?;
-                let Some(Some(j)) = stack.last().copied() else { return Err(err(&tk, "CHANNELS outside a joint".into())) };
+                let Some(Some(j)) = stack.last().copied() else {
+                    return Err(err(&tk, "CHANNELS outside a joint".into()));
+                };
                 joints[j].first_channel = n_channels;
                 for _ in 0..n {
                     let c = tk.next().unwrap_or("");
@@ -154,26 +162,42 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
     if a != Some("Frames:") {
         return Err(err(&tk, "expected `Frames: N`".into()));
     }
-    let frames: usize = b.and_then(|s| s.parse().ok()).ok_or_else(|| err(&tk, format!("frame count `{}` is not a number", b.unwrap_or(""))))?;
+    let frames: usize = b
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| err(&tk, format!("frame count `{}` is not a number", b.unwrap_or(""))))?;
     let (a, b, c) = (tk.next(), tk.next(), tk.next());
     if (a, b) != (Some("Frame"), Some("Time:")) {
         return Err(err(&tk, "expected `Frame Time: dt`".into()));
     }
-    let frame_time: f64 = c.and_then(|s| s.parse().ok()).filter(|d: &f64| *d > 0.0).ok_or_else(|| err(&tk, "frame time is not a positive number".into()))?;
+    let frame_time: f64 = c
+        .and_then(|s| s.parse().ok())
+        .filter(|d: &f64| *d > 0.0)
+        .ok_or_else(|| err(&tk, "frame time is not a positive number".into()))?;
 
     // Motion lines: one per frame, n_channels values each.
     let first_line = tk.li + usize::from(tk.ti > 0);
-    let motion: Vec<&(usize, Vec<&str>)> = tk.lines[first_line.min(tk.lines.len())..].iter().filter(|(_, t)| !t.is_empty()).collect();
+    let motion: Vec<&(usize, Vec<&str>)> =
+        tk.lines[first_line.min(tk.lines.len())..].iter().filter(|(_, t)| !t.is_empty()).collect();
     if motion.len() < frames {
-        return Err(DataError::at_line(path, tk.lines.len(), format!("file ends after {} of {frames} frames (truncated?)", motion.len())));
+        return Err(DataError::at_line(
+            path,
+            tk.lines.len(),
+            format!("file ends after {} of {frames} frames (truncated?)", motion.len()),
+        ));
     }
     let mut values = vec![0.0f64; frames * n_channels];
     for (f, (line, toks)) in motion.iter().take(frames).enumerate() {
         if toks.len() != n_channels {
-            return Err(DataError::at_line(path, *line, format!("{} values, expected {n_channels} (one per channel)", toks.len())));
+            return Err(DataError::at_line(
+                path,
+                *line,
+                format!("{} values, expected {n_channels} (one per channel)", toks.len()),
+            ));
         }
         for (k, t) in toks.iter().enumerate() {
-            let v: f64 = t.parse().map_err(|_| DataError::at_line(path, *line, format!("value {} `{t}` is not a number", k + 1)))?;
+            let v: f64 = t
+                .parse()
+                .map_err(|_| DataError::at_line(path, *line, format!("value {} `{t}` is not a number", k + 1)))?;
             if !v.is_finite() {
                 return Err(DataError::at_line(path, *line, format!("value {} is not finite", k + 1)));
             }
@@ -184,7 +208,8 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
     // Which joints to keep.
     let root_static = |j: usize| {
         let jt = &joints[j];
-        (0..frames).all(|f| jt.channels.iter().enumerate().all(|(k, _)| values[f * n_channels + jt.first_channel + k] == 0.0))
+        (0..frames)
+            .all(|f| jt.channels.iter().enumerate().all(|(k, _)| values[f * n_channels + jt.first_channel + k] == 0.0))
             && jt.offset == [0.0; 3]
     };
     let children_of_root = joints.iter().filter(|j| j.parent == Some(0)).count();
@@ -208,14 +233,6 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
                     r = math::mul(&r, &math::rot_axis(kind - 3, x.to_radians()));
                 }
             }
-            // Position channels replace the static offset only for the channels present.
-            if jt.channels.iter().any(|&c| c < 3) {
-                for c in 0..3 {
-                    if !jt.channels.contains(&c) {
-                        t[c] = jt.offset[c];
-                    }
-                }
-            }
             match jt.parent {
                 Some(p) => {
                     pos[j] = math::add(math::apply(&rot[p], t), pos[p]);
@@ -234,8 +251,10 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
         }
     }
     let names: Vec<String> = keep.iter().map(|&j| joints[j].name.clone()).collect();
-    let parents: Vec<i64> = keep.iter().map(|&j| joints[j].parent.and_then(new_index).map_or(-1, |p| p as i64)).collect();
-    let layout = Layout::from_parents(&format!("bvh{v}"), &parents, &names).map_err(|e| DataError::in_file(path, e.to_string()))?;
+    let parents: Vec<i64> =
+        keep.iter().map(|&j| joints[j].parent.and_then(new_index).map_or(-1, |p| p as i64)).collect();
+    let layout = Layout::from_parents(&format!("bvh{v}"), &parents, &names)
+        .map_err(|e| DataError::in_file(path, e.to_string()))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     Ok(BvhTake { layout, sequence: Sequence::new(stem, -1, frames, 1, v, positions), frame_time })
 }
@@ -255,7 +274,14 @@ pub fn dataset_from_bvh(takes: Vec<BvhTake>, path: &Path) -> Result<Dataset, Dat
     ds.axes = "Y-up, right-handed (BVH world), metres".into();
     for t in takes {
         if t.layout.joint_names != ds.layout.joint_names {
-            return Err(DataError::in_file(path, format!("take `{}` has a different skeleton ({} joints) than the first take", t.sequence.name, t.layout.joint_count())));
+            return Err(DataError::in_file(
+                path,
+                format!(
+                    "take `{}` has a different skeleton ({} joints) than the first take",
+                    t.sequence.name,
+                    t.layout.joint_count()
+                ),
+            ));
         }
         ds.sequences.push(t.sequence);
     }
@@ -285,15 +311,23 @@ mod tests {
     #[test]
     fn broken_bvh_names_file_and_line() {
         let p = Path::new("broken.bvh");
-        let e = parse_bvh(&TWO_JOINTS.replace("100 0 0", "100 abc 0"), p, BvhOptions::default()).unwrap_err().to_string();
+        let e =
+            parse_bvh(&TWO_JOINTS.replace("100 0 0", "100 abc 0"), p, BvhOptions::default()).unwrap_err().to_string();
         assert!(e.contains("broken.bvh, line 19") && e.contains("`abc`"), "{e}");
-        let e = parse_bvh(&TWO_JOINTS.replace("Frames: 2", "Frames: 3"), p, BvhOptions::default()).unwrap_err().to_string();
+        let e =
+            parse_bvh(&TWO_JOINTS.replace("Frames: 2", "Frames: 3"), p, BvhOptions::default()).unwrap_err().to_string();
         assert!(e.contains("truncated"), "{e}");
-        let e = parse_bvh(&TWO_JOINTS.replace("0 0 0 90 0 0 0 0 0", "0 0 0 90 0 0"), p, BvhOptions::default()).unwrap_err().to_string();
+        let e = parse_bvh(&TWO_JOINTS.replace("0 0 0 90 0 0 0 0 0", "0 0 0 90 0 0"), p, BvhOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 20") && e.contains("expected 9"), "{e}");
-        let e = parse_bvh(&TWO_JOINTS.replace("Yrotation\n JOINT", "Wrotation\n JOINT"), p, BvhOptions::default()).unwrap_err().to_string();
+        let e = parse_bvh(&TWO_JOINTS.replace("Yrotation\n JOINT", "Wrotation\n JOINT"), p, BvhOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 5") && e.contains("Wrotation"), "{e}");
-        let e = parse_bvh(&TWO_JOINTS[..TWO_JOINTS.find(" JOINT").unwrap()], p, BvhOptions::default()).unwrap_err().to_string();
+        let e = parse_bvh(&TWO_JOINTS[..TWO_JOINTS.find(" JOINT").unwrap()], p, BvhOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ends inside the hierarchy"), "{e}");
         let e = parse_bvh(&TWO_JOINTS.replace("100 0 0", "NaN 0 0"), p, BvhOptions::default()).unwrap_err().to_string();
         assert!(e.contains("not finite"), "{e}");

@@ -125,7 +125,8 @@ pub fn nat_normalize(seq: &Sequence, eps: f32) -> Sequence {
             for c in 0..3 {
                 let at = |t: usize| seq.index(t, m, v, c);
                 let mean = (0..seq.frames).map(|t| f64::from(seq.positions[at(t)])).sum::<f64>() / t_len;
-                let var = (0..seq.frames).map(|t| (f64::from(seq.positions[at(t)]) - mean).powi(2)).sum::<f64>() / t_len;
+                let var =
+                    (0..seq.frames).map(|t| (f64::from(seq.positions[at(t)]) - mean).powi(2)).sum::<f64>() / t_len;
                 let inv = 1.0 / (var + f64::from(eps)).sqrt();
                 for t in 0..seq.frames {
                     out.positions[at(t)] = ((f64::from(seq.positions[at(t)]) - mean) * inv) as f32;

@@ -16,9 +16,9 @@ pub use amr_skeleton::{load_amr_skeleton, save_amr_skeleton};
 pub use asf_amc::{AsfSkeleton, dataset_from_amc, parse_amc, parse_asf};
 #[cfg(not(target_arch = "wasm32"))]
 pub use asf_amc::{load_amc, load_asf};
-pub use bvh::{BvhOptions, BvhTake, dataset_from_bvh, parse_bvh};
 #[cfg(not(target_arch = "wasm32"))]
 pub use bvh::load_bvh;
+pub use bvh::{BvhOptions, BvhTake, dataset_from_bvh, parse_bvh};
 pub use dataset::{Dataset, DatasetStats};
 pub use npy::{NpyArray, parse_npy, read_npz_members, write_npy_f32};
 pub use ntu_npz::read_ntu_npz;

@@ -53,7 +53,11 @@ pub fn parse_npy(bytes: &[u8], path: &Path, field: &str) -> Result<NpyArray, Dat
         other => return Err(err(format!("dtype `{other}` not supported (expected <f4, <f8, <f2, <i8, <i4, |u1)"))),
     };
     if body.len() < count * size {
-        return Err(err(format!("{} data bytes for shape {shape:?}, expected {} (truncated?)", body.len(), count * size)));
+        return Err(err(format!(
+            "{} data bytes for shape {shape:?}, expected {} (truncated?)",
+            body.len(),
+            count * size
+        )));
     }
     let data = body[..count * size].chunks_exact(size).map(conv).collect();
     Ok(NpyArray { shape, data })
@@ -86,12 +90,14 @@ pub fn write_npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
 
 /// Reads named arrays from the bytes of an `.npz` archive. A missing member is an error naming it.
 pub fn read_npz_members(bytes: &[u8], path: &Path, names: &[&str]) -> Result<Vec<NpyArray>, DataError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| DataError::in_file(path, format!("not an .npz (zip) archive: {e}")))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| DataError::in_file(path, format!("not an .npz (zip) archive: {e}")))?;
     names
         .iter()
         .map(|name| {
             let member = format!("{name}.npy");
-            let mut f = zip.by_name(&member).map_err(|_| DataError::at_field(path, *name, "missing array".to_owned()))?;
+            let mut f =
+                zip.by_name(&member).map_err(|_| DataError::at_field(path, *name, "missing array".to_owned()))?;
             let mut buf = Vec::new();
             f.read_to_end(&mut buf).map_err(|e| DataError::at_field(path, *name, format!("cannot decompress: {e}")))?;
             parse_npy(&buf, path, name)

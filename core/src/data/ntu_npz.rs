@@ -19,29 +19,38 @@ pub fn read_ntu_npz(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
     ds.attribute_names.insert("split".into(), vec!["train".into(), "test".into()]);
     ds.axes = "Kinect v2 camera space, metres, centred on the first frame's spine".into();
     ds.source = format!("NTU RGB+D npz ({})", path.display());
-    for (split, (x, y, xn, yn)) in [(&xtr, &ytr, "x_train", "y_train"), (&xte, &yte, "x_test", "y_test")].into_iter().enumerate() {
+    for (split, (x, y, xn, yn)) in
+        [(&xtr, &ytr, "x_train", "y_train"), (&xte, &yte, "x_test", "y_test")].into_iter().enumerate()
+    {
         if x.shape.len() != 3 || x.shape[2] != 150 {
             return Err(DataError::at_field(path, xn, format!("shape {:?}, expected (N, T, 150)", x.shape)));
         }
         let (n, t) = (x.shape[0], x.shape[1]);
         if y.shape.len() != 2 || y.shape[0] != n || y.shape[1] != classes {
-            return Err(DataError::at_field(path, yn, format!("shape {:?}, expected ({n}, {classes}) one-hot", y.shape)));
+            return Err(DataError::at_field(
+                path,
+                yn,
+                format!("shape {:?}, expected ({n}, {classes}) one-hot", y.shape),
+            ));
         }
         if let Some(i) = x.data.iter().position(|v| !v.is_finite()) {
             return Err(DataError::at_field(path, xn, format!("non-finite value in sample {}", i / (t * 150))));
         }
         for i in 0..n {
             let row = &y.data[i * classes..(i + 1) * classes];
-            let label = row.iter().enumerate().fold((0usize, f32::MIN), |b, (k, &v)| if v > b.1 { (k, v) } else { b }).0;
+            let label =
+                row.iter().enumerate().fold((0usize, f32::MIN), |b, (k, &v)| if v > b.1 { (k, v) } else { b }).0;
             if row[label] <= 0.0 {
                 return Err(DataError::at_field(path, yn, format!("sample {i} has no class set (all zeros)")));
             }
             let sample = &x.data[i * t * 150..(i + 1) * t * 150];
-            let frames = (0..t).rev().find(|&f| sample[f * 150..(f + 1) * 150].iter().any(|&v| v != 0.0)).map_or(0, |f| f + 1);
+            let frames =
+                (0..t).rev().find(|&f| sample[f * 150..(f + 1) * 150].iter().any(|&v| v != 0.0)).map_or(0, |f| f + 1);
             if frames == 0 {
                 return Err(DataError::at_field(path, xn, format!("sample {i} is all zeros")));
             }
-            let mut s = Sequence::new(format!("{xn}_{i}"), label as i64, frames, 2, 25, sample[..frames * 150].to_vec());
+            let mut s =
+                Sequence::new(format!("{xn}_{i}"), label as i64, frames, 2, 25, sample[..frames * 150].to_vec());
             s.attributes.insert("split".into(), split as i64);
             ds.sequences.push(s);
         }
@@ -85,7 +94,12 @@ pub(crate) mod tests {
         let ytr = [0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
         let xte = sample(5, t, 2.0, false);
         let yte = [1.0, 0.0, 0.0];
-        let bytes = write_npz(&[("x_train", &[2, t, 150], &xtr), ("y_train", &[2, c], &ytr), ("x_test", &[1, t, 150], &xte), ("y_test", &[1, c], &yte)]);
+        let bytes = write_npz(&[
+            ("x_train", &[2, t, 150], &xtr),
+            ("y_train", &[2, c], &ytr),
+            ("x_test", &[1, t, 150], &xte),
+            ("y_test", &[1, c], &yte),
+        ]);
         let ds = read_ntu_npz(&bytes, Path::new("ntu.npz")).unwrap();
         assert_eq!(ds.len(), 3);
         assert_eq!((ds.persons, ds.layout.joint_count()), (2, 25));
@@ -102,17 +116,37 @@ pub(crate) mod tests {
     #[test]
     fn bad_npz_names_the_member() {
         let x = sample(3, 4, 0.0, false);
-        let e = read_ntu_npz(&write_npz(&[("x_train", &[1, 4, 150], &x), ("y_train", &[1, 2], &[1.0, 0.0])]), Path::new("n.npz")).unwrap_err().to_string();
+        let e = read_ntu_npz(
+            &write_npz(&[("x_train", &[1, 4, 150], &x), ("y_train", &[1, 2], &[1.0, 0.0])]),
+            Path::new("n.npz"),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("n.npz") && e.contains("`x_test`") && e.contains("missing"), "{e}");
-        let bad_y = write_npz(&[("x_train", &[1, 4, 150], &x), ("y_train", &[2, 2], &[1.0, 0.0, 0.0, 1.0]), ("x_test", &[1, 4, 150], &x), ("y_test", &[1, 2], &[1.0, 0.0])]);
+        let bad_y = write_npz(&[
+            ("x_train", &[1, 4, 150], &x),
+            ("y_train", &[2, 2], &[1.0, 0.0, 0.0, 1.0]),
+            ("x_test", &[1, 4, 150], &x),
+            ("y_test", &[1, 2], &[1.0, 0.0]),
+        ]);
         let e = read_ntu_npz(&bad_y, Path::new("n.npz")).unwrap_err().to_string();
         assert!(e.contains("`y_train`") && e.contains("expected (1, 2)"), "{e}");
         let mut nan = x.clone();
         nan[7] = f32::NAN;
-        let bytes = write_npz(&[("x_train", &[1, 4, 150], &nan), ("y_train", &[1, 2], &[1.0, 0.0]), ("x_test", &[1, 4, 150], &x), ("y_test", &[1, 2], &[1.0, 0.0])]);
+        let bytes = write_npz(&[
+            ("x_train", &[1, 4, 150], &nan),
+            ("y_train", &[1, 2], &[1.0, 0.0]),
+            ("x_test", &[1, 4, 150], &x),
+            ("y_test", &[1, 2], &[1.0, 0.0]),
+        ]);
         let e = read_ntu_npz(&bytes, Path::new("n.npz")).unwrap_err().to_string();
         assert!(e.contains("`x_train`") && e.contains("non-finite"), "{e}");
-        let wrong = write_npz(&[("x_train", &[1, 4, 75], &x[..300]), ("y_train", &[1, 2], &[1.0, 0.0]), ("x_test", &[1, 4, 150], &x), ("y_test", &[1, 2], &[1.0, 0.0])]);
+        let wrong = write_npz(&[
+            ("x_train", &[1, 4, 75], &x[..300]),
+            ("y_train", &[1, 2], &[1.0, 0.0]),
+            ("x_test", &[1, 4, 150], &x),
+            ("y_test", &[1, 2], &[1.0, 0.0]),
+        ]);
         assert!(read_ntu_npz(&wrong, Path::new("n.npz")).unwrap_err().to_string().contains("(N, T, 150)"));
         assert!(read_ntu_npz(b"not a zip", Path::new("n.npz")).unwrap_err().to_string().contains("not an .npz"));
     }

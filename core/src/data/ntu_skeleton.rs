@@ -62,8 +62,14 @@ impl Body {
 fn parse_bodies(text: &str, path: &Path) -> Result<(usize, Vec<Body>), DataError> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty());
     let last_line = text.lines().count();
-    let mut next = |what: &str| lines.next().ok_or_else(|| DataError::at_line(path, last_line, format!("file ends where {what} was expected (truncated?)")));
-    let int = |(ln, s): (usize, &str), what: &str| s.parse::<usize>().map_err(|_| DataError::at_line(path, ln, format!("{what} `{s}` is not a whole number")));
+    let mut next = |what: &str| {
+        lines.next().ok_or_else(|| {
+            DataError::at_line(path, last_line, format!("file ends where {what} was expected (truncated?)"))
+        })
+    };
+    let int = |(ln, s): (usize, &str), what: &str| {
+        s.parse::<usize>().map_err(|_| DataError::at_line(path, ln, format!("{what} `{s}` is not a whole number")))
+    };
     let frame_count = int(next("the frame count")?, "frame count")?;
     let mut bodies: BTreeMap<String, Body> = BTreeMap::new();
     for f in 0..frame_count {
@@ -87,10 +93,16 @@ fn parse_bodies(text: &str, path: &Path) -> Result<(usize, Vec<Body>), DataError
                 let (ln, l) = next("a joint line")?;
                 let vals: Vec<&str> = l.split_whitespace().collect();
                 if vals.len() < 3 {
-                    return Err(DataError::at_line(path, ln, format!("joint line has {} values, expected 12", vals.len())));
+                    return Err(DataError::at_line(
+                        path,
+                        ln,
+                        format!("joint line has {} values, expected 12", vals.len()),
+                    ));
                 }
                 for c in 0..3 {
-                    j[c] = vals[c].parse::<f32>().ok().filter(|x| x.is_finite()).ok_or_else(|| DataError::at_line(path, ln, format!("coordinate `{}` is not a finite number", vals[c])))?;
+                    j[c] = vals[c].parse::<f32>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+                        DataError::at_line(path, ln, format!("coordinate `{}` is not a finite number", vals[c]))
+                    })?;
                 }
             }
             bodies.entry(id).or_insert_with(|| Body { frames: BTreeMap::new() }).frames.insert(f, frame);
@@ -133,7 +145,9 @@ fn denoise(mut bodies: Vec<Body>) -> Vec<Body> {
 pub fn parse_ntu_skeleton(text: &str, path: &Path, second: SecondPerson) -> Result<Sequence, DataError> {
     let (frame_count, bodies) = parse_bodies(text, path)?;
     let bodies = denoise(bodies);
-    let Some(first) = bodies.first() else { return Err(DataError::in_file(path, "no body left (empty file or all bodies noise)")) };
+    let Some(first) = bodies.first() else {
+        return Err(DataError::in_file(path, "no body left (empty file or all bodies noise)"));
+    };
     let mut actors: [BTreeMap<usize, [[f32; 3]; 25]>; 2] = [first.frames.clone(), BTreeMap::new()];
     let mut spans = [first.span(), (0usize, 0usize)];
     let overlaps = |a: (usize, usize), b: (usize, usize)| a.1.min(b.1) as i64 - a.0.max(b.0) as i64 > 0;
@@ -147,13 +161,18 @@ pub fn parse_ntu_skeleton(text: &str, path: &Path, second: SecondPerson) -> Resu
             }
         }
     }
-    let kept: Vec<usize> = (0..frame_count).filter(|f| actors[0].contains_key(f) || actors[1].contains_key(f)).collect();
+    let kept: Vec<usize> =
+        (0..frame_count).filter(|f| actors[0].contains_key(f) || actors[1].contains_key(f)).collect();
     let one_actor = actors[1].is_empty();
     let origin = actors[0].values().next().map_or([0.0; 3], |f| f[1]);
     let mut positions = vec![0.0f32; kept.len() * 2 * 25 * 3];
     for (t, f) in kept.iter().enumerate() {
         for m in 0..2 {
-            let src = if m == 1 && one_actor && second == SecondPerson::Duplicate { actors[0].get(f) } else { actors[m].get(f) };
+            let src = if m == 1 && one_actor && second == SecondPerson::Duplicate {
+                actors[0].get(f)
+            } else {
+                actors[m].get(f)
+            };
             if let Some(joints) = src {
                 for (v, p) in joints.iter().enumerate() {
                     for c in 0..3 {
@@ -193,7 +212,8 @@ mod tests {
     fn body_lines(id: &str, dx: f32, wide: bool) -> String {
         let mut s = format!("{id} 0 1 1 1 1 0 0.1 0.2 2\n25\n");
         for j in 0..25 {
-            let (x, y) = if wide { (j as f32 * 0.1 + dx, j as f32 * 0.01) } else { (j as f32 * 0.01 + dx, j as f32 * 0.1) };
+            let (x, y) =
+                if wide { (j as f32 * 0.1 + dx, j as f32 * 0.01) } else { (j as f32 * 0.01 + dx, j as f32 * 0.1) };
             s += &format!("{x} {y} 3.0 0 0 0 0 0 0 0 0 2\n");
         }
         s
@@ -216,7 +236,8 @@ mod tests {
         let frames: Vec<Vec<(&str, f32, bool)>> = (0..14)
             .map(|f| if f == 5 { vec![] } else { vec![("B", 0.5, false), ("A", f as f32 * 0.1, false)] })
             .collect();
-        let s = parse_ntu_skeleton(&file(&frames), Path::new("S001C001P001R001A007.skeleton"), SecondPerson::Zero).unwrap();
+        let s =
+            parse_ntu_skeleton(&file(&frames), Path::new("S001C001P001R001A007.skeleton"), SecondPerson::Zero).unwrap();
         assert_eq!(s.frames, 13, "the frame with no body is removed");
         assert_eq!(s.label, 6);
         assert_eq!(s.attributes["subject"], 1);
@@ -261,7 +282,9 @@ mod tests {
         let bad = text.replacen("3.0 0 0", "abc 0 0", 1);
         let e = parse_ntu_skeleton(&bad, Path::new("t.skeleton"), SecondPerson::Zero).unwrap_err().to_string();
         assert!(e.contains("line 5") && e.contains("`abc`"), "{e}");
-        let e = parse_ntu_skeleton(&text.replacen("\n25\n", "\n24\n", 1), Path::new("t.skeleton"), SecondPerson::Zero).unwrap_err().to_string();
+        let e = parse_ntu_skeleton(&text.replacen("\n25\n", "\n24\n", 1), Path::new("t.skeleton"), SecondPerson::Zero)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("24 joints"), "{e}");
         let e = parse_ntu_skeleton("x\n", Path::new("t.skeleton"), SecondPerson::Zero).unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("frame count"), "{e}");

@@ -26,7 +26,14 @@ impl Sequence {
     ///
     /// # Shapes
     /// `positions`: [frames * persons * joints * 3]
-    pub fn new(name: impl Into<String>, label: i64, frames: usize, persons: usize, joints: usize, positions: Vec<f32>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        label: i64,
+        frames: usize,
+        persons: usize,
+        joints: usize,
+        positions: Vec<f32>,
+    ) -> Self {
         debug_assert_eq!(positions.len(), frames * persons * joints * 3);
         Self { name: name.into(), label, frames, persons, joints, positions, attributes: BTreeMap::new() }
     }

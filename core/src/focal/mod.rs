@@ -54,7 +54,7 @@ impl Default for FocalConfig {
 impl FocalConfig {
     /// Checks the values, naming the field that is out of range.
     pub fn validate(&self) -> Result<(), String> {
-        if self.windows.is_empty() || self.windows.iter().any(|&n| n == 0) {
+        if self.windows.is_empty() || self.windows.contains(&0) {
             return Err(format!("focal.windows = {:?}: expected one or more window sizes >= 1", self.windows));
         }
         if !(self.k.is_finite() && self.k > 0.0) {

@@ -11,9 +11,16 @@ use super::FocalWeights;
 ///
 /// # Shapes
 /// `per_frame`: [T, M, V] -> [M, (T / (r l)) * V, r * l * 3]
-pub fn window_weights_to_patches(per_frame: &[f32], frames: usize, persons: usize, joints: usize, l: usize, r: usize) -> Option<Vec<f32>> {
+pub fn window_weights_to_patches(
+    per_frame: &[f32],
+    frames: usize,
+    persons: usize,
+    joints: usize,
+    l: usize,
+    r: usize,
+) -> Option<Vec<f32>> {
     let span = r * l;
-    if span == 0 || frames % span != 0 || per_frame.len() != frames * persons * joints {
+    if span == 0 || !frames.is_multiple_of(span) || per_frame.len() != frames * persons * joints {
         return None;
     }
     let slots = frames / span;

@@ -125,7 +125,8 @@ fn properties_range_monotonicity_translation() {
         }
         // Monotone: with e_t fixed, larger energy gives a larger weight.
         let ws = &fw.scales[0];
-        let mut pairs: Vec<(f32, f32)> = ws.energy[..ws.windows * 5].iter().copied().zip(ws.weight[..ws.windows * 5].iter().copied()).collect();
+        let mut pairs: Vec<(f32, f32)> =
+            ws.energy[..ws.windows * 5].iter().copied().zip(ws.weight[..ws.windows * 5].iter().copied()).collect();
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
         assert!(pairs.windows(2).all(|p| p[1].1 >= p[0].1));
         // Translation invariance, exact on a 1/256 grid translated by whole metres.

@@ -57,11 +57,18 @@ impl FocalKernel {
     pub async fn new() -> Result<Self, GpuError> {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            })
             .await
             .map_err(|e| GpuError::NoDevice(e.to_string()))?;
         let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor { label: Some("amr-focal"), required_limits: adapter.limits(), ..Default::default() })
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("amr-focal"),
+                required_limits: adapter.limits(),
+                ..Default::default()
+            })
             .await
             .map_err(|e| GpuError::NoDevice(e.to_string()))?;
         Ok(Self::with_device(device, queue, adapter.get_info()))
@@ -92,11 +99,17 @@ impl FocalKernel {
         let Some(first) = clips.first() else { return Err(GpuError::BadInput("no clips".into())) };
         let (t, m, v) = (first.frames, first.persons, first.joints);
         if let Some(c) = clips.iter().find(|c| (c.frames, c.persons, c.joints) != (t, m, v)) {
-            return Err(GpuError::BadInput(format!("clip `{}` is [{}, {}, {}], the first is [{t}, {m}, {v}]", c.name, c.frames, c.persons, c.joints)));
+            return Err(GpuError::BadInput(format!(
+                "clip `{}` is [{}, {}, {}], the first is [{t}, {m}, {v}]",
+                c.name, c.frames, c.persons, c.joints
+            )));
         }
         cfg.validate().map_err(GpuError::BadInput)?;
         if cfg.windows.len() > MAX_SCALES {
-            return Err(GpuError::BadInput(format!("{} window sizes, the kernel takes at most {MAX_SCALES}", cfg.windows.len())));
+            return Err(GpuError::BadInput(format!(
+                "{} window sizes, the kernel takes at most {MAX_SCALES}",
+                cfg.windows.len()
+            )));
         }
         let total = clips.len() * m;
         let mut offsets = [0u32; MAX_SCALES];
@@ -122,26 +135,50 @@ impl FocalKernel {
         let positions: Vec<u8> = clips.iter().flat_map(|c| c.positions.iter().flat_map(|x| x.to_le_bytes())).collect();
 
         let d = &self.device;
-        let init = |label, contents: &[u8], usage| d.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage });
+        let init = |label, contents: &[u8], usage| {
+            d.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents, usage })
+        };
         let uniform = init("params", &params, wgpu::BufferUsages::UNIFORM);
         let input = init("positions", &positions, wgpu::BufferUsages::STORAGE);
         let sizes = [total * row, total * row, total * cfg.windows.len(), total * t * v];
         let outputs: Vec<wgpu::Buffer> = sizes
             .iter()
-            .map(|&n| d.create_buffer(&wgpu::BufferDescriptor { label: Some("focal-out"), size: (n.max(1) * 4) as u64, usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false }))
+            .map(|&n| {
+                d.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("focal-out"),
+                    size: (n.max(1) * 4) as u64,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                })
+            })
             .collect();
         let staging_size: u64 = sizes.iter().map(|&n| (n.max(1) * 4) as u64).sum();
-        let staging = d.create_buffer(&wgpu::BufferDescriptor { label: Some("focal-staging"), size: staging_size, usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let staging = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("focal-staging"),
+            size: staging_size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         let layout = self.pipeline.get_bind_group_layout(0);
         let mut entries = vec![
             wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() },
             wgpu::BindGroupEntry { binding: 1, resource: input.as_entire_binding() },
         ];
-        entries.extend(outputs.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: 2 + i as u32, resource: b.as_entire_binding() }));
-        let bind = d.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("focal"), layout: &layout, entries: &entries });
+        entries.extend(
+            outputs
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry { binding: 2 + i as u32, resource: b.as_entire_binding() }),
+        );
+        let bind = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("focal"),
+            layout: &layout,
+            entries: &entries,
+        });
         let mut enc = d.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("focal") });
         {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("focal"), timestamp_writes: None });
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("focal"), timestamp_writes: None });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &bind, &[]);
             let x = total.min(65_535) as u32;
@@ -158,7 +195,9 @@ impl FocalKernel {
         let (tx, rx) = oneshot::channel();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| tx.send(r));
         #[cfg(not(target_arch = "wasm32"))]
-        self.device.poll(wgpu::PollType::Wait { submission_index: None, timeout: None }).map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.device
+            .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
         match rx.await {
             Some(Ok(())) => {}
             Some(Err(e)) => return Err(GpuError::Readback(e.to_string())),

@@ -19,8 +19,7 @@ pub enum BodyPart {
 
 impl BodyPart {
     /// All parts, in display order.
-    pub const ALL: [Self; 6] =
-        [Self::Head, Self::LeftArm, Self::RightArm, Self::LeftLeg, Self::RightLeg, Self::Trunk];
+    pub const ALL: [Self; 6] = [Self::Head, Self::LeftArm, Self::RightArm, Self::LeftLeg, Self::RightLeg, Self::Trunk];
 
     /// A short lowercase name (`left-arm`).
     pub fn name(self) -> &'static str {

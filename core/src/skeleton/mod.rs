@@ -111,10 +111,7 @@ mod tests {
         assert_eq!(l.joints_of(BodyPart::LeftLeg), vec![3]);
         assert_eq!(l.parents_i64(), vec![-1, 0, 1, 0]);
         assert!(matches!(Layout::from_parents("t", &[-1, 0], &n), Err(LayoutError::LengthMismatch { .. })));
-        assert!(matches!(
-            Layout::from_parents("t", &[-1, 0, 9, 0], &n),
-            Err(LayoutError::BadParent { joint: 2, .. })
-        ));
+        assert!(matches!(Layout::from_parents("t", &[-1, 0, 9, 0], &n), Err(LayoutError::BadParent { joint: 2, .. })));
         assert!(matches!(Layout::from_parents("t", &[2, 0, 1, 0], &n), Err(LayoutError::BadParent { .. })));
     }
 }

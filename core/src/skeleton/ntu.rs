@@ -3,10 +3,31 @@
 use super::{BodyPart, Layout};
 
 const NTU25_NAMES: [&str; 25] = [
-    "spine_base", "spine_mid", "neck", "head", "shoulder_left", "elbow_left", "wrist_left", "hand_left",
-    "shoulder_right", "elbow_right", "wrist_right", "hand_right", "hip_left", "knee_left", "ankle_left",
-    "foot_left", "hip_right", "knee_right", "ankle_right", "foot_right", "spine_shoulder", "hand_tip_left",
-    "thumb_left", "hand_tip_right", "thumb_right",
+    "spine_base",
+    "spine_mid",
+    "neck",
+    "head",
+    "shoulder_left",
+    "elbow_left",
+    "wrist_left",
+    "hand_left",
+    "shoulder_right",
+    "elbow_right",
+    "wrist_right",
+    "hand_right",
+    "hip_left",
+    "knee_left",
+    "ankle_left",
+    "foot_left",
+    "hip_right",
+    "knee_right",
+    "ankle_right",
+    "foot_right",
+    "spine_shoulder",
+    "hand_tip_left",
+    "thumb_left",
+    "hand_tip_right",
+    "thumb_right",
 ];
 
 /// Parents of the NTU-25 joints (0-based; the bone list of the NTU feeders, hand tips and thumbs on the hand).
@@ -19,9 +40,8 @@ const NTU25_PARENTS: [i64; 25] =
 pub fn ntu25() -> Layout {
     use BodyPart::{Head, LeftArm, LeftLeg, RightArm, RightLeg, Trunk};
     let parts = vec![
-        Trunk, Trunk, Head, Head, LeftArm, LeftArm, LeftArm, LeftArm, RightArm, RightArm, RightArm, RightArm,
-        LeftLeg, LeftLeg, LeftLeg, LeftLeg, RightLeg, RightLeg, RightLeg, RightLeg, Trunk, LeftArm, LeftArm,
-        RightArm, RightArm,
+        Trunk, Trunk, Head, Head, LeftArm, LeftArm, LeftArm, LeftArm, RightArm, RightArm, RightArm, RightArm, LeftLeg,
+        LeftLeg, LeftLeg, LeftLeg, RightLeg, RightLeg, RightLeg, RightLeg, Trunk, LeftArm, LeftArm, RightArm, RightArm,
     ];
     Layout {
         name: "ntu25".into(),
@@ -43,8 +63,26 @@ pub fn kinect20() -> Layout {
         .chain(KINECT20_TO_NTU25[3..].iter().map(|&j| ntu.joint_names[j].clone()))
         .collect();
     let parents = vec![
-        None, Some(0), Some(1), Some(2), Some(2), Some(4), Some(5), Some(6), Some(2), Some(8), Some(9), Some(10),
-        Some(0), Some(12), Some(13), Some(14), Some(0), Some(16), Some(17), Some(18),
+        None,
+        Some(0),
+        Some(1),
+        Some(2),
+        Some(2),
+        Some(4),
+        Some(5),
+        Some(6),
+        Some(2),
+        Some(8),
+        Some(9),
+        Some(10),
+        Some(0),
+        Some(12),
+        Some(13),
+        Some(14),
+        Some(0),
+        Some(16),
+        Some(17),
+        Some(18),
     ];
     let parts = KINECT20_TO_NTU25.iter().map(|&j| ntu.parts[j]).collect();
     Layout { name: "kinect20".into(), joint_names, parents, parts }
@@ -57,9 +95,7 @@ pub fn kinect20_to_ntu25(frame: &[[f32; 3]; 20]) -> [[f32; 3]; 25] {
     for (k, &j) in KINECT20_TO_NTU25.iter().enumerate() {
         out[j] = frame[k];
     }
-    for c in 0..3 {
-        out[2][c] = 0.5 * (out[20][c] + out[3][c]);
-    }
+    out[2] = [0, 1, 2].map(|c| 0.5 * (out[20][c] + out[3][c]));
     out[21] = out[7];
     out[22] = out[7];
     out[23] = out[11];

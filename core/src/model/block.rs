@@ -1,0 +1,122 @@
+//! Transformer blocks: the pre-LN self-attention block of the encoder and the MAMP decoder
+//! (reference spec 1.4), and AMR's cross-attention block (paper Eq. 2).
+
+use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
+use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear};
+use burn::prelude::*;
+
+use super::AmrConfig;
+use super::init::linear;
+
+/// Linear, exact GELU, linear.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    fc1: Linear,
+    fc2: Linear,
+}
+
+impl Mlp {
+    /// A `dim -> hidden -> dim` MLP.
+    pub fn new(dim: usize, hidden: usize, device: &Device) -> Self {
+        Self { fc1: linear(dim, hidden, device), fc2: linear(hidden, dim, device) }
+    }
+
+    /// # Shapes
+    /// `x`: [B, N, dim] -> [B, N, dim]
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.fc2.forward(burn::tensor::activation::gelu(self.fc1.forward(x)))
+    }
+}
+
+pub(super) fn attention(cfg: &AmrConfig, device: &Device) -> MultiHeadAttention {
+    let mut a = MultiHeadAttentionConfig::new(cfg.dim, cfg.heads)
+        .with_dropout(0.0)
+        .with_initializer(Initializer::XavierUniform { gain: 1.0 })
+        .init(device);
+    for l in [&mut a.query, &mut a.key, &mut a.value, &mut a.output] {
+        *l = linear(cfg.dim, cfg.dim, device);
+    }
+    a
+}
+
+pub(super) fn norm(cfg: &AmrConfig, device: &Device) -> LayerNorm {
+    LayerNormConfig::new(cfg.dim).with_epsilon(cfg.norm_eps).init(device)
+}
+
+/// Pre-LN block: x + Attn(LN(x)), then x + MLP(LN(x)).
+#[derive(Module, Debug)]
+pub struct Block {
+    norm1: LayerNorm,
+    attn: MultiHeadAttention,
+    norm2: LayerNorm,
+    mlp: Mlp,
+}
+
+impl Block {
+    /// A block of the config's width, heads and MLP size.
+    pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
+        Self {
+            norm1: norm(cfg, device),
+            attn: attention(cfg, device),
+            norm2: norm(cfg, device),
+            mlp: Mlp::new(cfg.dim, cfg.mlp, device),
+        }
+    }
+
+    /// # Shapes
+    /// `x`: [B, N, dim] -> [B, N, dim]
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let h = self.norm1.forward(x.clone());
+        let x = x + self.attn.forward(MhaInput::new(h.clone(), h.clone(), h)).context;
+        let h = self.norm2.forward(x.clone());
+        x.clone() + self.mlp.forward(h)
+    }
+
+    /// The block's attention weights for its input (head-averaged later by callers such as MaskCLR).
+    ///
+    /// # Shapes
+    /// `x`: [B, N, dim] -> [B, heads, N, N]
+    pub fn attention_weights(&self, x: Tensor<3>) -> Tensor<4> {
+        let h = self.norm1.forward(x);
+        self.attn.forward(MhaInput::new(h.clone(), h.clone(), h)).weights
+    }
+}
+
+/// AMR's decoder layer: queries attend to the visible tokens, then an FFN; both residual (Eq. 2),
+/// pre-LN on the queries. With `self_attention`, a self-attention sub-layer among the queries comes
+/// first (the Table 6 ablation).
+#[derive(Module, Debug)]
+pub struct CrossBlock {
+    self_attn: Option<Block>,
+    norm_q: LayerNorm,
+    cross: MultiHeadAttention,
+    norm2: LayerNorm,
+    mlp: Mlp,
+}
+
+impl CrossBlock {
+    /// A cross-attention layer of the config's sizes.
+    pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
+        let self_attn = cfg.query_self_attention.then(|| Block::new(cfg, device));
+        Self {
+            self_attn,
+            norm_q: norm(cfg, device),
+            cross: attention(cfg, device),
+            norm2: norm(cfg, device),
+            mlp: Mlp::new(cfg.dim, cfg.mlp, device),
+        }
+    }
+
+    /// # Shapes
+    /// `q`: [B, Nq, dim], `memory`: [B, Nv, dim] -> [B, Nq, dim]
+    pub fn forward(&self, q: Tensor<3>, memory: Tensor<3>) -> Tensor<3> {
+        let q = match &self.self_attn {
+            Some(b) => b.forward(q),
+            None => q,
+        };
+        let h = self.norm_q.forward(q.clone());
+        let q = q + self.cross.forward(MhaInput::new(h, memory.clone(), memory)).context;
+        let h = self.norm2.forward(q.clone());
+        q.clone() + self.mlp.forward(h)
+    }
+}

@@ -1,0 +1,84 @@
+//! The model configuration, with the paper's defaults.
+
+use burn::config::Config;
+
+/// Which decoder pretrains the encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderKind {
+    /// AMR: learnable queries, cross-attention to the visible tokens, r x larger target patches.
+    Amr,
+    /// MAMP: mask tokens and self-attention over all T/l * V tokens.
+    Mamp,
+}
+
+/// Shapes and sizes of the model. Defaults are the paper's (T 120, l 4, encoder 8 x 256, 8 heads,
+/// MLP 1024, AMR decoder depth 5 with r = 6).
+#[derive(Config, Debug, PartialEq)]
+pub struct AmrConfig {
+    /// Frames per clip T.
+    #[config(default = 120)]
+    pub frames: usize,
+    /// Joints V.
+    #[config(default = 25)]
+    pub joints: usize,
+    /// Frames per encoder patch l.
+    #[config(default = 4)]
+    pub patch: usize,
+    /// Model width.
+    #[config(default = 256)]
+    pub dim: usize,
+    /// Attention heads.
+    #[config(default = 8)]
+    pub heads: usize,
+    /// Hidden width of the MLPs.
+    #[config(default = 1024)]
+    pub mlp: usize,
+    /// Encoder blocks.
+    #[config(default = 8)]
+    pub encoder_depth: usize,
+    /// Decoder blocks.
+    #[config(default = 5)]
+    pub decoder_depth: usize,
+    /// The decoder.
+    #[config(default = "DecoderKind::Amr")]
+    pub decoder: DecoderKind,
+    /// AMR target patch factor r: a target patch is r * l frames of one joint (r must divide T / l).
+    #[config(default = 6)]
+    pub r: usize,
+    /// AMR: add self-attention among the queries (the Table 6 ablation).
+    #[config(default = false)]
+    pub query_self_attention: bool,
+    /// LayerNorm epsilon.
+    #[config(default = 1e-5)]
+    pub norm_eps: f64,
+}
+
+impl AmrConfig {
+    /// Encoder tokens per person: (T / l) * V.
+    pub fn tokens(&self) -> usize {
+        self.frames / self.patch * self.joints
+    }
+
+    /// AMR queries: (T / (r l)) * V.
+    pub fn queries(&self) -> usize {
+        self.frames / (self.r * self.patch) * self.joints
+    }
+
+    /// Checks that the shapes fit together, naming the field that does not.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.patch == 0 || !self.frames.is_multiple_of(self.patch) {
+            return Err(format!("model.patch = {}: must divide model.frames = {}", self.patch, self.frames));
+        }
+        if self.r == 0 || !(self.frames / self.patch).is_multiple_of(self.r) {
+            return Err(format!("model.r = {}: must divide frames / patch = {}", self.r, self.frames / self.patch));
+        }
+        if self.heads == 0 || !self.dim.is_multiple_of(self.heads) {
+            return Err(format!("model.heads = {}: must divide model.dim = {}", self.heads, self.dim));
+        }
+        if self.joints == 0 || self.encoder_depth == 0 || self.mlp == 0 {
+            return Err("model.joints, model.encoder_depth and model.mlp must be at least 1".into());
+        }
+        Ok(())
+    }
+}

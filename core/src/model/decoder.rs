@@ -1,0 +1,118 @@
+//! Decoders: AMR's cross-attention decoder over learnable queries (paper 3.2, Eq. 2) and MAMP's
+//! self-attention decoder over mask tokens and all token positions (reference spec 1.6).
+
+use burn::module::Param;
+use burn::nn::{LayerNorm, Linear};
+use burn::prelude::*;
+
+use super::block::norm;
+use super::init::{linear, trunc_normal};
+use super::{AmrConfig, Block, CrossBlock};
+
+/// AMR decoder: (T / (r l)) * V learnable queries with learnable spatio-temporal position encodings,
+/// cross-attention layers, a final LayerNorm and a 3-layer MLP to r * l * 3 values per target patch.
+#[derive(Module, Debug)]
+pub struct AmrDecoder {
+    embed: Linear,
+    /// [1, Nq, dim]
+    queries: Param<Tensor<3>>,
+    /// [1, T / (r l), 1, dim]
+    query_temp: Param<Tensor<4>>,
+    /// [1, 1, V, dim]
+    query_joint: Param<Tensor<4>>,
+    blocks: Vec<CrossBlock>,
+    norm: LayerNorm,
+    head: Vec<Linear>,
+}
+
+impl AmrDecoder {
+    /// The decoder of the config's depth, r and sizes.
+    pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
+        let slots = cfg.frames / (cfg.r * cfg.patch);
+        Self {
+            embed: linear(cfg.dim, cfg.dim, device),
+            queries: trunc_normal([1, slots * cfg.joints, cfg.dim], 0.02, device),
+            query_temp: trunc_normal([1, slots, 1, cfg.dim], 0.02, device),
+            query_joint: trunc_normal([1, 1, cfg.joints, cfg.dim], 0.02, device),
+            blocks: (0..cfg.decoder_depth).map(|_| CrossBlock::new(cfg, device)).collect(),
+            norm: norm(cfg, device),
+            head: vec![
+                linear(cfg.dim, cfg.dim, device),
+                linear(cfg.dim, cfg.dim, device),
+                linear(cfg.dim, cfg.r * cfg.patch * 3, device),
+            ],
+        }
+    }
+
+    /// # Shapes
+    /// `visible`: [B, Nv, dim] -> [B, Nq, r l 3], queries ordered slot-major (index = s * V + v)
+    pub fn forward(&self, visible: Tensor<3>) -> Tensor<3> {
+        let [b, _, d] = visible.dims();
+        let memory = self.embed.forward(visible);
+        let [_, slots, _, _] = self.query_temp.dims();
+        let [_, _, joints, _] = self.query_joint.dims();
+        let pos = (self.query_temp.val() + self.query_joint.val()).reshape([1, slots * joints, d]);
+        let mut q = (self.queries.val() + pos).repeat_dim(0, b);
+        for blk in &self.blocks {
+            q = blk.forward(q, memory.clone());
+        }
+        let mut h = self.norm.forward(q);
+        let last = self.head.len().saturating_sub(1);
+        for (i, l) in self.head.iter().enumerate() {
+            h = l.forward(h);
+            if i < last {
+                h = burn::tensor::activation::gelu(h);
+            }
+        }
+        h
+    }
+}
+
+/// MAMP decoder: a linear embedding of the visible tokens, mask tokens for the rest, un-shuffled into
+/// the full grid, decoder position embeddings, self-attention blocks, LayerNorm, a linear predictor.
+#[derive(Module, Debug)]
+pub struct MampDecoder {
+    embed: Linear,
+    /// [1, 1, dim]
+    mask_token: Param<Tensor<3>>,
+    /// [1, T / l, 1, dim]
+    temp_embed: Param<Tensor<4>>,
+    /// [1, 1, V, dim]
+    pos_embed: Param<Tensor<4>>,
+    blocks: Vec<Block>,
+    norm: LayerNorm,
+    pred: Linear,
+}
+
+impl MampDecoder {
+    /// The decoder of the config's depth and sizes.
+    pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
+        Self {
+            embed: linear(cfg.dim, cfg.dim, device),
+            mask_token: trunc_normal([1, 1, cfg.dim], 0.02, device),
+            temp_embed: trunc_normal([1, cfg.frames / cfg.patch, 1, cfg.dim], 0.02, device),
+            pos_embed: trunc_normal([1, 1, cfg.joints, cfg.dim], 0.02, device),
+            blocks: (0..cfg.decoder_depth).map(|_| Block::new(cfg, device)).collect(),
+            norm: norm(cfg, device),
+            pred: linear(cfg.dim, cfg.patch * 3, device),
+        }
+    }
+
+    /// # Shapes
+    /// `visible`: [B, Nv, dim], `restore`: [B, L] -> [B, L, l 3]
+    pub fn forward(&self, visible: Tensor<3>, restore: Tensor<2, Int>) -> Tensor<3> {
+        let [b, nv, d] = visible.dims();
+        let l_all = restore.dims()[1];
+        let h = self.embed.forward(visible);
+        let masks = self.mask_token.val().repeat_dim(0, b).repeat_dim(1, l_all - nv);
+        let full = Tensor::cat(vec![h, masks], 1).gather(1, restore.unsqueeze_dim::<3>(2).repeat_dim(2, d));
+        let [_, tp, _, _] = self.temp_embed.dims();
+        let [_, _, v, _] = self.pos_embed.dims();
+        let pos = (self.temp_embed.val() + self.pos_embed.val()).reshape([1, tp * v, d]);
+        let mut x = full + pos;
+        for blk in &self.blocks {
+            x = blk.forward(x);
+        }
+        self.pred.forward(self.norm.forward(x))
+    }
+}

@@ -1,0 +1,55 @@
+//! The encoder: patch embedding, pre-LN blocks over the visible tokens only, final LayerNorm.
+
+use burn::nn::LayerNorm;
+use burn::prelude::*;
+
+use super::block::norm;
+use super::{AmrConfig, Block, PatchEmbed};
+
+/// The transformer encoder.
+#[derive(Module, Debug)]
+pub struct Encoder {
+    /// Patch and position embedding.
+    pub embed: PatchEmbed,
+    /// The blocks.
+    pub blocks: Vec<Block>,
+    /// Final LayerNorm.
+    pub norm: LayerNorm,
+}
+
+impl Encoder {
+    /// An encoder of the config's depth and width.
+    pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
+        Self {
+            embed: PatchEmbed::new(cfg, device),
+            blocks: (0..cfg.encoder_depth).map(|_| Block::new(cfg, device)).collect(),
+            norm: norm(cfg, device),
+        }
+    }
+
+    fn run(&self, mut h: Tensor<3>) -> Tensor<3> {
+        for b in &self.blocks {
+            h = b.forward(h);
+        }
+        self.norm.forward(h)
+    }
+
+    /// Encodes the visible tokens only (position embeddings are added before the selection).
+    ///
+    /// # Shapes
+    /// `x`: [B, T, V, 3], `keep`: [B, Nv] -> [B, Nv, dim]
+    pub fn forward_visible(&self, x: Tensor<4>, keep: Tensor<2, Int>) -> Tensor<3> {
+        let tokens = self.embed.forward(x);
+        let d = tokens.dims()[2];
+        let idx = keep.unsqueeze_dim::<3>(2).repeat_dim(2, d);
+        self.run(tokens.gather(1, idx))
+    }
+
+    /// Encodes all tokens (evaluation, no masking).
+    ///
+    /// # Shapes
+    /// `x`: [B, T, V, 3] -> [B, (T / l) V, dim]
+    pub fn forward_all(&self, x: Tensor<4>) -> Tensor<3> {
+        self.run(self.embed.forward(x))
+    }
+}

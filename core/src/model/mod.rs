@@ -1,0 +1,62 @@
+//! The AMR model (paper section 3): patch embedding, the transformer encoder over visible tokens, and
+//! the decoders: AMR's cross-attention decoder over N/r learnable queries, and MAMP's self-attention
+//! decoder over all tokens as the baseline. Configs first: `AmrConfig::new().init(&device)`.
+
+mod block;
+mod config;
+mod decoder;
+mod embed;
+mod encoder;
+mod init;
+
+pub use block::{Block, CrossBlock, Mlp};
+pub use config::{AmrConfig, DecoderKind};
+pub use decoder::{AmrDecoder, MampDecoder};
+pub use embed::{PatchEmbed, patchify};
+pub use encoder::Encoder;
+
+use burn::prelude::*;
+
+/// The pretraining model: encoder plus one decoder.
+#[derive(Module, Debug)]
+pub struct AmrModel {
+    /// Patch embedding, blocks and final norm.
+    pub encoder: Encoder,
+    /// AMR cross-attention decoder (when the config asks for it).
+    pub amr: Option<AmrDecoder>,
+    /// MAMP self-attention decoder (when the config asks for it).
+    pub mamp: Option<MampDecoder>,
+}
+
+impl AmrConfig {
+    /// Builds the model on `device`.
+    pub fn init(&self, device: &Device) -> AmrModel {
+        let encoder = Encoder::new(self, device);
+        let (amr, mamp) = match self.decoder {
+            DecoderKind::Amr => (Some(AmrDecoder::new(self, device)), None),
+            DecoderKind::Mamp => (None, Some(MampDecoder::new(self, device))),
+        };
+        AmrModel { encoder, amr, mamp }
+    }
+}
+
+impl AmrModel {
+    /// Pretraining forward pass: the reconstruction of every target patch.
+    ///
+    /// # Shapes
+    /// `x`: [B, T, V, 3] (persons folded into B), `keep`: [B, Nv] visible token indices,
+    /// `restore`: [B, L] (MAMP decoder only: position of token j in `keep ++ masked`)
+    /// -> AMR: [B, (T / (r l)) * V, r l 3]; MAMP: [B, L, l 3]
+    pub fn forward_pretrain(&self, x: Tensor<4>, keep: Tensor<2, Int>, restore: Option<Tensor<2, Int>>) -> Tensor<3> {
+        let visible = self.encoder.forward_visible(x, keep);
+        match (&self.amr, &self.mamp, restore) {
+            (Some(d), _, _) => d.forward(visible),
+            (None, Some(d), Some(r)) => d.forward(visible, r),
+            (None, Some(_), None) => panic!("the MAMP decoder needs `restore` indices"),
+            (None, None, _) => panic!("a model without a decoder cannot pretrain"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

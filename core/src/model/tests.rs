@@ -1,0 +1,113 @@
+use burn::module::{ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use super::*;
+use crate::backend::cpu_device;
+
+fn tiny(decoder: DecoderKind) -> AmrConfig {
+    AmrConfig::new()
+        .with_frames(24)
+        .with_joints(5)
+        .with_dim(32)
+        .with_heads(4)
+        .with_mlp(64)
+        .with_encoder_depth(2)
+        .with_decoder_depth(2)
+        .with_r(3)
+        .with_decoder(decoder)
+}
+
+fn input(b: usize, cfg: &AmrConfig, device: &Device) -> Tensor<4> {
+    let n = b * cfg.frames * cfg.joints * 3;
+    let v: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0).collect();
+    Tensor::from_data(TensorData::new(v, [b, cfg.frames, cfg.joints, 3]), device)
+}
+
+fn keep(b: usize, idx: &[i64], device: &Device) -> Tensor<2, Int> {
+    let v: Vec<i64> = (0..b).flat_map(|_| idx.iter().copied()).collect();
+    Tensor::from_data(TensorData::new(v, [b, idx.len()]), device)
+}
+
+#[test]
+fn patchify_orders_frames_then_xyz_within_a_patch() {
+    let device = cpu_device();
+    // x[0, t, v, c] = 100 t + 10 v + c
+    let v: Vec<f32> =
+        (0..8).flat_map(|t| (0..2).flat_map(move |j| (0..3).map(move |c| (100 * t + 10 * j + c) as f32))).collect();
+    let x = Tensor::<4>::from_data(TensorData::new(v, [1, 8, 2, 3]), &device);
+    let p = patchify(x, 4).into_data().try_to_vec::<f32>().unwrap();
+    // Patch (slot 1, joint 1): frames 4..8 of joint 1; element u * 3 + c = 100 (4 + u) + 10 + c.
+    let at = (2 + 1) * 12; // (slot 1 * V 2 + joint 1) * 12
+    for u in 0..4 {
+        for c in 0..3 {
+            assert_eq!(p[at + u * 3 + c], (100 * (4 + u) + 10 + c) as f32);
+        }
+    }
+}
+
+#[test]
+fn shapes_of_both_decoders_and_the_paper_counts() {
+    let device = cpu_device();
+    let cfg = tiny(DecoderKind::Amr);
+    cfg.validate().unwrap();
+    assert_eq!((cfg.tokens(), cfg.queries()), (30, 10));
+    let m = cfg.init(&device);
+    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), None);
+    assert_eq!(out.dims(), [2, 10, 36]);
+    let all = m.encoder.forward_all(input(2, &cfg, &device));
+    assert_eq!(all.dims(), [2, 30, 32]);
+
+    let cfg = tiny(DecoderKind::Mamp);
+    let m = cfg.init(&device);
+    // restore: position of token j in keep ++ masked, keep = [0, 7, 29].
+    let keep_idx = [0usize, 7, 29];
+    let masked: Vec<usize> = (0..30).filter(|j| !keep_idx.contains(j)).collect();
+    let order: Vec<usize> = keep_idx.iter().copied().chain(masked).collect();
+    let mut restore = vec![0i64; 30];
+    for (i, &j) in order.iter().enumerate() {
+        restore[j] = i as i64;
+    }
+    let restore: Vec<i64> = restore.iter().chain(restore.iter()).copied().collect();
+    let r = Tensor::<2, Int>::from_data(TensorData::new(restore, [2, 30]), &device);
+    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), Some(r));
+    assert_eq!(out.dims(), [2, 30, 12]);
+
+    let paper = AmrConfig::new();
+    paper.validate().unwrap();
+    assert_eq!((paper.tokens(), paper.queries()), (750, 125));
+    assert!(AmrConfig::new().with_r(7).validate().unwrap_err().contains("model.r"));
+}
+
+struct GradCheck<'a> {
+    grads: &'a GradientsParams,
+    total: usize,
+    missing: Vec<String>,
+}
+
+impl ModuleVisitor for GradCheck<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.total += 1;
+        match self.grads.get::<D>(param.id) {
+            Some(g) if g.clone().abs().sum().into_scalar::<f32>() > 0.0 => {}
+            _ => self.missing.push(format!("{:?}", param.val().dims())),
+        }
+    }
+}
+
+#[test]
+fn gradients_reach_every_parameter() {
+    let device = cpu_device().autodiff();
+    for (kind, q_self) in [(DecoderKind::Amr, false), (DecoderKind::Amr, true)] {
+        let cfg = tiny(kind).with_query_self_attention(q_self);
+        let m = cfg.init(&device);
+        let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[1, 4, 9, 22], &device), None);
+        let loss = (out - 0.3).powi_scalar(2).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &m);
+        let mut check = GradCheck { grads: &grads, total: 0, missing: vec![] };
+        m.visit(&mut check);
+        assert!(check.total > 20);
+        assert!(check.missing.is_empty(), "{kind:?}: no gradient for parameters of shapes {:?}", check.missing);
+    }
+}
