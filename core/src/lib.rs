@@ -11,6 +11,7 @@ pub mod gpu;
 pub mod masking;
 pub mod math;
 pub mod model;
+pub mod pretrain;
 pub mod rng;
 pub mod skeleton;
 pub mod tiny_train;

@@ -19,23 +19,8 @@ pub fn window_weights_to_patches(
     l: usize,
     r: usize,
 ) -> Option<Vec<f32>> {
-    let span = r * l;
-    if span == 0 || !frames.is_multiple_of(span) || per_frame.len() != frames * persons * joints {
-        return None;
-    }
-    let slots = frames / span;
-    let mut out = Vec::with_capacity(persons * slots * joints * span * 3);
-    for m in 0..persons {
-        for s in 0..slots {
-            for v in 0..joints {
-                for u in 0..span {
-                    let w = per_frame[((s * span + u) * persons + m) * joints + v];
-                    out.extend_from_slice(&[w, w, w]);
-                }
-            }
-        }
-    }
-    Some(out)
+    let p = crate::pretrain::patch_layout(per_frame, frames, persons, joints, 1, r * l)?;
+    Some(p.iter().flat_map(|&w| [w, w, w]).collect())
 }
 
 /// The fused focal weights of a clip in the target-patch layout of encoder patch length `l` and

@@ -1,0 +1,7 @@
+//! Pretraining objectives: reconstruction targets in the decoder's patch layout and the losses.
+
+mod loss;
+mod targets;
+
+pub use loss::{focal_loss, masked_token_loss};
+pub use targets::{motion_targets, nat_targets, patch_layout};
