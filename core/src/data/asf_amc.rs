@@ -143,7 +143,7 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
                     root_axis = t
                         .get(1)
                         .and_then(|s| parse_order(s))
-                        .ok_or_else(|| DataError::at_line(path, ln, "root axis, expected e.g. XYZ"))?
+                        .ok_or_else(|| DataError::at_line(path, ln, "root axis, expected e.g. XYZ"))?;
                 }
                 "orientation" => {
                     for (k, o) in root_orient.iter_mut().enumerate() {

@@ -17,6 +17,17 @@ pub use encoder::Encoder;
 
 use burn::prelude::*;
 
+/// A model used in a way its configuration does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// The MAMP decoder was called without the un-shuffle indices.
+    #[error("the MAMP decoder needs `restore` indices")]
+    MissingRestore,
+    /// The model has no decoder.
+    #[error("a model without a decoder cannot pretrain")]
+    NoDecoder,
+}
+
 /// The pretraining model: encoder plus one decoder.
 #[derive(Module, Debug)]
 pub struct AmrModel {
@@ -47,13 +58,18 @@ impl AmrModel {
     /// `x`: [B, T, V, 3] (persons folded into B), `keep`: [B, Nv] visible token indices,
     /// `restore`: [B, L] (MAMP decoder only: position of token j in `keep ++ masked`)
     /// -> AMR: [B, (T / (r l)) * V, r l 3]; MAMP: [B, L, l 3]
-    pub fn forward_pretrain(&self, x: Tensor<4>, keep: Tensor<2, Int>, restore: Option<Tensor<2, Int>>) -> Tensor<3> {
+    pub fn forward_pretrain(
+        &self,
+        x: Tensor<4>,
+        keep: Tensor<2, Int>,
+        restore: Option<Tensor<2, Int>>,
+    ) -> Result<Tensor<3>, ModelError> {
         let visible = self.encoder.forward_visible(x, keep);
         match (&self.amr, &self.mamp, restore) {
-            (Some(d), _, _) => d.forward(visible),
-            (None, Some(d), Some(r)) => d.forward(visible, r),
-            (None, Some(_), None) => panic!("the MAMP decoder needs `restore` indices"),
-            (None, None, _) => panic!("a model without a decoder cannot pretrain"),
+            (Some(d), _, _) => Ok(d.forward(visible)),
+            (None, Some(d), Some(r)) => Ok(d.forward(visible, r)),
+            (None, Some(_), None) => Err(ModelError::MissingRestore),
+            (None, None, _) => Err(ModelError::NoDecoder),
         }
     }
 }

@@ -54,7 +54,7 @@ fn shapes_of_both_decoders_and_the_paper_counts() {
     cfg.validate().unwrap();
     assert_eq!((cfg.tokens(), cfg.queries()), (30, 10));
     let m = cfg.init(&device);
-    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), None);
+    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), None).unwrap();
     assert_eq!(out.dims(), [2, 10, 36]);
     let all = m.encoder.forward_all(input(2, &cfg, &device));
     assert_eq!(all.dims(), [2, 30, 32]);
@@ -71,8 +71,12 @@ fn shapes_of_both_decoders_and_the_paper_counts() {
     }
     let restore: Vec<i64> = restore.iter().chain(restore.iter()).copied().collect();
     let r = Tensor::<2, Int>::from_data(TensorData::new(restore, [2, 30]), &device);
-    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), Some(r));
+    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), Some(r)).unwrap();
     assert_eq!(out.dims(), [2, 30, 12]);
+    assert_eq!(
+        m.forward_pretrain(input(1, &cfg, &device), keep(1, &[0], &device), None).unwrap_err(),
+        ModelError::MissingRestore
+    );
 
     let paper = AmrConfig::new();
     paper.validate().unwrap();
@@ -102,7 +106,7 @@ fn gradients_reach_every_parameter() {
     for (kind, q_self) in [(DecoderKind::Amr, false), (DecoderKind::Amr, true)] {
         let cfg = tiny(kind).with_query_self_attention(q_self);
         let m = cfg.init(&device);
-        let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[1, 4, 9, 22], &device), None);
+        let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[1, 4, 9, 22], &device), None).unwrap();
         let loss = (out - 0.3).powi_scalar(2).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &m);
         let mut check = GradCheck { grads: &grads, total: 0, missing: vec![] };
