@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-pkgs="mesa-vulkan-drivers libvulkan1 xvfb chromium imagemagick xdotool binaryen"
+pkgs="mesa-vulkan-drivers libvulkan1 xvfb chromium chromium-driver imagemagick xdotool binaryen"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -192,3 +192,25 @@ fn convert_ntu_npz_and_skeleton_folder() {
     assert_eq!(ds.sequences[0].label, 12);
     assert_eq!(ds.label_names.len(), 13);
 }
+
+#[test]
+fn subset_reproduces_the_embedded_demo_data() {
+    let full = shared().join("bandai2_15fps.safetensors");
+    for (name, args) in [
+        ("bandai2_demo.safetensors", vec!["--per-group", "3", "--by", "style"]),
+        ("bandai2_web.safetensors", vec!["--per-group", "2", "--by", "style", "--only", "style=normal,active"]),
+    ] {
+        let out = tmp(name);
+        let mut a = vec!["subset", full.to_str().unwrap(), out.to_str().unwrap()];
+        a.extend(args);
+        ok(&a);
+        let made = amr_core::data::load_amr_skeleton(&out).unwrap();
+        let shipped =
+            amr_core::data::load_amr_skeleton(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets").join(name))
+                .unwrap();
+        assert_eq!(made.sequences, shipped.sequences, "{name}");
+    }
+    let e =
+        fails(&["subset", full.to_str().unwrap(), "/tmp/x.safetensors", "--per-group", "1", "--only", "style=sleepy"]);
+    assert!(e.contains("`sleepy`") && e.contains("normal"), "{e}");
+}

@@ -41,6 +41,8 @@ pub enum Command {
     /// Convert BVH, ASF/AMC, NTU .npz or NTU .skeleton data into amr-skeleton-v1.
     #[command(after_help = crate::convert::LABELS_HELP)]
     Convert(ConvertArgs),
+    /// Keep the first N sequences of every class (x attribute) group: smaller datasets for demos.
+    Subset(crate::subset::SubsetArgs),
 }
 
 /// Arguments of `weights`.
@@ -91,6 +93,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Inspect { file } => inspect(&file),
         Command::Weights(a) => weights(&a),
         Command::Convert(a) => crate::convert::run(&a),
+        Command::Subset(a) => crate::subset::run(&a),
     }
 }
 

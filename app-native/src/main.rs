@@ -3,6 +3,7 @@
 mod cli;
 mod convert;
 mod gui;
+mod subset;
 mod weights_plot;
 
 use clap::Parser;
@@ -12,7 +13,7 @@ fn main() -> std::process::ExitCode {
     let result = match args.command {
         Some(cmd) => cli::run(cmd),
         None if args.no_gui => {
-            Err(anyhow::anyhow!("--no-gui needs a command: inspect, weights or convert (see `amr --help`)"))
+            Err(anyhow::anyhow!("--no-gui needs a command: inspect, weights, convert or subset (see `amr --help`)"))
         }
         None => gui::run(&args.gui),
     };
