@@ -1,7 +1,9 @@
 //! Pretraining objectives: reconstruction targets in the decoder's patch layout and the losses.
 
 mod loss;
+mod schedule;
 mod targets;
 
 pub use loss::{focal_loss, masked_token_loss};
+pub use schedule::LrSchedule;
 pub use targets::{motion_targets, nat_targets, patch_layout};
