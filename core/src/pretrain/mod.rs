@@ -1,9 +1,11 @@
 //! Pretraining objectives: reconstruction targets in the decoder's patch layout and the losses.
 
+mod batch;
 mod loss;
 mod schedule;
 mod targets;
 
+pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch};
 pub use loss::{focal_loss, masked_token_loss};
 pub use schedule::LrSchedule;
 pub use targets::{motion_targets, nat_targets, patch_layout};
