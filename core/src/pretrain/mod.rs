@@ -4,8 +4,10 @@ mod batch;
 mod loss;
 mod schedule;
 mod targets;
+mod trainer;
 
 pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch};
 pub use loss::{focal_loss, masked_token_loss};
 pub use schedule::LrSchedule;
 pub use targets::{motion_targets, nat_targets, patch_layout};
+pub use trainer::{PretrainConfig, StepReport, TrainError, Trainer};
