@@ -12,7 +12,9 @@ use support::{KillOnDrop, tmp_dir, unique_colours, wait_for};
 #[test]
 fn desktop_app_draws_the_demo_skeleton() {
     let dir = tmp_dir("desktop");
-    let display = format!(":{}", 90 + std::process::id() % 9);
+    // A display number no other X server holds.
+    let n = (90..190).find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists()).expect("a free X display number");
+    let display = format!(":{n}");
     let _xvfb = KillOnDrop(
         Command::new("Xvfb")
             .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
