@@ -54,6 +54,13 @@ impl SeededRng {
         lo + (hi - lo) * self.uniform()
     }
 
+    /// Standard normal (Box-Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform(); // (0, 1]
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
     /// Uniform integer in [0, n); 0 when n = 0. Uses rejection, so it has no modulo bias.
     pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 {

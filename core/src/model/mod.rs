@@ -7,7 +7,7 @@ mod config;
 mod decoder;
 mod embed;
 mod encoder;
-mod init;
+pub mod init;
 
 pub use block::{Block, CrossBlock, Mlp};
 pub use config::{AmrConfig, DecoderKind};
@@ -48,6 +48,12 @@ impl AmrConfig {
             DecoderKind::Mamp => (None, Some(MampDecoder::new(self, device))),
         };
         AmrModel { encoder, amr, mamp }
+    }
+
+    /// Builds the model on `device` with every random parameter drawn from `seed`
+    /// ([`init::SeededInit`]): the same seed gives the same model on every backend.
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> AmrModel {
+        self.init(device).map(&mut init::SeededInit::new(seed))
     }
 }
 
