@@ -5,7 +5,7 @@
 mod web {
     use std::sync::{Arc, Mutex};
 
-    use amr_ui::{AmrApp, ReportSink};
+    use amr_ui::{AmrApp, DrawReport, ReportSink};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
 
@@ -20,19 +20,17 @@ mod web {
     struct WebShell {
         app: AmrApp,
         sink: ReportSink,
-        last: String,
+        last: Option<DrawReport>,
     }
 
     impl eframe::App for WebShell {
         fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
             self.app.ui(ui, frame);
             let report = self.sink.lock().ok().and_then(|r| r.clone());
-            if let Some(r) = report {
-                let text = serde_json::to_string(&r).unwrap_or_default();
-                if text != self.last {
-                    status(&text, true);
-                    self.last = text;
-                }
+            // The page's status changes only when what is drawn changes: serialise then, not every frame.
+            if report.is_some() && report != self.last {
+                status(&serde_json::to_string(&report).unwrap_or_default(), true);
+                self.last = report;
             }
         }
     }
@@ -53,7 +51,7 @@ mod web {
                 return status("error: no canvas #the_canvas_id in the page", false);
             };
             let sink: ReportSink = Arc::new(Mutex::new(None));
-            let shell = WebShell { app: AmrApp::new(dataset, sink.clone()), sink, last: String::new() };
+            let shell = WebShell { app: AmrApp::new(dataset, sink.clone()), sink, last: None };
             let started = eframe::WebRunner::new()
                 .start(canvas, eframe::WebOptions::default(), Box::new(|_cc| Ok(Box::new(shell))))
                 .await;

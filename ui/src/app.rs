@@ -41,7 +41,8 @@ enum Shown {
 
 /// The AMR App.
 pub struct AmrApp {
-    dataset: Dataset,
+    /// Shared so a frame can borrow a sequence while the App's own state changes.
+    dataset: Arc<Dataset>,
     sample: usize,
     filter: String,
     focal: FocalConfig,
@@ -64,7 +65,7 @@ impl AmrApp {
             |s| focal_weights(s, &focal),
         );
         Self {
-            dataset,
+            dataset: Arc::new(dataset),
             sample: 0,
             filter: String::new(),
             focal,
@@ -163,7 +164,8 @@ impl AmrApp {
 impl eframe::App for AmrApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         egui::Panel::left("samples").default_size(240.0).show(ui, |ui| self.browser_ui(ui));
-        let Some(seq) = self.dataset.sequences.get(self.sample).cloned() else {
+        let dataset = Arc::clone(&self.dataset);
+        let Some(seq) = dataset.sequences.get(self.sample) else {
             egui::CentralPanel::default().show(ui, |ui| ui.label("No sequences in this dataset."));
             return;
         };
@@ -179,10 +181,10 @@ impl eframe::App for AmrApp {
         egui::CentralPanel::default().show(ui, |ui| {
             ui.heading(format!("{}  (frame {}/{})", seq.name, self.frame + 1, seq.frames));
             self.controls_ui(ui, seq.frames);
-            let names = self.dataset.layout.joint_names.clone();
+            let names = &dataset.layout.joint_names;
             let hovered = egui::Panel::bottom("heatmap")
                 .default_size(200.0)
-                .show(ui, |ui| heatmap_ui(ui, seq.frames, &names, self.frame, &|t, v| self.weight_at(t, 0, v)));
+                .show(ui, |ui| heatmap_ui(ui, seq.frames, names, self.frame, &|t, v| self.weight_at(t, 0, v)));
             if let Some((t, v)) = hovered.inner {
                 let e = match self.shown {
                     Shown::Scale(i) => {
@@ -196,10 +198,9 @@ impl eframe::App for AmrApp {
                     self.weight_at(t, 0, v)
                 ));
             }
-            let layout = self.dataset.layout.clone();
             let mut camera = self.camera;
             let frame = self.frame;
-            let drawn = skeleton_ui(ui, &seq, &layout, frame, &mut camera, &|t, m, v| self.weight_at(t, m, v));
+            let drawn = skeleton_ui(ui, seq, &dataset.layout, frame, &mut camera, &|t, m, v| self.weight_at(t, m, v));
             self.camera = camera;
             let ws: Vec<f32> = (0..seq.persons)
                 .flat_map(|m| (0..seq.joints).map(move |v| (m, v)))

@@ -162,28 +162,28 @@ impl Trainer {
         v
     }
 
-    fn loss_of(&self, model: &AmrModel, b: &PretrainBatch) -> Result<Tensor<1>, TrainError> {
+    fn loss_of(&self, model: &AmrModel, b: PretrainBatch) -> Result<Tensor<1>, TrainError> {
         let d = &self.device;
         let m = &self.config.model;
         let p = b.persons;
         let (nv, l_all) = (b.visible(), m.tokens());
-        let x = Tensor::<4>::from_data(TensorData::new(b.x.clone(), [p, m.frames, m.joints, 3]), d);
-        let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep.clone(), [p, nv]), d);
+        let x = Tensor::<4>::from_data(TensorData::new(b.x, [p, m.frames, m.joints, 3]), d);
+        let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep, [p, nv]), d);
         let per = b.target.len() / p;
         match m.decoder {
             DecoderKind::Amr => {
                 let q = m.queries();
                 let pred = model.forward_pretrain(x, keep, None).map_err(|e| TrainError::Config(e.to_string()))?;
-                let target = Tensor::<3>::from_data(TensorData::new(b.target.clone(), [p, q, per / q]), d);
-                let weight = Tensor::<3>::from_data(TensorData::new(b.weight.clone(), [p, q, per / q]), d);
+                let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, q, per / q]), d);
+                let weight = Tensor::<3>::from_data(TensorData::new(b.weight, [p, q, per / q]), d);
                 Ok(focal_loss(pred, target, weight))
             }
             DecoderKind::Mamp => {
-                let restore = Tensor::<2, Int>::from_data(TensorData::new(b.restore.clone(), [p, l_all]), d);
+                let restore = Tensor::<2, Int>::from_data(TensorData::new(b.restore, [p, l_all]), d);
                 let pred =
                     model.forward_pretrain(x, keep, Some(restore)).map_err(|e| TrainError::Config(e.to_string()))?;
-                let target = Tensor::<3>::from_data(TensorData::new(b.target.clone(), [p, l_all, per / l_all]), d);
-                let masked = Tensor::<2>::from_data(TensorData::new(b.masked.clone(), [p, l_all]), d);
+                let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, l_all, per / l_all]), d);
+                let masked = Tensor::<2>::from_data(TensorData::new(b.masked, [p, l_all]), d);
                 Ok(masked_token_loss(pred, target, masked))
             }
         }
@@ -202,7 +202,7 @@ impl Trainer {
             &mut SeededRng::new(seed),
         )
         .map_err(TrainError::Config)?;
-        Ok(self.loss_of(model, &b)?.into_scalar::<f32>())
+        Ok(self.loss_of(model, b)?.into_scalar::<f32>())
     }
 
     /// One optimiser step over `accumulation` micro-batches drawn from `ds`.
@@ -226,7 +226,7 @@ impl Trainer {
             let mut batch_rng = self.rng.fork();
             let batch = make_batch(ds, &idx, &self.config.clip, &self.config.batch, &self.config.model, &mut batch_rng)
                 .map_err(TrainError::Config);
-            let loss = match batch.and_then(|b| self.loss_of(&model, &b)) {
+            let loss = match batch.and_then(|b| self.loss_of(&model, b)) {
                 Ok(l) => l,
                 Err(e) => {
                     self.model = Some(model);
