@@ -8,12 +8,14 @@ mod decoder;
 mod embed;
 mod encoder;
 pub mod init;
+mod params;
 
 pub use block::{Block, CrossBlock, Mlp};
 pub use config::{AmrConfig, DecoderKind};
 pub use decoder::{AmrDecoder, MampDecoder};
 pub use embed::{PatchEmbed, patchify};
 pub use encoder::Encoder;
+pub use params::{NamedParams, NamedTensor, ParamMismatch, check_params, load_params, named_params, param_shapes};
 
 use burn::prelude::*;
 

@@ -134,3 +134,29 @@ fn a_seed_fixes_the_initialisation() {
     assert_eq!(a, run(5));
     assert_ne!(a, run(6));
 }
+
+#[test]
+fn parameters_round_trip_by_name_and_mismatches_are_listed() {
+    let dev = crate::backend::cpu_device();
+    let cfg = AmrConfig::new()
+        .with_joints(5)
+        .with_frames(8)
+        .with_r(2)
+        .with_dim(16)
+        .with_heads(2)
+        .with_mlp(32)
+        .with_encoder_depth(2)
+        .with_decoder_depth(1);
+    let a = cfg.init_seeded(&dev, 1);
+    let named = named_params(&a);
+    for key in ["encoder.blocks.1.attn.query.weight", "encoder.embed.temp_embed", "encoder.norm.gamma", "amr.queries"] {
+        assert!(named.contains_key(key), "{key} missing from {:?}", named.keys().collect::<Vec<_>>());
+    }
+    let b = load_params(cfg.init_seeded(&dev, 2), &named).unwrap();
+    assert_eq!(named_params(&b), named);
+    let other = cfg.clone().with_dim(8).with_heads(2).with_encoder_depth(3);
+    let err = load_params(other.init(&dev), &named).map(|_| ()).unwrap_err().1;
+    assert!(err.shapes.iter().any(|s| s.starts_with("encoder.norm.gamma")), "{err}");
+    assert!(err.missing.iter().any(|s| s.starts_with("encoder.blocks.2.")), "{err}");
+    assert!(err.to_string().contains("mismatched shapes"), "{err}");
+}

@@ -1,12 +1,16 @@
 //! Pretraining objectives: reconstruction targets in the decoder's patch layout and the losses.
 
+mod adamw;
 mod batch;
+mod checkpoint;
 mod loss;
 mod schedule;
 mod targets;
 mod trainer;
 
+pub use adamw::AdamW;
 pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch};
+pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, TrainerState};
 pub use loss::{focal_loss, masked_token_loss};
 pub use schedule::LrSchedule;
 pub use targets::{motion_targets, nat_targets, patch_layout};

@@ -4,15 +4,16 @@
 //! parameters (LayerNorm); the learning rate follows [`LrSchedule`] per iteration; gradients can be
 //! accumulated over several micro-batches for an effective batch larger than memory allows.
 
-use burn::module::{ModuleVisitor, Param, ParamId};
-use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
+use super::adamw::AdamW;
+use super::checkpoint::{Checkpoint, TrainerState};
 use super::{BatchConfig, LrSchedule, PretrainBatch, focal_loss, make_batch, masked_token_loss};
 use crate::data::Dataset;
 use crate::data::clip::ClipConfig;
-use crate::model::{AmrConfig, AmrModel, DecoderKind};
+use crate::model::{AmrConfig, AmrModel, DecoderKind, load_params, named_params};
 use crate::rng::SeededRng;
 
 /// Everything that defines a pretraining run.
@@ -52,6 +53,50 @@ impl Default for PretrainConfig {
     }
 }
 
+impl PretrainConfig {
+    /// Checks every field, naming the first that is out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        self.model.validate()?;
+        self.schedule.validate()?;
+        let c = &self.clip;
+        if c.frames != self.model.frames {
+            return Err(format!("clip.frames = {}: must equal model.frames = {}", c.frames, self.model.frames));
+        }
+        if !(c.crop_min > 0.0 && c.crop_min <= c.crop_max && c.crop_max <= 1.0) {
+            return Err(format!(
+                "clip.crop_min = {}, clip.crop_max = {}: expected 0 < crop_min <= crop_max <= 1",
+                c.crop_min, c.crop_max
+            ));
+        }
+        if !(c.test_crop > 0.0 && c.test_crop <= 1.0) {
+            return Err(format!("clip.test_crop = {}: expected a share in (0, 1]", c.test_crop));
+        }
+        if !(c.rotation.is_finite() && c.rotation >= 0.0) {
+            return Err(format!("clip.rotation = {}: expected an angle >= 0 in radians", c.rotation));
+        }
+        let b = &self.batch;
+        if !(b.mask_ratio >= 0.0 && b.mask_ratio < 1.0) {
+            return Err(format!("batch.mask_ratio = {}: expected a share in [0, 1)", b.mask_ratio));
+        }
+        if !(b.tau.is_finite() && b.tau > 0.0) {
+            return Err(format!("batch.tau = {}: expected a positive temperature", b.tau));
+        }
+        if let Some(f) = &b.focal {
+            f.validate().map_err(|e| format!("batch.{e}"))?;
+        }
+        if self.batch_size == 0 {
+            return Err("batch_size = 0: expected at least 1".into());
+        }
+        if self.accumulation == 0 {
+            return Err("accumulation = 0: expected at least 1".into());
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(format!("weight_decay = {}: expected a number >= 0", self.weight_decay));
+        }
+        Ok(())
+    }
+}
+
 /// What one optimiser step did.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StepReport {
@@ -65,6 +110,15 @@ pub struct StepReport {
     pub lr: f64,
     /// Sequences in the step.
     pub sequences: usize,
+    /// Wall-clock seconds of the step (batching, forward, backward, update).
+    pub seconds: f64,
+}
+
+impl StepReport {
+    /// Training throughput of the step.
+    pub fn sequences_per_second(&self) -> f64 {
+        if self.seconds > 0.0 { self.sequences as f64 / self.seconds } else { 0.0 }
+    }
 }
 
 /// A training failure.
@@ -83,22 +137,12 @@ pub enum TrainError {
     },
 }
 
-struct OneDimIds(Vec<ParamId>);
-
-impl ModuleVisitor for OneDimIds {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if D == 1 {
-            self.0.push(param.id);
-        }
-    }
-}
-
 /// The trainer: model, optimiser, data order and generator.
 pub struct Trainer {
     /// The run's configuration.
     pub config: PretrainConfig,
     model: Option<AmrModel>,
-    optim: ModuleOptimizer,
+    optim: AdamW,
     device: Device,
     rng: SeededRng,
     order: Vec<usize>,
@@ -110,30 +154,70 @@ pub struct Trainer {
 impl Trainer {
     /// A fresh run over a dataset of `dataset_len` sequences on `device` (autodiff is added here).
     pub fn new(config: PretrainConfig, dataset_len: usize, device: &Device) -> Result<Self, TrainError> {
-        config.model.validate().map_err(TrainError::Config)?;
-        config.schedule.validate().map_err(TrainError::Config)?;
-        if config.batch_size == 0 || config.accumulation == 0 {
-            return Err(TrainError::Config("batch_size and accumulation must be at least 1".into()));
-        }
+        config.validate().map_err(TrainError::Config)?;
         if dataset_len == 0 {
             return Err(TrainError::Config("the dataset has no sequences".into()));
         }
         let device = device.clone().autodiff();
         let model = config.model.init_seeded(&device, config.seed);
-        let mut one_dim = OneDimIds(Vec::new());
-        model.visit(&mut one_dim);
-        let adamw = |wd: f64| {
-            AdamWConfig::new().with_beta_1(0.9).with_beta_2(0.95).with_epsilon(1e-8).with_weight_decay(wd as f32)
-        };
-        let optim = adamw(config.weight_decay).init().with_group(
-            burn::module::ParamGroup::from_ids(one_dim.0),
-            adamw(0.0).build(),
-            None,
-        );
+        let optim = AdamW::new(0.9, 0.95, 1e-8, config.weight_decay);
         let mut rng = SeededRng::new(config.seed);
         let mut order: Vec<usize> = (0..dataset_len).collect();
         rng.shuffle(&mut order);
         Ok(Self { config, model: Some(model), optim, device, rng, order, cursor: 0, steps: 0, dataset_len })
+    }
+
+    /// Continues the run saved in `ckpt` on `device`: the same model, optimiser moments, generator,
+    /// data order and step, so the following steps are those of the unbroken run.
+    pub fn resume(ckpt: &Checkpoint, dataset_len: usize, device: &Device) -> Result<Self, TrainError> {
+        let state = ckpt
+            .state
+            .as_ref()
+            .ok_or_else(|| TrainError::Config("the checkpoint holds a model only, no training state".into()))?;
+        if state.dataset_len != dataset_len {
+            return Err(TrainError::Config(format!(
+                "the checkpoint was trained on {} sequences, the dataset has {dataset_len}",
+                state.dataset_len
+            )));
+        }
+        let mut t = Self::new(ckpt.config.clone(), dataset_len, device)?;
+        let model = t.model.take().ok_or_else(|| TrainError::Config("no model".into()))?;
+        let model = load_params(model, &ckpt.model)
+            .map_err(|(_, e)| TrainError::Config(format!("the checkpoint does not fit its config: {e}")))?;
+        t.model = Some(model);
+        t.optim.load_state(&ckpt.optimizer, state.steps as u64, &t.device).map_err(TrainError::Config)?;
+        t.rng = state.rng.clone();
+        t.order = state.order.clone();
+        t.cursor = state.cursor;
+        t.steps = state.steps;
+        Ok(t)
+    }
+
+    /// Everything needed to continue this run later.
+    pub fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+        let model = self.model.as_ref().ok_or_else(|| TrainError::Config("no model".into()))?;
+        Ok(Checkpoint {
+            config: self.config.clone(),
+            model: named_params(model),
+            optimizer: self.optim.state(),
+            state: Some(TrainerState {
+                steps: self.steps,
+                rng: self.rng.clone(),
+                order: self.order.clone(),
+                cursor: self.cursor,
+                dataset_len: self.dataset_len,
+            }),
+        })
+    }
+
+    /// Total optimiser steps of the schedule.
+    pub fn total_steps(&self) -> usize {
+        (self.config.schedule.epochs * self.steps_per_epoch() as f64).round() as usize
+    }
+
+    /// The device the trainer runs on (with autodiff).
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     /// Optimiser steps per epoch (incomplete last batches are dropped, as MAMP does).
@@ -214,6 +298,7 @@ impl Trainer {
                 ds.len()
             )));
         }
+        let started = web_time::Instant::now();
         let Some(model) = self.model.take() else {
             return Err(TrainError::Config("the model was lost by an earlier failure".into()));
         };
@@ -252,6 +337,7 @@ impl Trainer {
             loss: total / self.config.accumulation as f32,
             lr,
             sequences,
+            seconds: started.elapsed().as_secs_f64(),
         })
     }
 }
@@ -321,5 +407,33 @@ mod tests {
         wrong.model = wrong.model.with_joints(25);
         let mut t = Trainer::new(wrong, ds.len(), &crate::backend::cpu_device()).unwrap();
         assert!(t.step(&ds).unwrap_err().to_string().contains("model.joints = 25"));
+    }
+
+    #[test]
+    fn a_resumed_run_repeats_the_unbroken_run_exactly() {
+        let ds = demo();
+        let mut cfg = small();
+        cfg.model = cfg.model.with_dim(32).with_mlp(64).with_encoder_depth(1).with_decoder_depth(1);
+        cfg.batch_size = 6; // 40 sequences: the epoch boundary (reshuffle) falls inside the run
+        let dev = crate::backend::cpu_device();
+        let mut unbroken = Trainer::new(cfg.clone(), ds.len(), &dev).unwrap();
+        let full: Vec<f32> = (0..10).map(|_| unbroken.step(&ds).unwrap().loss).collect();
+
+        let mut first = Trainer::new(cfg, ds.len(), &dev).unwrap();
+        let mut losses: Vec<f32> = (0..4).map(|_| first.step(&ds).unwrap().loss).collect();
+        let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
+        drop(first);
+        let ckpt = Checkpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+        let mut resumed = Trainer::resume(&ckpt, ds.len(), &dev).unwrap();
+        assert_eq!(resumed.steps(), 4);
+        losses.extend((0..6).map(|_| resumed.step(&ds).unwrap().loss));
+        assert_eq!(losses, full, "resumed losses must equal the unbroken run's, step by step");
+        let a = named_params(unbroken.model().unwrap());
+        let b = named_params(resumed.model().unwrap());
+        assert_eq!(a, b, "final parameters must be identical");
+        assert!(
+            matches!(Trainer::resume(&ckpt, 39, &dev), Err(TrainError::Config(m)) if m.contains("40 sequences")),
+            "a different dataset is refused"
+        );
     }
 }

@@ -1,0 +1,183 @@
+//! Parameters by name: every float parameter of a module as `path -> (shape, values)`, read out of a
+//! module and written back into one, with every missing, unexpected or mis-shaped key reported at once.
+//! Checkpoints, the MAMP import and the optimiser state all go through this one map.
+
+use std::collections::BTreeMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+/// One tensor's shape and row-major values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub values: Vec<f32>,
+}
+
+impl NamedTensor {
+    /// A tensor from its values (a read-back of a device tensor).
+    pub fn from_tensor<const D: usize>(t: Tensor<D>) -> Self {
+        let shape = t.dims().to_vec();
+        let values = t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
+        Self { shape, values }
+    }
+
+    /// The tensor on `device`; `None` when the rank is not `D`.
+    pub fn to_tensor<const D: usize>(&self, device: &Device) -> Option<Tensor<D>> {
+        let shape: [usize; D] = self.shape.clone().try_into().ok()?;
+        Some(Tensor::from_data(TensorData::new(self.values.clone(), shape), device))
+    }
+}
+
+/// Parameters keyed by their module path, e.g. `encoder.blocks.0.attn.query.weight`.
+pub type NamedParams = BTreeMap<String, NamedTensor>;
+
+/// The keys of a parameter map that do not fit a module.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct ParamMismatch {
+    /// Keys the module has and the map lacks.
+    pub missing: Vec<String>,
+    /// Keys the map has and the module lacks.
+    pub unexpected: Vec<String>,
+    /// `key: module shape vs map shape`.
+    pub shapes: Vec<String>,
+}
+
+impl ParamMismatch {
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.shapes.is_empty() {
+            parts.push(format!("mismatched shapes: {}", self.shapes.join(", ")));
+        }
+        if !self.missing.is_empty() {
+            parts.push(format!("missing keys: {}", self.missing.join(", ")));
+        }
+        if !self.unexpected.is_empty() {
+            parts.push(format!("unexpected keys: {}", self.unexpected.join(", ")));
+        }
+        parts.join("; ")
+    }
+
+    /// True when nothing is wrong.
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.unexpected.is_empty() && self.shapes.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct Path(Vec<String>);
+
+impl Path {
+    fn key(&self, leaf: &str) -> String {
+        let mut parts: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        parts.push(leaf);
+        parts.join(".")
+    }
+}
+
+struct Collect {
+    path: Path,
+    out: NamedParams,
+}
+
+impl ModuleVisitor for Collect {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.0.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.0.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        // The leaf name is the last entered module segment (burn enters the field name of a param).
+        let key = self.path.key("");
+        let key = key.trim_end_matches('.').to_string();
+        self.out.insert(key, NamedTensor::from_tensor(param.val()));
+    }
+}
+
+/// Every float parameter of `module` by path.
+pub fn named_params<M: Module>(module: &M) -> NamedParams {
+    let mut c = Collect { path: Path::default(), out: NamedParams::new() };
+    module.visit(&mut c);
+    c.out
+}
+
+/// The shapes of every float parameter of `module` by path (no values are read back).
+pub fn param_shapes<M: Module>(module: &M) -> BTreeMap<String, Vec<usize>> {
+    struct Shapes(Path, BTreeMap<String, Vec<usize>>);
+    impl ModuleVisitor for Shapes {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.0.0.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.0.0.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let key = self.0.key("").trim_end_matches('.').to_string();
+            self.1.insert(key, param.shape().dims::<D>().to_vec());
+        }
+    }
+    let mut s = Shapes(Path::default(), BTreeMap::new());
+    module.visit(&mut s);
+    s.1
+}
+
+/// Checks that `params` has exactly the keys and shapes of `module`.
+pub fn check_params<M: Module>(module: &M, params: &NamedParams) -> Result<(), ParamMismatch> {
+    let shapes = param_shapes(module);
+    let mut m = ParamMismatch::default();
+    for (k, s) in &shapes {
+        match params.get(k) {
+            None => m.missing.push(k.clone()),
+            Some(t) if &t.shape != s || t.values.len() != s.iter().product::<usize>() => {
+                m.shapes.push(format!("{k}: model {s:?} vs file {:?}", t.shape));
+            }
+            Some(_) => {}
+        }
+    }
+    m.unexpected = params.keys().filter(|k| !shapes.contains_key(*k)).cloned().collect();
+    if m.is_empty() { Ok(()) } else { Err(m) }
+}
+
+struct Assign<'a> {
+    path: Path,
+    params: &'a NamedParams,
+}
+
+impl ModuleMapper for Assign<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.0.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.0.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let key = self.path.key("").trim_end_matches('.').to_string();
+        let Some(t) = self.params.get(&key) else { return param };
+        param.map(|old| {
+            let require_grad = old.is_require_grad();
+            match t.to_tensor::<D>(&old.device()) {
+                Some(new) if require_grad => new.require_grad(),
+                Some(new) => new,
+                None => old,
+            }
+        })
+    }
+}
+
+/// Writes `params` into `module` (parameter ids are kept), after checking that keys and shapes fit
+/// exactly; on a mismatch the module is not touched and every bad key is listed.
+pub fn load_params<M: Module>(module: M, params: &NamedParams) -> Result<M, (M, ParamMismatch)> {
+    if let Err(e) = check_params(&module, params) {
+        return Err((module, e));
+    }
+    Ok(module.map(&mut Assign { path: Path::default(), params }))
+}
