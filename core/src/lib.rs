@@ -8,6 +8,8 @@ pub mod data;
 pub mod error;
 pub mod focal;
 pub mod gpu;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod mamp;
 pub mod masking;
 pub mod math;
 pub mod model;

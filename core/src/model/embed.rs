@@ -39,6 +39,11 @@ impl PatchEmbed {
         }
     }
 
+    /// Frames per patch l.
+    pub fn patch(&self) -> usize {
+        self.patch
+    }
+
     /// Embeds every token, time-major (index = t * V + v).
     ///
     /// # Shapes

@@ -52,4 +52,27 @@ impl Encoder {
     pub fn forward_all(&self, x: Tensor<4>) -> Tensor<3> {
         self.run(self.embed.forward(x))
     }
+
+    /// Encodes every person of every sequence and returns the token grid (MAMP's evaluation features
+    /// before pooling).
+    ///
+    /// # Shapes
+    /// `x`: [N, M, T, V, 3] -> [N, M, T / l, V, dim]
+    pub fn forward_grid(&self, x: Tensor<5>) -> Tensor<5> {
+        let [n, m, t, v, c] = x.dims();
+        let h = self.forward_all(x.reshape([n * m, t, v, c]));
+        let d = h.dims()[2];
+        h.reshape([n, m, t / self.embed.patch(), v, d])
+    }
+
+    /// The pooled sequence feature of the linear probe: the token grid averaged over persons, time
+    /// and joints (absent persons included, as in MAMP).
+    ///
+    /// # Shapes
+    /// `x`: [N, M, T, V, 3] -> [N, dim]
+    pub fn forward_pooled(&self, x: Tensor<5>) -> Tensor<2> {
+        let g = self.forward_grid(x);
+        let [n, m, tp, v, d] = g.dims();
+        g.reshape([n, m * tp * v, d]).mean_dim(1).reshape([n, d])
+    }
 }

@@ -1,0 +1,334 @@
+//! A small reader for the plain-data part of a Python pickle (protocols 2-5): None, bools, ints,
+//! floats, strings, bytes, tuples, lists, dicts, and objects rebuilt by `NEWOBJ`/`REDUCE` + `BUILD`,
+//! whose state dict is kept (this is how an `argparse.Namespace` is stored). Tensors (persistent ids)
+//! become [`PyValue::Opaque`]; their data is read by `pytorch-reader`. Anything else is an error naming
+//! the opcode and its offset.
+
+use std::collections::BTreeMap;
+
+/// A Python value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PyValue {
+    /// `None`.
+    None,
+    /// `bool`.
+    Bool(bool),
+    /// `int` (up to 64 bits).
+    Int(i64),
+    /// `float`.
+    Float(f64),
+    /// `str`.
+    Str(String),
+    /// `bytes`.
+    Bytes(Vec<u8>),
+    /// `tuple` or `list`.
+    List(Vec<PyValue>),
+    /// `dict` with string keys (other keys are rendered with `{:?}`).
+    Dict(BTreeMap<String, PyValue>),
+    /// A class reference `module.name`.
+    Global(String),
+    /// An object of class `class` with its `__dict__` state (empty when it had none).
+    Object {
+        /// `module.name` of the class.
+        class: String,
+        /// The state set by `BUILD`.
+        state: BTreeMap<String, PyValue>,
+    },
+    /// A persistent reference (a tensor storage) or another value this reader does not interpret.
+    Opaque,
+}
+
+impl PyValue {
+    /// The value under `key` of a dict or of an object's state.
+    pub fn get(&self, key: &str) -> Option<&PyValue> {
+        match self {
+            Self::Dict(d) | Self::Object { state: d, .. } => d.get(key),
+            _ => None,
+        }
+    }
+
+    /// The value as an integer.
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Self::Int(i) => Some(*i),
+            Self::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    }
+
+    /// The value as a float.
+    pub fn as_float(&self) -> Option<f64> {
+        match self {
+            Self::Float(f) => Some(*f),
+            Self::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    fn key(&self) -> String {
+        match self {
+            Self::Str(s) => s.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+enum Item {
+    Mark,
+    Value(PyValue),
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("the pickle ends inside an argument at byte {}", self.pos))?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn le(&mut self, n: usize) -> Result<u64, String> {
+        Ok(self.take(n)?.iter().rev().fold(0u64, |a, &b| (a << 8) | u64::from(b)))
+    }
+
+    fn line(&mut self) -> Result<String, String> {
+        let start = self.pos;
+        let rel = self.bytes[start..].iter().position(|&b| b == b'\n');
+        let end = start + rel.ok_or_else(|| format!("unterminated line at byte {start}"))?;
+        self.pos = end + 1;
+        Ok(String::from_utf8_lossy(&self.bytes[start..end]).into_owned())
+    }
+
+    fn text(&mut self, n: usize) -> Result<PyValue, String> {
+        Ok(PyValue::Str(String::from_utf8_lossy(self.take(n)?).into_owned()))
+    }
+}
+
+fn pop(stack: &mut Vec<Item>, op: u8, at: usize) -> Result<PyValue, String> {
+    match stack.pop() {
+        Some(Item::Value(v)) => Ok(v),
+        _ => Err(format!("opcode 0x{op:02x} at byte {at} found an empty stack")),
+    }
+}
+
+fn pop_mark(stack: &mut Vec<Item>, op: u8, at: usize) -> Result<Vec<PyValue>, String> {
+    let mut out = Vec::new();
+    loop {
+        match stack.pop() {
+            Some(Item::Mark) => break,
+            Some(Item::Value(v)) => out.push(v),
+            None => return Err(format!("opcode 0x{op:02x} at byte {at} found no mark")),
+        }
+    }
+    out.reverse();
+    Ok(out)
+}
+
+fn set_items(target: &mut PyValue, kv: Vec<PyValue>) {
+    if let PyValue::Dict(d) = target {
+        let mut it = kv.into_iter();
+        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+            d.insert(k.key(), v);
+        }
+    }
+}
+
+/// Reads a pickle into a [`PyValue`]; the error names the opcode and its byte offset.
+pub fn read_pickle(bytes: &[u8]) -> Result<PyValue, String> {
+    let mut r = Reader { bytes, pos: 0 };
+    let mut stack: Vec<Item> = Vec::new();
+    let mut memo: BTreeMap<u64, PyValue> = BTreeMap::new();
+    loop {
+        let at = r.pos;
+        let op = r.u8()?;
+        let value = match op {
+            0x80 => {
+                r.u8()?;
+                continue;
+            } // PROTO
+            0x95 => {
+                r.take(8)?;
+                continue;
+            } // FRAME
+            b'.' => return pop(&mut stack, op, at), // STOP
+            b'(' => {
+                stack.push(Item::Mark);
+                continue;
+            }
+            b'N' => PyValue::None,
+            0x88 => PyValue::Bool(true),
+            0x89 => PyValue::Bool(false),
+            b'K' => PyValue::Int(r.le(1)? as i64),
+            b'M' => PyValue::Int(r.le(2)? as i64),
+            b'J' => PyValue::Int(r.le(4)? as u32 as i32 as i64),
+            0x8a => {
+                // LONG1: little-endian two's complement of n bytes
+                let n = r.u8()? as usize;
+                let b = r.take(n)?;
+                if n > 8 {
+                    PyValue::Opaque
+                } else {
+                    let mut v: i64 = 0;
+                    for (i, &x) in b.iter().enumerate() {
+                        v |= i64::from(x) << (8 * i);
+                    }
+                    if n > 0 && n < 8 && b[n - 1] & 0x80 != 0 {
+                        v -= 1i64 << (8 * n);
+                    }
+                    PyValue::Int(v)
+                }
+            }
+            b'G' => PyValue::Float(f64::from_be_bytes(r.take(8)?.try_into().map_err(|_| "short float")?)),
+            b'X' => {
+                let n = r.le(4)? as usize;
+                r.text(n)?
+            }
+            0x8c => {
+                let n = r.u8()? as usize;
+                r.text(n)?
+            }
+            0x8d => {
+                let n = r.le(8)? as usize;
+                r.text(n)?
+            }
+            b'C' => {
+                let n = r.u8()? as usize;
+                PyValue::Bytes(r.take(n)?.to_vec())
+            }
+            b'B' => {
+                let n = r.le(4)? as usize;
+                PyValue::Bytes(r.take(n)?.to_vec())
+            }
+            b'}' => PyValue::Dict(BTreeMap::new()),
+            b']' | b')' => PyValue::List(Vec::new()),
+            b'c' => {
+                let module = r.line()?;
+                let name = r.line()?;
+                PyValue::Global(format!("{module}.{name}"))
+            }
+            0x93 => {
+                // STACK_GLOBAL
+                let name = pop(&mut stack, op, at)?;
+                let module = pop(&mut stack, op, at)?;
+                PyValue::Global(format!("{}.{}", module.key(), name.key()))
+            }
+            b'Q' => {
+                pop(&mut stack, op, at)?;
+                PyValue::Opaque
+            } // BINPERSID
+            b't' => PyValue::List(pop_mark(&mut stack, op, at)?),
+            0x85..=0x87 => {
+                let n = usize::from(op - 0x84);
+                let mut items: Vec<PyValue> = (0..n).map(|_| pop(&mut stack, op, at)).collect::<Result<_, _>>()?;
+                items.reverse();
+                PyValue::List(items)
+            }
+            b'R' | 0x81 => {
+                // REDUCE / NEWOBJ: callable(args) -> an object of that class
+                let _args = pop(&mut stack, op, at)?;
+                match pop(&mut stack, op, at)? {
+                    PyValue::Global(class) => PyValue::Object { class, state: BTreeMap::new() },
+                    _ => PyValue::Opaque,
+                }
+            }
+            b'b' => {
+                // BUILD: obj.__dict__.update(state)
+                let state = pop(&mut stack, op, at)?;
+                let obj = pop(&mut stack, op, at)?;
+                match (obj, state) {
+                    (PyValue::Object { class, state: mut s }, PyValue::Dict(d)) => {
+                        s.extend(d);
+                        PyValue::Object { class, state: s }
+                    }
+                    (obj, _) => obj,
+                }
+            }
+            b's' => {
+                let v = pop(&mut stack, op, at)?;
+                let k = pop(&mut stack, op, at)?;
+                let mut d = pop(&mut stack, op, at)?;
+                set_items(&mut d, vec![k, v]);
+                d
+            }
+            b'u' => {
+                let kv = pop_mark(&mut stack, op, at)?;
+                let mut d = pop(&mut stack, op, at)?;
+                set_items(&mut d, kv);
+                d
+            }
+            b'a' => {
+                let v = pop(&mut stack, op, at)?;
+                let mut l = pop(&mut stack, op, at)?;
+                if let PyValue::List(items) = &mut l {
+                    items.push(v);
+                }
+                l
+            }
+            b'e' => {
+                let vs = pop_mark(&mut stack, op, at)?;
+                let mut l = pop(&mut stack, op, at)?;
+                if let PyValue::List(items) = &mut l {
+                    items.extend(vs);
+                }
+                l
+            }
+            b'q' | b'r' | 0x94 => {
+                let idx = match op {
+                    b'q' => r.le(1)?,
+                    b'r' => r.le(4)?,
+                    _ => memo.len() as u64,
+                };
+                let top = match stack.last() {
+                    Some(Item::Value(v)) => v.clone(),
+                    _ => return Err(format!("memo put at byte {at} with nothing to store")),
+                };
+                memo.insert(idx, top);
+                continue;
+            }
+            b'h' | b'j' => {
+                let idx = if op == b'h' { r.le(1)? } else { r.le(4)? };
+                memo.get(&idx).cloned().ok_or_else(|| format!("memo get {idx} at byte {at} refers to nothing"))?
+            }
+            other => return Err(format!("unsupported pickle opcode 0x{other:02x} at byte {at}")),
+        };
+        stack.push(Item::Value(value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_namespace_dict_and_scalars() {
+        // pickle.dumps({'a': 1, 'b': [2.5, None], 'ns': argparse.Namespace(k=300, s='x')}, protocol=2),
+        // assembled by hand from the opcodes.
+        let mut p = vec![0x80, 2, b'}', b'q', 0, b'('];
+        p.extend([b'X', 1, 0, 0, 0, b'a', b'K', 1]);
+        p.extend([b'X', 1, 0, 0, 0, b'b', b']', b'q', 1, b'(', b'G']);
+        p.extend(2.5f64.to_be_bytes());
+        p.extend([b'N', b'e']);
+        p.extend([b'X', 2, 0, 0, 0, b'n', b's', b'c']);
+        p.extend(b"argparse\nNamespace\n");
+        p.extend([b')', 0x81, b'}', b'(', b'X', 1, 0, 0, 0, b'k', b'M', 0x2c, 0x01]);
+        p.extend([b'X', 1, 0, 0, 0, b's', b'X', 1, 0, 0, 0, b'x', b'u', b'b', b'u', b'.']);
+        let v = read_pickle(&p).unwrap();
+        assert_eq!(v.get("a"), Some(&PyValue::Int(1)));
+        assert_eq!(v.get("b"), Some(&PyValue::List(vec![PyValue::Float(2.5), PyValue::None])));
+        let ns = v.get("ns").unwrap();
+        assert!(matches!(ns, PyValue::Object { class, .. } if class == "argparse.Namespace"));
+        assert_eq!(ns.get("k").and_then(PyValue::as_int), Some(300));
+        assert_eq!(ns.get("s"), Some(&PyValue::Str("x".into())));
+        assert!(read_pickle(&p[..p.len() - 3]).is_err(), "a truncated pickle is an error");
+        assert!(read_pickle(&[0x80, 2, 0xff]).unwrap_err().contains("0xff at byte 2"));
+    }
+}
