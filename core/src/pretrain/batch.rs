@@ -55,8 +55,10 @@ pub struct BatchConfig {
     pub masking: Masking,
     /// AMR target.
     pub target: TargetKind,
-    /// Focal weights; `None` turns focal reconstruction off (weight 1 everywhere).
-    pub focal: Option<FocalConfig>,
+    /// Focal reconstruction (paper Eq. 5); off gives weight 1 everywhere (plain MSE).
+    pub focal_reconstruction: bool,
+    /// Parameters of the focal weights.
+    pub focal: FocalConfig,
     /// Loss region of the AMR objective.
     pub loss_region: LossRegion,
 }
@@ -68,7 +70,8 @@ impl Default for BatchConfig {
             tau: 0.8,
             masking: Masking::Motion,
             target: TargetKind::Nat,
-            focal: Some(FocalConfig::default()),
+            focal_reconstruction: true,
+            focal: FocalConfig::default(),
             loss_region: LossRegion::All,
         }
     }
@@ -166,9 +169,10 @@ pub fn make_batch(
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, r * l),
                     }
                     .ok_or("r * l must divide T")?;
-                    let mut weight = match &cfg.focal {
-                        Some(f) => focal_patch_weights(&focal_weights(&p, f), l, r).ok_or("r * l must divide T")?,
-                        None => vec![1.0; target.len()],
+                    let mut weight = if cfg.focal_reconstruction {
+                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, r).ok_or("r * l must divide T")?
+                    } else {
+                        vec![1.0; target.len()]
                     };
                     if cfg.loss_region == LossRegion::Masked {
                         // A target patch (slot s, joint v) covers encoder tokens (s r + k, v), k < r.
@@ -248,10 +252,11 @@ mod tests {
         let ds = demo();
         let model = AmrConfig::new().with_joints(21);
         let clip = ClipConfig::default();
-        let off = BatchConfig { focal: None, ..Default::default() };
+        let off = BatchConfig { focal_reconstruction: false, ..Default::default() };
         let b = make_batch(&ds, &[1], &clip, &off, &model, &mut SeededRng::new(1)).unwrap();
         assert!(b.weight.iter().all(|&w| w == 1.0));
-        let masked_only = BatchConfig { focal: None, loss_region: LossRegion::Masked, ..Default::default() };
+        let masked_only =
+            BatchConfig { focal_reconstruction: false, loss_region: LossRegion::Masked, ..Default::default() };
         let b = make_batch(&ds, &[1], &clip, &masked_only, &model, &mut SeededRng::new(1)).unwrap();
         // With 90 % masking almost every 6-token target patch holds a masked token.
         let zero_patches = b.weight.chunks_exact(72).filter(|w| w[0] == 0.0).count();

@@ -3,6 +3,7 @@
 mod adamw;
 mod batch;
 mod checkpoint;
+mod config_file;
 mod loss;
 mod schedule;
 mod targets;
@@ -11,6 +12,7 @@ mod trainer;
 pub use adamw::AdamW;
 pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch};
 pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, TrainerState};
+pub use config_file::{RunSettings, parse_pretrain_config, pretrain_config_toml};
 pub use loss::{focal_loss, masked_token_loss};
 pub use schedule::LrSchedule;
 pub use targets::{motion_targets, nat_targets, patch_layout};

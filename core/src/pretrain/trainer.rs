@@ -10,6 +10,7 @@ use burn::tensor::TensorData;
 
 use super::adamw::AdamW;
 use super::checkpoint::{Checkpoint, TrainerState};
+use super::config_file::RunSettings;
 use super::{BatchConfig, LrSchedule, PretrainBatch, focal_loss, make_batch, masked_token_loss};
 use crate::data::Dataset;
 use crate::data::clip::ClipConfig;
@@ -36,6 +37,8 @@ pub struct PretrainConfig {
     pub weight_decay: f64,
     /// Seed of the whole run: initialisation, order, crops, rotations, masks.
     pub seed: u64,
+    /// Data and outputs of a headless run.
+    pub run: RunSettings,
 }
 
 impl Default for PretrainConfig {
@@ -49,6 +52,7 @@ impl Default for PretrainConfig {
             accumulation: 1,
             weight_decay: 0.05,
             seed: 0,
+            run: RunSettings::default(),
         }
     }
 }
@@ -81,14 +85,15 @@ impl PretrainConfig {
         if !(b.tau.is_finite() && b.tau > 0.0) {
             return Err(format!("batch.tau = {}: expected a positive temperature", b.tau));
         }
-        if let Some(f) = &b.focal {
-            f.validate().map_err(|e| format!("batch.{e}"))?;
-        }
+        b.focal.validate().map_err(|e| format!("batch.{e}"))?;
         if self.batch_size == 0 {
             return Err("batch_size = 0: expected at least 1".into());
         }
         if self.accumulation == 0 {
             return Err("accumulation = 0: expected at least 1".into());
+        }
+        if self.run.checkpoint_every == 0 {
+            return Err("run.checkpoint_every = 0: expected at least 1".into());
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!("weight_decay = {}: expected a number >= 0", self.weight_decay));
