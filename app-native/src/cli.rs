@@ -43,6 +43,14 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Keep the first N sequences of every class (x attribute) group: smaller datasets for demos.
     Subset(crate::subset::SubsetArgs),
+    /// Pretrain AMR (or a baseline) into a run folder: config, metrics, checkpoint, loss curve.
+    Pretrain(crate::pretrain_cmd::PretrainArgs),
+    /// Import a MAMP checkpoint (.pth) into an AMR checkpoint (.safetensors).
+    ImportMamp(crate::mamp_cmd::ImportArgs),
+    /// Pooled encoder features of a dataset file or of an .npy batch (N, C, T, V, M) as .npy.
+    Embed(crate::mamp_cmd::EmbedArgs),
+    /// Pretraining speed of the AMR decoder against the MAMP decoder, in one run.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// Arguments of `weights`.
@@ -94,6 +102,10 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Weights(a) => weights(&a),
         Command::Convert(a) => crate::convert::run(&a),
         Command::Subset(a) => crate::subset::run(&a),
+        Command::Pretrain(a) => crate::pretrain_cmd::run(&a),
+        Command::ImportMamp(a) => crate::mamp_cmd::import(&a),
+        Command::Embed(a) => crate::mamp_cmd::embed(&a),
+        Command::Bench(a) => crate::bench::run(&a),
     }
 }
 

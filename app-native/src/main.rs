@@ -1,8 +1,12 @@
 //! `amr`: the AMR desktop app, and with `--no-gui` the headless command line.
 
+mod bench;
 mod cli;
 mod convert;
 mod gui;
+mod loss_plot;
+mod mamp_cmd;
+mod pretrain_cmd;
 mod subset;
 mod weights_plot;
 
@@ -12,9 +16,9 @@ fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
         Some(cmd) => cli::run(cmd),
-        None if args.no_gui => {
-            Err(anyhow::anyhow!("--no-gui needs a command: inspect, weights, convert or subset (see `amr --help`)"))
-        }
+        None if args.no_gui => Err(anyhow::anyhow!(
+            "--no-gui needs a command: inspect, weights, convert, subset, pretrain, import-mamp, embed or bench (see `amr --help`)"
+        )),
         None => gui::run(&args.gui),
     };
     match result {

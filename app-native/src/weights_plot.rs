@@ -10,7 +10,8 @@ use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-fn register_font() -> anyhow::Result<()> {
+/// Registers the embedded font under `sans-serif` for plotters.
+pub fn register_font() -> anyhow::Result<()> {
     plotters::style::register_font("sans-serif", FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT)
         .map_err(|_| anyhow::anyhow!("cannot load the embedded font"))
 }

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod data;
 pub mod error;
+pub mod features;
 pub mod focal;
 pub mod gpu;
 #[cfg(not(target_arch = "wasm32"))]

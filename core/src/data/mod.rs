@@ -9,6 +9,7 @@ mod npy;
 mod ntu_npz;
 mod ntu_skeleton;
 mod sequence;
+mod synthetic;
 
 pub use amr_skeleton::{FORMAT, Precision, read_amr_skeleton, write_amr_skeleton};
 #[cfg(not(target_arch = "wasm32"))]
@@ -24,3 +25,4 @@ pub use npy::{NpyArray, parse_npy, read_npz_members, write_npy_f32};
 pub use ntu_npz::read_ntu_npz;
 pub use ntu_skeleton::{SecondPerson, ntu_action_from_name, parse_ntu_skeleton};
 pub use sequence::Sequence;
+pub use synthetic::synthetic_dataset;

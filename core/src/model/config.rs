@@ -4,12 +4,19 @@ use burn::config::Config;
 
 /// Which decoder pretrains the encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum DecoderKind {
     /// AMR: learnable queries, cross-attention to the visible tokens, r x larger target patches.
     Amr,
     /// MAMP: mask tokens and self-attention over all T/l * V tokens.
     Mamp,
+    /// Table 5 baseline 1: MAMP's self-attention decoder over the visible tokens and only N/r of the
+    /// masked ones (chosen at random per sample), predicting those N/r small patches.
+    DecoderMasking,
+    /// Table 5 baseline 2: MAMP's decoder input (visible tokens and mask tokens on the full grid)
+    /// average-pooled over r consecutive time slots to N/r tokens, self-attention over those, each
+    /// predicting one r x larger target patch (the AMR targets).
+    Downsampling,
 }
 
 /// Shapes and sizes of the model. Defaults are the paper's (T 120, l 4, encoder 8 x 256, 8 heads,

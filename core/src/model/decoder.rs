@@ -5,6 +5,7 @@ use burn::module::Param;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 
+use super::DecoderKind;
 use super::block::norm;
 use super::init::{linear, trunc_normal};
 use super::{AmrConfig, Block, CrossBlock};
@@ -82,11 +83,16 @@ pub struct MampDecoder {
     blocks: Vec<Block>,
     norm: LayerNorm,
     pred: Linear,
+    /// Time slots pooled into one decoder token (1 except for the downsampling baseline).
+    downsample: usize,
+    /// 1 for the decoder-masking baseline (only chosen masked tokens enter the decoder).
+    select: usize,
 }
 
 impl MampDecoder {
     /// The decoder of the config's depth and sizes.
     pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
+        let downsample = if cfg.decoder == DecoderKind::Downsampling { cfg.r } else { 1 };
         Self {
             embed: linear(cfg.dim, cfg.dim, device),
             mask_token: trunc_normal([1, 1, cfg.dim], 0.02, device),
@@ -94,25 +100,65 @@ impl MampDecoder {
             pos_embed: trunc_normal([1, 1, cfg.joints, cfg.dim], 0.02, device),
             blocks: (0..cfg.decoder_depth).map(|_| Block::new(cfg, device)).collect(),
             norm: norm(cfg, device),
-            pred: linear(cfg.dim, cfg.patch * 3, device),
+            pred: linear(cfg.dim, downsample * cfg.patch * 3, device),
+            downsample,
+            select: usize::from(cfg.decoder == DecoderKind::DecoderMasking),
         }
     }
 
+    /// True for the decoder-masking baseline.
+    pub fn selects(&self) -> bool {
+        self.select == 1
+    }
+
+    fn positions(&self) -> Tensor<3> {
+        let [_, tp, _, d] = self.temp_embed.dims();
+        let [_, _, v, _] = self.pos_embed.dims();
+        (self.temp_embed.val() + self.pos_embed.val()).reshape([1, tp * v, d])
+    }
+
+    fn decode(&self, mut x: Tensor<3>) -> Tensor<3> {
+        for blk in &self.blocks {
+            x = blk.forward(x);
+        }
+        self.pred.forward(self.norm.forward(x))
+    }
+
+    /// Decoder masking: the visible tokens and mask tokens at the `select` positions only, each with
+    /// its decoder position embedding; predictions for the selected tokens.
+    ///
     /// # Shapes
-    /// `visible`: [B, Nv, dim], `restore`: [B, L] -> [B, L, l 3]
+    /// `visible`: [B, Nv, dim], `keep`: [B, Nv], `select`: [B, Nq] -> [B, Nq, l 3]
+    pub fn forward_selected(&self, visible: Tensor<3>, keep: Tensor<2, Int>, select: Tensor<2, Int>) -> Tensor<3> {
+        let [b, nv, d] = visible.dims();
+        let nq = select.dims()[1];
+        let pos = self.positions().repeat_dim(0, b);
+        let at = |idx: Tensor<2, Int>| {
+            let n = idx.dims()[1];
+            pos.clone().gather(1, idx.unsqueeze_dim::<3>(2).repeat_dim(2, d)).reshape([b, n, d])
+        };
+        let h = self.embed.forward(visible) + at(keep);
+        let masks = self.mask_token.val().repeat_dim(0, b).repeat_dim(1, nq) + at(select);
+        self.decode(Tensor::cat(vec![h, masks], 1)).slice([0..b, nv..nv + nq])
+    }
+
+    /// The full grid (visible tokens and mask tokens, un-shuffled, plus decoder positions); with
+    /// downsampling by r, the grid is average-pooled over r consecutive time slots first.
+    ///
+    /// # Shapes
+    /// `visible`: [B, Nv, dim], `restore`: [B, L] -> [B, L / r, r l 3] (r = 1 for MAMP)
     pub fn forward(&self, visible: Tensor<3>, restore: Tensor<2, Int>) -> Tensor<3> {
         let [b, nv, d] = visible.dims();
         let l_all = restore.dims()[1];
         let h = self.embed.forward(visible);
         let masks = self.mask_token.val().repeat_dim(0, b).repeat_dim(1, l_all - nv);
         let full = Tensor::cat(vec![h, masks], 1).gather(1, restore.unsqueeze_dim::<3>(2).repeat_dim(2, d));
-        let [_, tp, _, _] = self.temp_embed.dims();
-        let [_, _, v, _] = self.pos_embed.dims();
-        let pos = (self.temp_embed.val() + self.pos_embed.val()).reshape([1, tp * v, d]);
-        let mut x = full + pos;
-        for blk in &self.blocks {
-            x = blk.forward(x);
+        let mut x = full + self.positions();
+        if self.downsample > 1 {
+            let v = self.pos_embed.dims()[2];
+            let slots = l_all / v / self.downsample;
+            x = x.reshape([b, slots, self.downsample, v, d]).mean_dim(2).reshape([b, slots * v, d]);
         }
-        self.pred.forward(self.norm.forward(x))
+        self.decode(x)
     }
 }

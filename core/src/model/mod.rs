@@ -7,6 +7,7 @@ mod config;
 mod decoder;
 mod embed;
 mod encoder;
+mod flops;
 pub mod init;
 mod params;
 
@@ -15,6 +16,7 @@ pub use config::{AmrConfig, DecoderKind};
 pub use decoder::{AmrDecoder, MampDecoder};
 pub use embed::{PatchEmbed, patchify};
 pub use encoder::Encoder;
+pub use flops::pretrain_macs;
 pub use params::{NamedParams, NamedTensor, ParamMismatch, check_params, load_params, named_params, param_shapes};
 
 use burn::prelude::*;
@@ -25,6 +27,9 @@ pub enum ModelError {
     /// The MAMP decoder was called without the un-shuffle indices.
     #[error("the MAMP decoder needs `restore` indices")]
     MissingRestore,
+    /// The decoder-masking baseline was called without the chosen target tokens.
+    #[error("the decoder-masking baseline needs `select` indices")]
+    MissingSelect,
     /// The model has no decoder.
     #[error("a model without a decoder cannot pretrain")]
     NoDecoder,
@@ -47,7 +52,9 @@ impl AmrConfig {
         let encoder = Encoder::new(self, device);
         let (amr, mamp) = match self.decoder {
             DecoderKind::Amr => (Some(AmrDecoder::new(self, device)), None),
-            DecoderKind::Mamp => (None, Some(MampDecoder::new(self, device))),
+            DecoderKind::Mamp | DecoderKind::DecoderMasking | DecoderKind::Downsampling => {
+                (None, Some(MampDecoder::new(self, device)))
+            }
         };
         AmrModel { encoder, amr, mamp }
     }
@@ -64,20 +71,25 @@ impl AmrModel {
     ///
     /// # Shapes
     /// `x`: [B, T, V, 3] (persons folded into B), `keep`: [B, Nv] visible token indices,
-    /// `restore`: [B, L] (MAMP decoder only: position of token j in `keep ++ masked`)
-    /// -> AMR: [B, (T / (r l)) * V, r l 3]; MAMP: [B, L, l 3]
+    /// `restore`: [B, L] (MAMP and downsampling decoders: position of token j in `keep ++ masked`),
+    /// `select`: [B, Nq] (decoder masking: the masked tokens to predict)
+    /// -> AMR and downsampling: [B, (T / (r l)) * V, r l 3]; MAMP: [B, L, l 3];
+    /// decoder masking: [B, Nq, l 3]
     pub fn forward_pretrain(
         &self,
         x: Tensor<4>,
         keep: Tensor<2, Int>,
         restore: Option<Tensor<2, Int>>,
+        select: Option<Tensor<2, Int>>,
     ) -> Result<Tensor<3>, ModelError> {
-        let visible = self.encoder.forward_visible(x, keep);
-        match (&self.amr, &self.mamp, restore) {
-            (Some(d), _, _) => Ok(d.forward(visible)),
-            (None, Some(d), Some(r)) => Ok(d.forward(visible, r)),
-            (None, Some(_), None) => Err(ModelError::MissingRestore),
-            (None, None, _) => Err(ModelError::NoDecoder),
+        let visible = self.encoder.forward_visible(x, keep.clone());
+        match (&self.amr, &self.mamp) {
+            (Some(d), _) => Ok(d.forward(visible)),
+            (None, Some(d)) if d.selects() => {
+                Ok(d.forward_selected(visible, keep, select.ok_or(ModelError::MissingSelect)?))
+            }
+            (None, Some(d)) => Ok(d.forward(visible, restore.ok_or(ModelError::MissingRestore)?)),
+            (None, None) => Err(ModelError::NoDecoder),
         }
     }
 }

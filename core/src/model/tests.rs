@@ -47,36 +47,61 @@ fn patchify_orders_frames_then_xyz_within_a_patch() {
     }
 }
 
+/// `restore` for visible tokens `kept` out of `tokens`, and the first `nq` masked tokens as `select`.
+fn restore_select(
+    b: usize,
+    kept: &[usize],
+    tokens: usize,
+    nq: usize,
+    device: &Device,
+) -> (Tensor<2, Int>, Tensor<2, Int>) {
+    let masked: Vec<usize> = (0..tokens).filter(|j| !kept.contains(j)).collect();
+    let order: Vec<usize> = kept.iter().copied().chain(masked.iter().copied()).collect();
+    let mut restore = vec![0i64; tokens];
+    for (i, &j) in order.iter().enumerate() {
+        restore[j] = i as i64;
+    }
+    let restore: Vec<i64> = (0..b).flat_map(|_| restore.clone()).collect();
+    let select: Vec<i64> = (0..b).flat_map(|_| masked[..nq].iter().map(|&j| j as i64)).collect();
+    (
+        Tensor::from_data(TensorData::new(restore, [b, tokens]), device),
+        Tensor::from_data(TensorData::new(select, [b, nq]), device),
+    )
+}
+
 #[test]
-fn shapes_of_both_decoders_and_the_paper_counts() {
+fn shapes_of_every_decoder_and_the_paper_counts() {
     let device = cpu_device();
     let cfg = tiny(DecoderKind::Amr);
     cfg.validate().unwrap();
     assert_eq!((cfg.tokens(), cfg.queries()), (30, 10));
     let m = cfg.init(&device);
-    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), None).unwrap();
+    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), None, None).unwrap();
     assert_eq!(out.dims(), [2, 10, 36]);
     let all = m.encoder.forward_all(input(2, &cfg, &device));
     assert_eq!(all.dims(), [2, 30, 32]);
 
     let cfg = tiny(DecoderKind::Mamp);
     let m = cfg.init(&device);
-    // restore: position of token j in keep ++ masked, keep = [0, 7, 29].
-    let keep_idx = [0usize, 7, 29];
-    let masked: Vec<usize> = (0..30).filter(|j| !keep_idx.contains(j)).collect();
-    let order: Vec<usize> = keep_idx.iter().copied().chain(masked).collect();
-    let mut restore = vec![0i64; 30];
-    for (i, &j) in order.iter().enumerate() {
-        restore[j] = i as i64;
-    }
-    let restore: Vec<i64> = restore.iter().chain(restore.iter()).copied().collect();
-    let r = Tensor::<2, Int>::from_data(TensorData::new(restore, [2, 30]), &device);
-    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), Some(r)).unwrap();
+    let (r, sel) = restore_select(2, &[0, 7, 29], 30, 10, &device);
+    let out =
+        m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), Some(r.clone()), None).unwrap();
     assert_eq!(out.dims(), [2, 30, 12]);
     assert_eq!(
-        m.forward_pretrain(input(1, &cfg, &device), keep(1, &[0], &device), None).unwrap_err(),
+        m.forward_pretrain(input(1, &cfg, &device), keep(1, &[0], &device), None, None).unwrap_err(),
         ModelError::MissingRestore
     );
+    // Table 5 baselines: decoder masking predicts N/r small patches, downsampling N/r large ones.
+    let m = tiny(DecoderKind::DecoderMasking).init(&device);
+    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), None, Some(sel)).unwrap();
+    assert_eq!(out.dims(), [2, 10, 12]);
+    assert_eq!(
+        m.forward_pretrain(input(1, &cfg, &device), keep(1, &[0], &device), None, None).unwrap_err(),
+        ModelError::MissingSelect
+    );
+    let m = tiny(DecoderKind::Downsampling).init(&device);
+    let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[0, 7, 29], &device), Some(r), None).unwrap();
+    assert_eq!(out.dims(), [2, 10, 36]);
 
     let paper = AmrConfig::new();
     paper.validate().unwrap();
@@ -103,10 +128,20 @@ impl ModuleVisitor for GradCheck<'_> {
 #[test]
 fn gradients_reach_every_parameter() {
     let device = cpu_device().autodiff();
-    for (kind, q_self) in [(DecoderKind::Amr, false), (DecoderKind::Amr, true)] {
+    let kinds = [
+        (DecoderKind::Amr, false),
+        (DecoderKind::Amr, true),
+        (DecoderKind::Mamp, false),
+        (DecoderKind::DecoderMasking, false),
+        (DecoderKind::Downsampling, false),
+    ];
+    for (kind, q_self) in kinds {
         let cfg = tiny(kind).with_query_self_attention(q_self);
         let m = cfg.init(&device);
-        let out = m.forward_pretrain(input(2, &cfg, &device), keep(2, &[1, 4, 9, 22], &device), None).unwrap();
+        let kept = [1, 4, 9, 22];
+        let (r, sel) = restore_select(2, &kept, 30, 10, &device);
+        let out =
+            m.forward_pretrain(input(2, &cfg, &device), keep(2, &[1, 4, 9, 22], &device), Some(r), Some(sel)).unwrap();
         let loss = (out - 0.3).powi_scalar(2).mean();
         let grads = GradientsParams::from_grads(loss.backward(), &m);
         let mut check = GradCheck { grads: &grads, total: 0, missing: vec![] };
@@ -122,7 +157,7 @@ fn a_seed_fixes_the_initialisation() {
     let cfg = tiny(DecoderKind::Amr);
     let run = |seed| {
         let m = cfg.init_seeded(&device, seed);
-        m.forward_pretrain(input(1, &cfg, &device), keep(1, &[2, 3], &device), None)
+        m.forward_pretrain(input(1, &cfg, &device), keep(1, &[2, 3], &device), None, None)
             .unwrap()
             .into_data()
             .try_to_vec::<f32>()
@@ -137,7 +172,7 @@ fn a_seed_fixes_the_initialisation() {
 
 #[test]
 fn parameters_round_trip_by_name_and_mismatches_are_listed() {
-    let dev = crate::backend::cpu_device();
+    let dev = cpu_device();
     let cfg = AmrConfig::new()
         .with_joints(5)
         .with_frames(8)

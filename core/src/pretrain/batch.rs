@@ -90,6 +90,8 @@ pub struct PretrainBatch {
     pub restore: Vec<i64>,
     /// 1 for masked tokens [P, L].
     pub masked: Vec<f32>,
+    /// Decoder-masking baseline: the masked tokens whose patches are predicted [P, Nq], ascending.
+    pub select: Vec<i64>,
     /// Targets: AMR [P, Nq, r l 3]; MAMP [P, L, l 3] (motion, z-scored per patch).
     pub target: Vec<f32>,
     /// Loss weights in the target layout (focal weights, 1 where focal reconstruction is off, 0 outside
@@ -140,6 +142,7 @@ pub fn make_batch(
         keep: vec![],
         restore: vec![],
         masked: vec![],
+        select: vec![],
         target: vec![],
         weight: vec![],
     };
@@ -163,7 +166,35 @@ pub fn make_batch(
                 restore[j] = pos as i64;
             }
             let (target, weight) = match model.decoder {
-                DecoderKind::Amr => {
+                DecoderKind::DecoderMasking => {
+                    // N/r of the masked tokens, drawn uniformly; their l-frame patches are the targets.
+                    let mut masked: Vec<usize> = (0..tokens).filter(|&j| mask.masked[j]).collect();
+                    let nq = model.queries();
+                    if masked.len() < nq {
+                        return Err(format!(
+                            "decoder masking predicts {nq} patches but only {} tokens are masked; raise batch.mask_ratio",
+                            masked.len()
+                        ));
+                    }
+                    sample_rng.shuffle(&mut masked);
+                    let mut chosen = masked[..nq].to_vec();
+                    chosen.sort_unstable();
+                    let all = match cfg.target {
+                        TargetKind::Nat => nat_targets(&p, l, 1),
+                        TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, l),
+                    }
+                    .ok_or("l must divide T")?;
+                    let all_w = if cfg.focal_reconstruction {
+                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, 1).ok_or("l must divide T")?
+                    } else {
+                        vec![1.0; all.len()]
+                    };
+                    let per = l * 3;
+                    let pick = |v: &[f32]| chosen.iter().flat_map(|&j| v[j * per..(j + 1) * per].to_vec()).collect();
+                    b.select.extend(chosen.iter().map(|&j| j as i64));
+                    (pick(&all), pick(&all_w))
+                }
+                DecoderKind::Amr | DecoderKind::Downsampling => {
                     let target = match cfg.target {
                         TargetKind::Nat => nat_targets(&p, l, r),
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, r * l),
@@ -216,6 +247,30 @@ mod tests {
     fn demo() -> Dataset {
         let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/bandai2_web.safetensors")).unwrap();
         read_amr_skeleton(&bytes, std::path::Path::new("web")).unwrap()
+    }
+
+    #[test]
+    fn decoder_masking_targets_are_the_chosen_masked_patches() {
+        let ds = demo();
+        let model = AmrConfig::new().with_joints(21).with_decoder(DecoderKind::DecoderMasking);
+        let cfg = BatchConfig { focal_reconstruction: false, ..Default::default() };
+        let b = make_batch(&ds, &[3, 4], &ClipConfig::default(), &cfg, &model, &mut SeededRng::new(2)).unwrap();
+        let (nq, l_all, per) = (model.queries(), model.tokens(), model.patch * 3);
+        assert_eq!((b.select.len(), b.target.len()), (2 * nq, 2 * nq * per));
+        for p in 0..2 {
+            let sel = &b.select[p * nq..(p + 1) * nq];
+            assert!(sel.windows(2).all(|w| w[0] < w[1]), "ascending, no repeats");
+            assert!(sel.iter().all(|&j| b.masked[p * l_all + j as usize] == 1.0), "only masked tokens");
+        }
+        // The targets are the NAT patches of exactly the chosen tokens.
+        let one = make_batch(&ds, &[3], &ClipConfig::default(), &cfg, &model, &mut SeededRng::new(2)).unwrap();
+        let p0 = Sequence::new("", 0, 120, 1, 21, one.x.clone());
+        let all = nat_targets(&p0, model.patch, 1).unwrap();
+        for (k, &j) in one.select.iter().enumerate() {
+            let j = j as usize;
+            assert_eq!(&one.target[k * per..(k + 1) * per], &all[j * per..(j + 1) * per]);
+        }
+        assert!(one.weight.iter().all(|&w| w == 1.0));
     }
 
     #[test]

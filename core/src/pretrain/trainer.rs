@@ -259,21 +259,23 @@ impl Trainer {
         let x = Tensor::<4>::from_data(TensorData::new(b.x, [p, m.frames, m.joints, 3]), d);
         let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep, [p, nv]), d);
         let per = b.target.len() / p;
+        let restore = Tensor::<2, Int>::from_data(TensorData::new(b.restore, [p, l_all]), d);
+        let select = (!b.select.is_empty()).then(|| {
+            let nq = b.select.len() / p;
+            Tensor::<2, Int>::from_data(TensorData::new(b.select, [p, nq]), d)
+        });
+        let pred =
+            model.forward_pretrain(x, keep, Some(restore), select).map_err(|e| TrainError::Config(e.to_string()))?;
+        let rows = pred.dims()[1];
+        let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, rows, per / rows]), d);
         match m.decoder {
-            DecoderKind::Amr => {
-                let q = m.queries();
-                let pred = model.forward_pretrain(x, keep, None).map_err(|e| TrainError::Config(e.to_string()))?;
-                let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, q, per / q]), d);
-                let weight = Tensor::<3>::from_data(TensorData::new(b.weight, [p, q, per / q]), d);
-                Ok(focal_loss(pred, target, weight))
-            }
             DecoderKind::Mamp => {
-                let restore = Tensor::<2, Int>::from_data(TensorData::new(b.restore, [p, l_all]), d);
-                let pred =
-                    model.forward_pretrain(x, keep, Some(restore)).map_err(|e| TrainError::Config(e.to_string()))?;
-                let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, l_all, per / l_all]), d);
                 let masked = Tensor::<2>::from_data(TensorData::new(b.masked, [p, l_all]), d);
                 Ok(masked_token_loss(pred, target, masked))
+            }
+            DecoderKind::Amr | DecoderKind::DecoderMasking | DecoderKind::Downsampling => {
+                let weight = Tensor::<3>::from_data(TensorData::new(b.weight, [p, rows, per / rows]), d);
+                Ok(focal_loss(pred, target, weight))
             }
         }
     }
@@ -403,6 +405,17 @@ mod tests {
         assert!(r.loss.is_finite() && r.sequences == 16 && r.lr == 0.0, "{r:?}");
         let r = t.step(&ds).unwrap();
         assert!(r.lr > 0.0 && r.step == 2);
+        for kind in [DecoderKind::DecoderMasking, DecoderKind::Downsampling] {
+            let mut cfg = small();
+            cfg.model = cfg.model.with_decoder(kind).with_decoder_depth(1);
+            cfg.batch.focal_reconstruction = false;
+            let mut t = Trainer::new(cfg, ds.len(), &crate::backend::cpu_device()).unwrap();
+            let first = t.eval_loss(&ds, &[0, 1, 2, 3], 5).unwrap();
+            for _ in 0..3 {
+                assert!(t.step(&ds).unwrap().loss.is_finite());
+            }
+            assert!(first.is_finite() && first > 0.0, "{kind:?}: {first}");
+        }
         let mut bad = small();
         bad.model = bad.model.with_r(7);
         assert!(

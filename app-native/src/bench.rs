@@ -1,0 +1,145 @@
+//! `amr --no-gui bench`: pretraining steps of the paper configuration (T 120, V 25, l 4, encoder
+//! 8 x 256, decoder depth 5, 90 % motion-aware masking) with the AMR decoder (r = 6) and with the
+//! MAMP decoder, in one run on one device, on synthetic NTU-25 sequences (speed does not depend on
+//! the motion). Prints per mode the median ms/step, sequences/s, the analytic forward GFLOPs per
+//! sequence and the peak memory, then the AMR/MAMP speed ratio.
+
+use amr_core::backend::{DeviceChoice, resolve_device};
+use amr_core::data::synthetic_dataset;
+use amr_core::masking::visible_count;
+use amr_core::model::{DecoderKind, pretrain_macs};
+use amr_core::pretrain::{PretrainConfig, Trainer};
+use amr_core::skeleton::ntu25;
+use clap::Args;
+
+/// Arguments of `bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Compute device.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Sequences per step (2 persons each).
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Untimed steps first (allocation, kernel compilation, autotuning).
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// Timed steps per mode.
+    #[arg(long, default_value_t = 3)]
+    pub steps: usize,
+    /// Write the figures as JSON here too.
+    #[arg(long)]
+    pub json: Option<std::path::PathBuf>,
+}
+
+/// One mode's figures.
+#[derive(Debug, serde::Serialize)]
+struct ModeResult {
+    mode: String,
+    ms_per_step_median: f64,
+    ms_per_step_all: Vec<f64>,
+    sequences_per_second: f64,
+    forward_gflops_per_sequence: f64,
+    peak_memory_mib: Option<f64>,
+    memory_kind: &'static str,
+}
+
+/// Resets the kernel's peak-RSS counter of this process (Linux); true when it worked.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// This process's peak resident memory in MiB since the last reset (Linux `VmHWM`).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}
+
+/// Runs `bench`.
+pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
+    if a.batch == 0 || a.steps == 0 {
+        anyhow::bail!("--batch and --steps must be at least 1");
+    }
+    let (device, device_name) = resolve_device(a.device);
+    let layout = ntu25();
+    let ds = synthetic_dataset(&layout, a.batch, 150, 2, 7);
+    println!(
+        "bench: paper configuration (T 120, V 25, l 4, encoder 8 x 256, decoder depth 5, 90 % masking), batch {} x 2 persons, {} warm-up + {} timed steps per mode, on {device_name}",
+        a.batch, a.warmup, a.steps
+    );
+    let mut results = Vec::new();
+    for (name, decoder) in [("AMR (r = 6)", DecoderKind::Amr), ("MAMP", DecoderKind::Mamp)] {
+        let mut cfg = PretrainConfig::default();
+        cfg.model = cfg.model.with_decoder(decoder);
+        cfg.batch_size = a.batch;
+        let visible = visible_count(cfg.model.tokens(), cfg.batch.mask_ratio);
+        let (enc, dec) = pretrain_macs(&cfg.model, visible);
+        let gflops = 2.0 * (enc + dec) * 2.0 / 1e9; // 2 FLOPs per MAC, 2 persons per sequence
+        let cpu_rss = reset_peak_rss();
+        let mut trainer = Trainer::new(cfg, ds.len(), &device)?;
+        let mut times = Vec::new();
+        let mut gpu_peak = 0u64;
+        for i in 0..a.warmup + a.steps {
+            let r = trainer.step(&ds)?;
+            if let Some(u) = trainer.device().memory_pool_usage() {
+                gpu_peak = gpu_peak.max(u.bytes_reserved);
+            }
+            if i >= a.warmup {
+                times.push(r.seconds * 1e3);
+            }
+        }
+        let ms = median(&times);
+        let (peak, kind) = if gpu_peak > 0 {
+            (Some(gpu_peak as f64 / 1048576.0), "device memory reserved by burn's allocator")
+        } else if cpu_rss {
+            (peak_rss_mib(), "process peak resident memory")
+        } else {
+            (None, "not measured on this system")
+        };
+        drop(trainer);
+        let res = ModeResult {
+            mode: name.into(),
+            ms_per_step_median: ms,
+            ms_per_step_all: times,
+            sequences_per_second: a.batch as f64 / (ms / 1e3),
+            forward_gflops_per_sequence: gflops,
+            peak_memory_mib: peak,
+            memory_kind: kind,
+        };
+        println!(
+            "{:<12} {:>10.1} ms/step (median)  {:>8.2} seq/s  {:>6.2} GFLOPs/seq (forward, analytic)  peak {} ({})",
+            res.mode,
+            res.ms_per_step_median,
+            res.sequences_per_second,
+            res.forward_gflops_per_sequence,
+            res.peak_memory_mib.map_or_else(|| "-".into(), |m| format!("{m:.0} MiB")),
+            res.memory_kind
+        );
+        results.push(res);
+    }
+    let speed = results[1].ms_per_step_median / results[0].ms_per_step_median;
+    let flops = results[1].forward_gflops_per_sequence / results[0].forward_gflops_per_sequence;
+    println!(
+        "AMR / MAMP: {speed:.2}x faster per step (forward FLOPs ratio {flops:.2}x; the paper reports 8.1x on a GPU)"
+    );
+    if let Some(p) = &a.json {
+        let doc = serde_json::json!({ "device": device_name, "batch": a.batch, "modes": results, "speed_ratio": speed, "flops_ratio": flops });
+        amr_core::error::write_atomically(p, serde_json::to_string_pretty(&doc)?.as_bytes())?;
+    }
+    Ok(())
+}

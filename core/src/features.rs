@@ -1,0 +1,53 @@
+//! Frozen-encoder features: test-time clips of a dataset and their pooled encoder features (the
+//! input of the linear probe, kNN and `amr --no-gui embed`).
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use crate::data::Dataset;
+use crate::data::clip::{ClipConfig, test_clip};
+use crate::model::Encoder;
+
+/// Test-time clips (centre crop, resized to `cfg.frames`) of every sequence, in MAMP's person-major
+/// model layout.
+///
+/// # Shapes
+/// -> values of [N, M, T, V, 3] and that shape
+pub fn eval_clips(ds: &Dataset, cfg: &ClipConfig) -> (Vec<f32>, [usize; 5]) {
+    let (n, m, t, v) = (ds.len(), ds.persons, cfg.frames, ds.layout.joint_count());
+    let mut out = vec![0.0f32; n * m * t * v * 3];
+    for (i, seq) in ds.sequences.iter().enumerate() {
+        let clip = test_clip(seq, cfg);
+        for p in 0..m.min(clip.persons) {
+            for f in 0..t {
+                let src = clip.index(f, p, 0, 0);
+                let dst = (((i * m + p) * t) + f) * v * 3;
+                out[dst..dst + v * 3].copy_from_slice(&clip.positions[src..src + v * 3]);
+            }
+        }
+    }
+    (out, [n, m, t, v, 3])
+}
+
+/// Pooled features (mean over persons, time and joints of the final-norm tokens) of clips in
+/// [N, M, T, V, 3] layout, `chunk` sequences at a time.
+///
+/// # Shapes
+/// `x`: [N, M, T, V, 3] -> [N, dim] (row-major values)
+pub fn pooled_features(encoder: &Encoder, x: &[f32], shape: [usize; 5], device: &Device, chunk: usize) -> Vec<f32> {
+    let [n, m, t, v, c] = shape;
+    let per = m * t * v * c;
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let k = chunk.max(1).min(n - start);
+        let xs = Tensor::<5>::from_data(
+            TensorData::new(x[start * per..(start + k) * per].to_vec(), [k, m, t, v, c]),
+            device,
+        );
+        let f: Vec<f32> = encoder.forward_pooled(xs).into_data().convert::<f32>().try_to_vec().unwrap_or_default();
+        out.extend(f);
+        start += k;
+    }
+    out
+}
