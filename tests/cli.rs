@@ -214,3 +214,146 @@ fn subset_reproduces_the_embedded_demo_data() {
         fails(&["subset", full.to_str().unwrap(), "/tmp/x.safetensors", "--per-group", "1", "--only", "style=sleepy"]);
     assert!(e.contains("`sleepy`") && e.contains("normal"), "{e}");
 }
+
+const TINY_RUN: &str = "batch_size = 8\nseed = 3\n[model]\njoints = 21\ndim = 32\nheads = 2\nmlp = 64\nencoder_depth = 1\ndecoder_depth = 1\n[schedule]\nepochs = 2\nwarmup_epochs = 1\n[run]\ncheckpoint_every = 2\n";
+
+fn losses(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    assert!(text.starts_with("step,epoch,loss,lr,seconds,sequences_per_second\n"), "{text}");
+    text.lines().skip(1).map(|l| l.split(',').take(4).collect::<Vec<_>>().join(",")).collect()
+}
+
+#[test]
+fn pretrain_writes_a_run_folder_and_a_resumed_run_matches_the_unbroken_one() {
+    let cfg = tmp("tiny.toml");
+    std::fs::write(&cfg, TINY_RUN).unwrap();
+    let (a, b) = (tmp("run-a"), tmp("run-b"));
+    for d in [&a, &b] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let c = cfg.to_str().unwrap();
+    ok(&["pretrain", "--config", c, "--out", a.to_str().unwrap(), "--device", "cpu", "--max-steps", "6"]);
+    ok(&["pretrain", "--config", c, "--out", b.to_str().unwrap(), "--device", "cpu", "--max-steps", "3"]);
+    let out = ok(&["pretrain", "--resume", b.to_str().unwrap(), "--device", "cpu", "--max-steps", "3"]);
+    assert!(out.contains("step 6/"), "{out}");
+    let (la, lb) = (losses(&a), losses(&b));
+    assert_eq!(la.len(), 6);
+    assert_eq!(la, lb, "step, epoch, loss and lr of the resumed run equal the unbroken run's");
+    for f in ["config.toml", "checkpoint.safetensors", "loss.svg"] {
+        assert!(a.join(f).exists(), "{f} missing");
+    }
+    assert!(unique_colours(&a.join("loss.png")) > 20, "the loss curve looks blank");
+    let written = std::fs::read_to_string(a.join("config.toml")).unwrap();
+    assert!(written.contains("dim = 32") && written.contains("[batch.focal]"), "{written}");
+    // A folder that holds a run is not overwritten.
+    let err = fails(&["pretrain", "--config", c, "--out", a.to_str().unwrap(), "--device", "cpu"]);
+    assert!(err.contains("already holds a run") && err.contains("--resume"), "{err}");
+
+    // Features of the embedded data from the run's checkpoint: one row per sequence.
+    let feats = tmp("run-features.npy");
+    let ckpt = a.join("checkpoint.safetensors");
+    let out = ok(&["embed", ckpt.to_str().unwrap(), "embedded", "--out", feats.to_str().unwrap(), "--device", "cpu"]);
+    assert!(out.contains("210 x 32 features"), "{out}");
+    let arr = amr_core::data::parse_npy(&std::fs::read(&feats).unwrap(), &feats, "f").unwrap();
+    assert_eq!(arr.shape, vec![210, 32]);
+    assert!(arr.data.iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn bad_configs_and_a_diverging_run_get_clear_errors() {
+    let bad = tmp("bad.toml");
+    std::fs::write(&bad, "[model]\ndimm = 3\n").unwrap();
+    let err = fails(&["pretrain", "--config", bad.to_str().unwrap(), "--out", tmp("never").to_str().unwrap()]);
+    assert!(err.contains("bad.toml") && err.contains("`model.dimm`"), "{err}");
+    std::fs::write(&bad, "[batch]\nmask_ratio = 1.2\n").unwrap();
+    let err = fails(&["pretrain", "--config", bad.to_str().unwrap(), "--out", tmp("never").to_str().unwrap()]);
+    assert!(err.contains("`batch.mask_ratio`"), "{err}");
+    std::fs::write(&bad, "[model]\ndim = 32\nheads = 2\n").unwrap();
+    let err = fails(&["pretrain", "--config", bad.to_str().unwrap(), "--out", tmp("never").to_str().unwrap()]);
+    assert!(err.contains("model.joints = 25") && err.contains("21 joints"), "{err}");
+    assert!(!tmp("never").join("checkpoint.safetensors").exists());
+
+    // An absurd learning rate: the loss blows up, the run stops naming the step, and the last good
+    // checkpoint stays.
+    let diverge = tmp("diverge.toml");
+    let text = TINY_RUN
+        .replace(
+            "[schedule]\nepochs = 2\nwarmup_epochs = 1\n",
+            "[schedule]\nlr = 1e30\nmin_lr = 1e30\nwarmup_epochs = 0\nepochs = 2\n",
+        )
+        .replace("checkpoint_every = 2", "checkpoint_every = 1");
+    std::fs::write(&diverge, text).unwrap();
+    let dir = tmp("run-diverge");
+    let _ = std::fs::remove_dir_all(&dir);
+    let err =
+        fails(&["pretrain", "--config", diverge.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--device", "cpu"]);
+    assert!(err.contains("non-finite loss") && err.contains("at step"), "{err}");
+    assert!(err.contains("last good checkpoint"), "{err}");
+    let ckpt = amr_core::pretrain::Checkpoint::load(&dir.join("checkpoint.safetensors")).unwrap();
+    let saved = ckpt.state.unwrap().steps;
+    assert!(err.contains(&format!("at step {}", saved + 1)), "the checkpoint holds the step before: {saved}, {err}");
+    assert!(ckpt.model.values().all(|t| t.values.iter().all(|x| x.is_finite())), "the kept model is finite");
+}
+
+#[test]
+fn mamp_import_and_embed_reproduce_the_reference_features() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/mamp-checkpoint");
+    let pth = fixtures.join("checkpoint-399.pth");
+    let out = tmp("mamp.safetensors");
+    let msg = ok(&["import-mamp", pth.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(msg.contains("epoch 399") && msg.contains("encoder 2 x 64 (4 heads)"), "{msg}");
+    let want = amr_core::data::parse_npy(&std::fs::read(fixtures.join("pooled_nd.npy")).unwrap(), &pth, "p").unwrap();
+    let input = fixtures.join("input_nctvm.npy");
+    for ckpt in [&out, &pth] {
+        let feats = tmp("mamp-features.npy");
+        ok(&[
+            "embed",
+            ckpt.to_str().unwrap(),
+            input.to_str().unwrap(),
+            "--out",
+            feats.to_str().unwrap(),
+            "--device",
+            "cpu",
+        ]);
+        let got = amr_core::data::parse_npy(&std::fs::read(&feats).unwrap(), &feats, "f").unwrap();
+        assert_eq!(got.shape, want.shape);
+        let d = got.data.iter().zip(&want.data).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(d <= 1e-4, "{}: max diff {d}", ckpt.display());
+    }
+    let err = fails(&["embed", out.to_str().unwrap(), "embedded", "--out", tmp("x.npy").to_str().unwrap()]);
+    assert!(err.contains("21 joints") && err.contains("25"), "{err}");
+    let err = fails(&["import-mamp", input.to_str().unwrap(), tmp("y.safetensors").to_str().unwrap()]);
+    assert!(err.contains("input_nctvm.npy"), "{err}");
+}
+
+#[test]
+fn bench_prints_both_modes_and_the_ratio() {
+    let json = tmp("bench.json");
+    let out = ok(&[
+        "bench",
+        "--device",
+        "cpu",
+        "--batch",
+        "1",
+        "--warmup",
+        "0",
+        "--steps",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.contains("AMR (r = 6)") && out.contains("MAMP") && out.contains("AMR / MAMP:"), "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let flops = doc["flops_ratio"].as_f64().unwrap();
+    // Spec 5: 4.88 vs 0.98 GMACs per person-sequence.
+    assert!((flops - 4.88 / 0.978).abs() < 0.05, "{flops}");
+}
+
+#[test]
+fn the_readme_config_example_parses_to_the_defaults() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let start = readme.find("```toml\n").expect("a toml block in the README") + 8;
+    let end = start + readme[start..].find("```").unwrap();
+    let cfg = amr_core::pretrain::parse_pretrain_config(&readme[start..end], Path::new("README.md")).unwrap();
+    assert_eq!(cfg, amr_core::pretrain::PretrainConfig::default(), "the example shows the defaults");
+}

@@ -116,6 +116,22 @@ fn person(clip: &Sequence, m: usize) -> Sequence {
     Sequence::new(clip.name.clone(), clip.label, clip.frames, 1, clip.joints, pos)
 }
 
+/// Sets to 0 the weights of the target patches (r l frames of one joint) that hold no masked encoder
+/// token: the `masked`-only loss region.
+///
+/// # Shapes
+/// `weight`: [(T / (r l)) V, r l 3] of one person, `masked`: [L]
+pub fn zero_unmasked_patches(weight: &mut [f32], masked: &[bool], model: &AmrConfig) {
+    let (l, r, v_len) = (model.patch, model.r, model.joints);
+    // A target patch (slot s, joint v) covers encoder tokens (s r + k, v), k < r.
+    for (q, w) in weight.chunks_exact_mut(r * l * 3).enumerate() {
+        let (s, v) = (q / v_len, q % v_len);
+        if !(0..r).any(|k| masked[(s * r + k) * v_len + v]) {
+            w.fill(0.0);
+        }
+    }
+}
+
 /// Builds the batch of the sequences `indices` of `ds`. Fails (naming the setting) when the data does
 /// not fit the model: wrong joint count or clip length.
 pub fn make_batch(
@@ -206,14 +222,7 @@ pub fn make_batch(
                         vec![1.0; target.len()]
                     };
                     if cfg.loss_region == LossRegion::Masked {
-                        // A target patch (slot s, joint v) covers encoder tokens (s r + k, v), k < r.
-                        let per_patch = r * l * 3;
-                        for (q, w) in weight.chunks_exact_mut(per_patch).enumerate() {
-                            let (s, v) = (q / model.joints, q % model.joints);
-                            if !(0..r).any(|k| mask.masked[(s * r + k) * model.joints + v]) {
-                                w.fill(0.0);
-                            }
-                        }
+                        zero_unmasked_patches(&mut weight, &mask.masked, model);
                     }
                     (target, weight)
                 }

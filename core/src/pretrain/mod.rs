@@ -4,15 +4,19 @@ mod adamw;
 mod batch;
 mod checkpoint;
 mod config_file;
+#[cfg(not(target_arch = "wasm32"))]
+mod gpu_weights;
 mod loss;
 mod schedule;
 mod targets;
 mod trainer;
 
 pub use adamw::AdamW;
-pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch};
+pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch, zero_unmasked_patches};
 pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, TrainerState};
 pub use config_file::{RunSettings, parse_pretrain_config, pretrain_config_toml};
+#[cfg(not(target_arch = "wasm32"))]
+pub use gpu_weights::gpu_focal_weights;
 pub use loss::{focal_loss, masked_token_loss};
 pub use schedule::LrSchedule;
 pub use targets::{motion_targets, nat_targets, patch_layout};

@@ -154,6 +154,8 @@ pub struct Trainer {
     cursor: usize,
     steps: usize,
     dataset_len: usize,
+    #[cfg(not(target_arch = "wasm32"))]
+    focal_kernel: Option<crate::gpu::FocalKernel>,
 }
 
 impl Trainer {
@@ -169,7 +171,27 @@ impl Trainer {
         let mut rng = SeededRng::new(config.seed);
         let mut order: Vec<usize> = (0..dataset_len).collect();
         rng.shuffle(&mut order);
-        Ok(Self { config, model: Some(model), optim, device, rng, order, cursor: 0, steps: 0, dataset_len })
+        Ok(Self {
+            config,
+            model: Some(model),
+            optim,
+            device,
+            rng,
+            order,
+            cursor: 0,
+            steps: 0,
+            dataset_len,
+            #[cfg(not(target_arch = "wasm32"))]
+            focal_kernel: None,
+        })
+    }
+
+    /// Computes the focal weights of every batch with the WGSL kernel instead of the CPU reference
+    /// (the same numbers to 1e-5; the choice never changes the run's random draws).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_focal_kernel(mut self, kernel: crate::gpu::FocalKernel) -> Self {
+        self.focal_kernel = Some(kernel);
+        self
     }
 
     /// Continues the run saved in `ckpt` on `device`: the same model, optimiser moments, generator,
@@ -318,6 +340,14 @@ impl Trainer {
             let mut batch_rng = self.rng.fork();
             let batch = make_batch(ds, &idx, &self.config.clip, &self.config.batch, &self.config.model, &mut batch_rng)
                 .map_err(TrainError::Config);
+            #[cfg(not(target_arch = "wasm32"))]
+            let batch = batch.and_then(|mut b| {
+                if let Some(k) = &self.focal_kernel {
+                    super::gpu_focal_weights(k, &mut b, &self.config.batch, &self.config.model)
+                        .map_err(|e| TrainError::Config(format!("focal weights on the GPU: {e}")))?;
+                }
+                Ok(b)
+            });
             let loss = match batch.and_then(|b| self.loss_of(&model, b)) {
                 Ok(l) => l,
                 Err(e) => {
