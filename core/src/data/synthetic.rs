@@ -29,8 +29,8 @@ pub fn synthetic_dataset(layout: &Layout, n: usize, frames: usize, persons: usiz
             let mut drift = vec![[0.0f64; 3]; v];
             for t in 0..frames {
                 for &j in &order {
-                    for c in 0..3 {
-                        drift[j][c] += speed[j] * rng.normal();
+                    for d in &mut drift[j] {
+                        *d += speed[j] * rng.normal();
                     }
                     let base = layout.parents[j].map_or([0.0; 3], |p| {
                         let k = ((t * persons + m) * v + p) * 3;

@@ -264,7 +264,7 @@ pub fn import_mamp(path: &Path, config: Option<&AmrConfig>) -> Result<MampImport
         m.keys().filter(|k| k.starts_with("head.") || (!decoder_imported && decoder_key(k))).cloned().collect();
     let mut unknown: Vec<String> = m
         .keys()
-        .filter(|k| !used.contains(k) && !skipped.contains(k) && !(decoder_imported && decoder_key(k)))
+        .filter(|k| !(used.contains(k) || skipped.contains(k) || (decoder_imported && decoder_key(k))))
         .cloned()
         .collect();
     unknown.sort();
