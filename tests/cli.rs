@@ -357,3 +357,22 @@ fn the_readme_config_example_parses_to_the_defaults() {
     let cfg = amr_core::pretrain::parse_pretrain_config(&readme[start..end], Path::new("README.md")).unwrap();
     assert_eq!(cfg, amr_core::pretrain::PretrainConfig::default(), "the example shows the defaults");
 }
+
+#[test]
+fn focal_weights_from_the_gpu_kernel_train_the_same_run() {
+    let cfg = tmp("tiny-focal.toml");
+    std::fs::write(&cfg, TINY_RUN).unwrap();
+    let (a, b) = (tmp("run-focal-cpu"), tmp("run-focal-gpu"));
+    for d in [&a, &b] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let c = cfg.to_str().unwrap();
+    ok(&["pretrain", "--config", c, "--out", a.to_str().unwrap(), "--device", "cpu", "--max-steps", "3"]);
+    ok(&["pretrain", "--config", c, "--out", b.to_str().unwrap(), "--device", "cpu", "--max-steps", "3", "--focal-gpu"]);
+    let loss = |d: &Path| -> Vec<f64> { losses(d).iter().map(|r| r.split(',').nth(2).unwrap().parse().unwrap()).collect() };
+    let (la, lb) = (loss(&a), loss(&b));
+    assert_eq!(la.len(), 3);
+    for (x, y) in la.iter().zip(&lb) {
+        assert!((x - y).abs() <= 1e-5 * x.abs(), "cpu weights {x} vs kernel weights {y}");
+    }
+}

@@ -34,6 +34,10 @@ pub struct PretrainArgs {
     /// Stop after this many steps of this invocation (the run can be resumed later).
     #[arg(long)]
     pub max_steps: Option<usize>,
+    /// Compute the focal weights with the WGSL kernel on the GPU instead of the CPU (same numbers to
+    /// 1e-5; the run's random draws do not change).
+    #[arg(long)]
+    pub focal_gpu: bool,
 }
 
 /// The config of `amr --no-gui pretrain` without `--config`: the paper's method and objective on the
@@ -103,6 +107,12 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
         Some(c) => Trainer::resume(c, ds.len(), &device)?,
         None => Trainer::new(config.clone(), ds.len(), &device)?,
     };
+    if a.focal_gpu {
+        let kernel = pollster::block_on(amr_core::gpu::FocalKernel::new())
+            .context("--focal-gpu: no wgpu adapter for the focal-weight kernel")?;
+        eprintln!("focal weights on {} ({:?})", kernel.adapter.name, kernel.adapter.backend);
+        trainer = trainer.with_focal_kernel(kernel);
+    }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     amr_core::error::write_atomically(&dir.join("config.toml"), pretrain_config_toml(&config).as_bytes())?;
     let metrics_path = dir.join("metrics.csv");
