@@ -368,8 +368,20 @@ fn focal_weights_from_the_gpu_kernel_train_the_same_run() {
     }
     let c = cfg.to_str().unwrap();
     ok(&["pretrain", "--config", c, "--out", a.to_str().unwrap(), "--device", "cpu", "--max-steps", "3"]);
-    ok(&["pretrain", "--config", c, "--out", b.to_str().unwrap(), "--device", "cpu", "--max-steps", "3", "--focal-gpu"]);
-    let loss = |d: &Path| -> Vec<f64> { losses(d).iter().map(|r| r.split(',').nth(2).unwrap().parse().unwrap()).collect() };
+    ok(&[
+        "pretrain",
+        "--config",
+        c,
+        "--out",
+        b.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--max-steps",
+        "3",
+        "--focal-gpu",
+    ]);
+    let loss =
+        |d: &Path| -> Vec<f64> { losses(d).iter().map(|r| r.split(',').nth(2).unwrap().parse().unwrap()).collect() };
     let (la, lb) = (loss(&a), loss(&b));
     assert_eq!(la.len(), 3);
     for (x, y) in la.iter().zip(&lb) {
