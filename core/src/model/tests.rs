@@ -195,3 +195,28 @@ fn parameters_round_trip_by_name_and_mismatches_are_listed() {
     assert!(err.missing.iter().any(|s| s.starts_with("encoder.blocks.2.")), "{err}");
     assert!(err.to_string().contains("mismatched shapes"), "{err}");
 }
+
+#[test]
+fn every_building_block_keeps_its_documented_shape() {
+    let device = cpu_device();
+    let cfg = tiny(DecoderKind::Amr);
+    let x = Tensor::<3>::random([2, 7, 32], burn::tensor::Distribution::Default, &device);
+    let mem = Tensor::<3>::random([2, 5, 32], burn::tensor::Distribution::Default, &device);
+    assert_eq!(Mlp::new(32, 64, &device).forward(x.clone()).dims(), [2, 7, 32]);
+    let block = Block::new(&cfg, &device);
+    assert_eq!(block.forward(x.clone()).dims(), [2, 7, 32]);
+    assert_eq!(block.attention_weights(x.clone()).dims(), [2, 4, 7, 7]);
+    for q_self in [false, true] {
+        let c = cfg.clone().with_query_self_attention(q_self);
+        assert_eq!(CrossBlock::new(&c, &device).forward(x.clone(), mem.clone()).dims(), [2, 7, 32]);
+    }
+    let embed = PatchEmbed::new(&cfg, &device);
+    assert_eq!(embed.forward(input(3, &cfg, &device)).dims(), [3, 30, 32], "(T / l) V tokens, time-major");
+    assert_eq!(patchify(input(3, &cfg, &device), 4).dims(), [3, 6, 5, 12]);
+    let enc = Encoder::new(&cfg, &device);
+    assert_eq!(enc.forward_visible(input(2, &cfg, &device), keep(2, &[3, 4], &device)).dims(), [2, 2, 32]);
+    let grid = Tensor::<5>::random([2, 3, 24, 5, 3], burn::tensor::Distribution::Default, &device);
+    assert_eq!(enc.forward_grid(grid.clone()).dims(), [2, 3, 6, 5, 32]);
+    assert_eq!(enc.forward_pooled(grid).dims(), [2, 32]);
+    assert_eq!(AmrDecoder::new(&cfg, &device).forward(mem).dims(), [2, 10, 36], "(T / (r l)) V queries, r l 3 values");
+}
