@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod data;
 pub mod error;
+pub mod eval;
 pub mod features;
 pub mod focal;
 pub mod gpu;

@@ -1,0 +1,29 @@
+//! Evaluation of frozen and fine-tuned encoders: the protocols users judge a pretraining method by.
+//! So far: kNN on frozen features ([`knn`]) and the top-k accuracy shared by every protocol.
+
+pub mod knn;
+
+pub use knn::{KnnConfig, KnnResult, knn_classify};
+
+/// Whether `label` is among the `k` highest of `scores` (ties: the lower class index ranks first,
+/// so a label tied with a competitor never gets the benefit of the doubt when it has the higher index).
+pub fn in_top_k(scores: &[f32], label: usize, k: usize) -> bool {
+    let Some(&own) = scores.get(label) else { return false };
+    let ahead = scores.iter().enumerate().filter(|&(c, &s)| s > own || (s == own && c < label)).count();
+    ahead < k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_top_k;
+
+    #[test]
+    fn top_k_counts_classes_ranked_ahead() {
+        let s = [0.1, 0.5, 0.3, 0.5];
+        assert!(in_top_k(&s, 1, 1));
+        assert!(!in_top_k(&s, 3, 1), "a tie goes to the lower index");
+        assert!(in_top_k(&s, 3, 2));
+        assert!(!in_top_k(&s, 0, 3) && in_top_k(&s, 0, 4));
+        assert!(!in_top_k(&s, 9, 5), "an unknown label is never correct");
+    }
+}
