@@ -217,6 +217,17 @@ fn subset_reproduces_the_embedded_demo_data() {
 
 const TINY_RUN: &str = "batch_size = 8\nseed = 3\n[model]\njoints = 21\ndim = 32\nheads = 2\nmlp = 64\nencoder_depth = 1\ndecoder_depth = 1\n[schedule]\nepochs = 2\nwarmup_epochs = 1\n[run]\ncheckpoint_every = 2\n";
 
+/// Writes the tiny run config to `cfg` and returns it with two empty run-folder paths.
+fn tiny_run_setup(cfg: &str, a: &str, b: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let cfg = tmp(cfg);
+    std::fs::write(&cfg, TINY_RUN).unwrap();
+    let (a, b) = (tmp(a), tmp(b));
+    for d in [&a, &b] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    (cfg, a, b)
+}
+
 fn losses(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
     assert!(text.starts_with("step,epoch,loss,lr,seconds,sequences_per_second\n"), "{text}");
@@ -225,12 +236,7 @@ fn losses(dir: &Path) -> Vec<String> {
 
 #[test]
 fn pretrain_writes_a_run_folder_and_a_resumed_run_matches_the_unbroken_one() {
-    let cfg = tmp("tiny.toml");
-    std::fs::write(&cfg, TINY_RUN).unwrap();
-    let (a, b) = (tmp("run-a"), tmp("run-b"));
-    for d in [&a, &b] {
-        let _ = std::fs::remove_dir_all(d);
-    }
+    let (cfg, a, b) = tiny_run_setup("tiny.toml", "run-a", "run-b");
     let c = cfg.to_str().unwrap();
     ok(&["pretrain", "--config", c, "--out", a.to_str().unwrap(), "--device", "cpu", "--max-steps", "6"]);
     ok(&["pretrain", "--config", c, "--out", b.to_str().unwrap(), "--device", "cpu", "--max-steps", "3"]);
@@ -360,12 +366,7 @@ fn the_readme_config_example_parses_to_the_defaults() {
 
 #[test]
 fn focal_weights_from_the_gpu_kernel_train_the_same_run() {
-    let cfg = tmp("tiny-focal.toml");
-    std::fs::write(&cfg, TINY_RUN).unwrap();
-    let (a, b) = (tmp("run-focal-cpu"), tmp("run-focal-gpu"));
-    for d in [&a, &b] {
-        let _ = std::fs::remove_dir_all(d);
-    }
+    let (cfg, a, b) = tiny_run_setup("tiny-focal.toml", "run-focal-cpu", "run-focal-gpu");
     let c = cfg.to_str().unwrap();
     ok(&["pretrain", "--config", c, "--out", a.to_str().unwrap(), "--device", "cpu", "--max-steps", "3"]);
     ok(&[

@@ -18,6 +18,8 @@ pub mod model;
 pub mod pretrain;
 pub mod rng;
 pub mod skeleton;
+#[cfg(test)]
+mod test_data;
 pub mod tiny_train;
 
 pub use error::DataError;

@@ -14,7 +14,7 @@
 
 pub mod pickle;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -42,8 +42,9 @@ fn bad(path: &Path, field: &str, msg: impl Into<String>) -> DataError {
     DataError::at_field(path, field, msg)
 }
 
-/// The `args` Namespace (or dict) of a checkpoint, read from its `data.pkl`.
-pub fn read_args(path: &Path) -> Result<PyValue, DataError> {
+/// The plain-data root of a checkpoint's `data.pkl` (the dict holding `args`, `epoch`, ...; tensors
+/// appear as [`PyValue::Opaque`]).
+pub fn read_checkpoint_root(path: &Path) -> Result<PyValue, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut zip = zip::ZipArchive::new(file)
         .map_err(|e| DataError::in_file(path, format!("not a PyTorch zip checkpoint: {e}")))?;
@@ -56,8 +57,7 @@ pub fn read_args(path: &Path) -> Result<PyValue, DataError> {
         .map_err(|e| DataError::in_file(path, e.to_string()))?
         .read_to_end(&mut bytes)
         .map_err(|e| DataError::io(path, e))?;
-    let root = read_pickle(&bytes).map_err(|e| bad(path, &name, e))?;
-    Ok(root.get("args").cloned().unwrap_or(PyValue::None))
+    read_pickle(&bytes).map_err(|e| bad(path, &name, e))
 }
 
 fn tensor(t: &pytorch_reader::Tensor, path: &Path) -> Result<NamedTensor, DataError> {
@@ -157,9 +157,9 @@ pub fn import_mamp(path: &Path, config: Option<&AmrConfig>) -> Result<MampImport
         let k = k.strip_prefix("module.").unwrap_or(k).to_string();
         m.insert(k, tensor(t, path)?);
     }
-    let args = read_args(path)?;
-    let arg = |k: &str| args.get(k).and_then(PyValue::as_int).map(|v| v as usize);
-    let epoch = read_epoch(path);
+    let root = read_checkpoint_root(path)?;
+    let arg = |k: &str| root.get("args").and_then(|a| a.get(k)).and_then(PyValue::as_int).map(|v| v as usize);
+    let epoch = root.get("epoch").and_then(PyValue::as_int);
 
     let dim = dim_at(&m, "norm.weight", 0, path)?;
     let patch = dim_at(&m, "joints_embed.proj.weight", 2, path)?;
@@ -228,6 +228,9 @@ pub fn import_mamp(path: &Path, config: Option<&AmrConfig>) -> Result<MampImport
     for i in 0..count_blocks(&m, "blocks") {
         block(&format!("blocks.{i}"), &format!("encoder.blocks.{i}"), dim, &m, &mut out, &mut used);
     }
+    // The config's model: its shapes are what the import must fit, and its own decoder (seeded) fills
+    // in when the MAMP decoder is not imported.
+    let model = config.init_seeded(&crate::backend::cpu_device(), 0);
     let decoder_imported = config.decoder == DecoderKind::Mamp && decoder_fits;
     if decoder_imported {
         for (theirs, ours) in [
@@ -255,7 +258,7 @@ pub fn import_mamp(path: &Path, config: Option<&AmrConfig>) -> Result<MampImport
         }
     } else {
         // The config's own decoder starts from the seeded initialisation.
-        let fresh = crate::model::named_params(&config.init_seeded(&crate::backend::cpu_device(), 0));
+        let fresh = crate::model::named_params(&model);
         out.extend(fresh.into_iter().filter(|(k, _)| !k.starts_with("encoder.")));
     }
     let decoder_key =
@@ -271,35 +274,9 @@ pub fn import_mamp(path: &Path, config: Option<&AmrConfig>) -> Result<MampImport
     if !unknown.is_empty() {
         return Err(bad(path, "model", format!("keys this import does not know: {}", unknown.join(", "))));
     }
-    let model = config.init(&crate::backend::cpu_device());
     check_params(&model, &out)
         .map_err(|e| bad(path, "model", format!("the checkpoint does not fit the model config: {e}")))?;
     let mut skipped = skipped;
     skipped.sort();
     Ok(MampImport { config, params: out, epoch, decoder_imported, skipped })
-}
-
-/// The `epoch` entry of a checkpoint, when it has one.
-pub fn read_epoch(path: &Path) -> Option<i64> {
-    match pytorch_reader::PytorchReader::read_pickle_data(path, Some("epoch")) {
-        Ok(pytorch_reader::PickleValue::Int(e)) => Some(e),
-        _ => None,
-    }
-}
-
-/// The MAMP `args` as a flat map of the scalar entries (for the run config's notes).
-pub fn scalar_args(args: &PyValue) -> BTreeMap<String, String> {
-    match args {
-        PyValue::Dict(d) | PyValue::Object { state: d, .. } => d
-            .iter()
-            .filter_map(|(k, v)| match v {
-                PyValue::Int(i) => Some((k.clone(), i.to_string())),
-                PyValue::Float(f) => Some((k.clone(), f.to_string())),
-                PyValue::Str(s) => Some((k.clone(), s.clone())),
-                PyValue::Bool(b) => Some((k.clone(), b.to_string())),
-                _ => None,
-            })
-            .collect(),
-        _ => BTreeMap::new(),
-    }
 }

@@ -56,15 +56,6 @@ impl PyValue {
         }
     }
 
-    /// The value as a float.
-    pub fn as_float(&self) -> Option<f64> {
-        match self {
-            Self::Float(f) => Some(*f),
-            Self::Int(i) => Some(*i as f64),
-            _ => None,
-        }
-    }
-
     fn key(&self) -> String {
         match self {
             Self::Str(s) => s.clone(),

@@ -68,23 +68,44 @@ impl ParamMismatch {
     }
 }
 
+/// The dotted path of the module being visited; burn enters a parameter's field name as a module,
+/// so at a parameter the path is its key.
 #[derive(Default)]
 struct Path(Vec<String>);
 
 impl Path {
-    fn key(&self, leaf: &str) -> String {
-        let mut parts: Vec<&str> = self.0.iter().map(String::as_str).collect();
-        parts.push(leaf);
-        parts.join(".")
+    fn key(&self) -> String {
+        self.0.join(".")
     }
 }
 
-struct Collect {
+/// Collects one entry per float parameter, keyed by its path.
+struct Collect<T, F> {
     path: Path,
-    out: NamedParams,
+    out: BTreeMap<String, T>,
+    read: F,
 }
 
-impl ModuleVisitor for Collect {
+/// What a visit reads from a parameter (a generic closure cannot be generic over the rank `D`).
+trait Read<T> {
+    fn read<const D: usize>(&self, param: &Param<Tensor<D>>) -> T;
+}
+
+struct Values;
+impl Read<NamedTensor> for Values {
+    fn read<const D: usize>(&self, param: &Param<Tensor<D>>) -> NamedTensor {
+        NamedTensor::from_tensor(param.val())
+    }
+}
+
+struct Shapes;
+impl Read<Vec<usize>> for Shapes {
+    fn read<const D: usize>(&self, param: &Param<Tensor<D>>) -> Vec<usize> {
+        param.shape().dims::<D>().to_vec()
+    }
+}
+
+impl<T, F: Read<T>> ModuleVisitor for Collect<T, F> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.0.push(name.to_string());
     }
@@ -94,38 +115,24 @@ impl ModuleVisitor for Collect {
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        // The leaf name is the last entered module segment (burn enters the field name of a param).
-        let key = self.path.key("");
-        let key = key.trim_end_matches('.').to_string();
-        self.out.insert(key, NamedTensor::from_tensor(param.val()));
+        self.out.insert(self.path.key(), self.read.read(param));
     }
 }
 
-/// Every float parameter of `module` by path.
-pub fn named_params<M: Module>(module: &M) -> NamedParams {
-    let mut c = Collect { path: Path::default(), out: NamedParams::new() };
+fn collect<M: Module, T, F: Read<T>>(module: &M, read: F) -> BTreeMap<String, T> {
+    let mut c = Collect { path: Path::default(), out: BTreeMap::new(), read };
     module.visit(&mut c);
     c.out
 }
 
+/// Every float parameter of `module` by path.
+pub fn named_params<M: Module>(module: &M) -> NamedParams {
+    collect(module, Values)
+}
+
 /// The shapes of every float parameter of `module` by path (no values are read back).
 pub fn param_shapes<M: Module>(module: &M) -> BTreeMap<String, Vec<usize>> {
-    struct Shapes(Path, BTreeMap<String, Vec<usize>>);
-    impl ModuleVisitor for Shapes {
-        fn enter_module(&mut self, name: &str, _container_type: &str) {
-            self.0.0.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container_type: &str) {
-            self.0.0.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let key = self.0.key("").trim_end_matches('.').to_string();
-            self.1.insert(key, param.shape().dims::<D>().to_vec());
-        }
-    }
-    let mut s = Shapes(Path::default(), BTreeMap::new());
-    module.visit(&mut s);
-    s.1
+    collect(module, Shapes)
 }
 
 /// Checks that `params` has exactly the keys and shapes of `module`.
@@ -160,8 +167,7 @@ impl ModuleMapper for Assign<'_> {
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let key = self.path.key("").trim_end_matches('.').to_string();
-        let Some(t) = self.params.get(&key) else { return param };
+        let Some(t) = self.params.get(&self.path.key()) else { return param };
         param.map(|old| {
             let require_grad = old.is_require_grad();
             match t.to_tensor::<D>(&old.device()) {

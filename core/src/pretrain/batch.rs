@@ -251,12 +251,7 @@ pub fn make_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::read_amr_skeleton;
-
-    fn demo() -> Dataset {
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/bandai2_web.safetensors")).unwrap();
-        read_amr_skeleton(&bytes, std::path::Path::new("web")).unwrap()
-    }
+    use crate::test_data::web_demo as demo;
 
     #[test]
     fn decoder_masking_targets_are_the_chosen_masked_patches() {

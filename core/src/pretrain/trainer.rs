@@ -281,13 +281,14 @@ impl Trainer {
         let x = Tensor::<4>::from_data(TensorData::new(b.x, [p, m.frames, m.joints, 3]), d);
         let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep, [p, nv]), d);
         let per = b.target.len() / p;
-        let restore = Tensor::<2, Int>::from_data(TensorData::new(b.restore, [p, l_all]), d);
+        // Only the decoders that rebuild the full token grid need the un-shuffle indices.
+        let restore = matches!(m.decoder, DecoderKind::Mamp | DecoderKind::Downsampling)
+            .then(|| Tensor::<2, Int>::from_data(TensorData::new(b.restore, [p, l_all]), d));
         let select = (!b.select.is_empty()).then(|| {
             let nq = b.select.len() / p;
             Tensor::<2, Int>::from_data(TensorData::new(b.select, [p, nq]), d)
         });
-        let pred =
-            model.forward_pretrain(x, keep, Some(restore), select).map_err(|e| TrainError::Config(e.to_string()))?;
+        let pred = model.forward_pretrain(x, keep, restore, select).map_err(|e| TrainError::Config(e.to_string()))?;
         let rows = pred.dims()[1];
         let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, rows, per / rows]), d);
         match m.decoder {
@@ -382,12 +383,7 @@ impl Trainer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::read_amr_skeleton;
-
-    fn demo() -> Dataset {
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/bandai2_web.safetensors")).unwrap();
-        read_amr_skeleton(&bytes, std::path::Path::new("web")).unwrap()
-    }
+    use crate::test_data::web_demo as demo;
 
     fn small() -> PretrainConfig {
         PretrainConfig {
