@@ -295,7 +295,8 @@ fn bad_configs_and_a_diverging_run_get_clear_errors() {
         fails(&["pretrain", "--config", diverge.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--device", "cpu"]);
     assert!(err.contains("non-finite loss") && err.contains("at step"), "{err}");
     assert!(err.contains("last good checkpoint"), "{err}");
-    let ckpt = amr_core::pretrain::Checkpoint::load(&dir.join("checkpoint.safetensors")).unwrap();
+    let ckpt: amr_core::pretrain::Checkpoint =
+        amr_core::pretrain::Checkpoint::load(&dir.join("checkpoint.safetensors")).unwrap();
     let saved = ckpt.state.unwrap().steps;
     assert!(err.contains(&format!("at step {}", saved + 1)), "the checkpoint holds the step before: {saved}, {err}");
     assert!(ckpt.model.values().all(|t| t.values.iter().all(|x| x.is_finite())), "the kept model is finite");

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use amr_core::data::{Dataset, load_amr_skeleton};
+use amr_core::eval::Protocol;
 use amr_core::focal::{FocalConfig, Fusion, focal_weights};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -51,6 +52,22 @@ pub enum Command {
     Embed(crate::mamp_cmd::EmbedArgs),
     /// Pretraining speed of the AMR decoder against the MAMP decoder, in one run.
     Bench(crate::bench::BenchArgs),
+    /// Linear probe: frozen encoder, BatchNorm + linear head, SGD (reference spec 3.1).
+    Linear(crate::eval_cmd::EvalArgs),
+    /// Fine-tuning with layer-wise lr decay, drop path and label smoothing (spec 3.2).
+    Finetune(crate::eval_cmd::EvalArgs),
+    /// Semi-supervised fine-tuning on a seeded per-class share of the labels (spec 3.3).
+    Semi(crate::eval_cmd::EvalArgs),
+    /// Fine-tuning of an encoder pretrained on another dataset with the same joints (spec 3.4).
+    Transfer(crate::eval_cmd::EvalArgs),
+    /// Weighted cosine kNN on frozen features.
+    Knn(crate::eval_cmd::EvalArgs),
+    /// Supervised training with MaskCLR's schedule, cross-entropy only (the robustness baseline).
+    Supervised(crate::eval_cmd::EvalArgs),
+    /// MaskCLR: cross-entropy, then attention-guided masking with the contrastive losses (spec 6).
+    Maskclr(crate::eval_cmd::EvalArgs),
+    /// Accuracy of fine-tuned models under noise, body-part and joint occlusion and frame masking.
+    Robustness(crate::eval_cmd::RobustnessArgs),
 }
 
 /// Arguments of `weights`.
@@ -106,6 +123,14 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::ImportMamp(a) => crate::mamp_cmd::import(&a),
         Command::Embed(a) => crate::mamp_cmd::embed(&a),
         Command::Bench(a) => crate::bench::run(&a),
+        Command::Linear(a) => crate::eval_cmd::run(Protocol::Linear, &a),
+        Command::Finetune(a) => crate::eval_cmd::run(Protocol::Finetune, &a),
+        Command::Semi(a) => crate::eval_cmd::run(Protocol::Semi, &a),
+        Command::Transfer(a) => crate::eval_cmd::run(Protocol::Transfer, &a),
+        Command::Knn(a) => crate::eval_cmd::run(Protocol::Knn, &a),
+        Command::Supervised(a) => crate::eval_cmd::run(Protocol::Supervised, &a),
+        Command::Maskclr(a) => crate::eval_cmd::run(Protocol::Maskclr, &a),
+        Command::Robustness(a) => crate::eval_cmd::robustness(&a),
     }
 }
 

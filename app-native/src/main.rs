@@ -1,8 +1,10 @@
 //! `amr`: the AMR desktop app, and with `--no-gui` the headless command line.
 
 mod bench;
+mod charts;
 mod cli;
 mod convert;
+mod eval_cmd;
 mod gui;
 mod loss_plot;
 mod mamp_cmd;
@@ -17,7 +19,7 @@ fn main() -> std::process::ExitCode {
     let result = match args.command {
         Some(cmd) => cli::run(cmd),
         None if args.no_gui => Err(anyhow::anyhow!(
-            "--no-gui needs a command: inspect, weights, convert, subset, pretrain, import-mamp, embed or bench (see `amr --help`)"
+            "--no-gui needs a command: inspect, weights, convert, subset, pretrain, import-mamp, embed, bench, linear, finetune, semi, transfer, knn, supervised, maskclr or robustness (see `amr --help`)"
         )),
         None => gui::run(&args.gui),
     };

@@ -67,7 +67,13 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
     let (dir, resumed) = match &a.resume {
         Some(dir) => {
             let path = dir.join(CHECKPOINT);
-            (dir.clone(), Some(Checkpoint::load(&path).with_context(|| format!("resuming from {}", dir.display()))?))
+            (
+                dir.clone(),
+                Some(
+                    Checkpoint::<PretrainConfig>::load(&path)
+                        .with_context(|| format!("resuming from {}", dir.display()))?,
+                ),
+            )
         }
         None => {
             let dir = a.out.clone().unwrap_or_else(|| {
@@ -93,6 +99,17 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
         (None, None) => demo_config(),
     };
     let ds = crate::cli::load_dataset(&config.run.data).with_context(|| format!("run.data = {}", config.run.data))?;
+    let ds = if config.run.split == amr_core::eval::Split::All {
+        ds
+    } else {
+        let split = config.run.split.apply(&ds).map_err(|e| anyhow::anyhow!("{}: run.{e}", config.run.data))?;
+        eprintln!(
+            "pretraining on the {} training sequences of the split ({} test sequences stay unseen)",
+            split.train.len(),
+            split.test.len()
+        );
+        ds.subset(&split.train)
+    };
     if ds.layout.joint_count() != config.model.joints {
         anyhow::bail!(
             "model.joints = {} but {} has {} joints; set model.joints = {} in the config",
@@ -138,7 +155,9 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let outcome = train_loop(&mut trainer, &ds, end, &dir, &mut rows, &bar);
+    let budget =
+        (config.run.max_minutes > 0.0).then(|| std::time::Duration::from_secs_f64(config.run.max_minutes * 60.0));
+    let outcome = train_loop(&mut trainer, &ds, end, budget, &dir, &mut rows, &bar);
     bar.finish_and_clear();
     // The loss curve is drawn whatever happened, from the rows that were written.
     crate::loss_plot::plot_loss(&rows, &dir)?;
@@ -161,6 +180,7 @@ fn train_loop(
     trainer: &mut Trainer,
     ds: &Dataset,
     end: usize,
+    budget: Option<std::time::Duration>,
     dir: &Path,
     rows: &mut Vec<StepReport>,
     bar: &indicatif::ProgressBar,
@@ -171,7 +191,16 @@ fn train_loop(
         .append(true)
         .open(&metrics_path)
         .with_context(|| format!("opening {}", metrics_path.display()))?;
+    let started = std::time::Instant::now();
     while trainer.steps() < end {
+        if budget.is_some_and(|b| started.elapsed() >= b) {
+            save(trainer, dir)?;
+            eprintln!(
+                "run.max_minutes reached after {} steps; the checkpoint is written (continue with --resume)",
+                trainer.steps()
+            );
+            break;
+        }
         let r = match trainer.step(ds) {
             Ok(r) => r,
             Err(e @ TrainError::NonFinite { .. }) => {

@@ -8,6 +8,24 @@ use crate::data::Dataset;
 use crate::data::clip::{ClipConfig, test_clip};
 use crate::model::Encoder;
 
+/// Clips (of equal length) in MAMP's person-major model layout; missing persons stay zero.
+///
+/// # Shapes
+/// -> values of [N, M, T, V, 3]
+pub fn pack_clips(clips: &[crate::data::Sequence], m: usize, t: usize, v: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; clips.len() * m * t * v * 3];
+    for (i, clip) in clips.iter().enumerate() {
+        for p in 0..m.min(clip.persons) {
+            for f in 0..t.min(clip.frames) {
+                let src = clip.index(f, p, 0, 0);
+                let dst = (((i * m + p) * t) + f) * v * 3;
+                out[dst..dst + v * 3].copy_from_slice(&clip.positions[src..src + v * 3]);
+            }
+        }
+    }
+    out
+}
+
 /// Test-time clips (centre crop, resized to `cfg.frames`) of every sequence, in MAMP's person-major
 /// model layout.
 ///
@@ -15,18 +33,8 @@ use crate::model::Encoder;
 /// -> values of [N, M, T, V, 3] and that shape
 pub fn eval_clips(ds: &Dataset, cfg: &ClipConfig) -> (Vec<f32>, [usize; 5]) {
     let (n, m, t, v) = (ds.len(), ds.persons, cfg.frames, ds.layout.joint_count());
-    let mut out = vec![0.0f32; n * m * t * v * 3];
-    for (i, seq) in ds.sequences.iter().enumerate() {
-        let clip = test_clip(seq, cfg);
-        for p in 0..m.min(clip.persons) {
-            for f in 0..t {
-                let src = clip.index(f, p, 0, 0);
-                let dst = (((i * m + p) * t) + f) * v * 3;
-                out[dst..dst + v * 3].copy_from_slice(&clip.positions[src..src + v * 3]);
-            }
-        }
-    }
-    (out, [n, m, t, v, 3])
+    let clips: Vec<_> = ds.sequences.iter().map(|s| test_clip(s, cfg)).collect();
+    (pack_clips(&clips, m, t, v), [n, m, t, v, 3])
 }
 
 /// Pooled features (mean over persons, time and joints of the final-norm tokens) of clips in

@@ -4,6 +4,7 @@
 //! ([`focal`], or the WGSL kernel in [`gpu`]) -> model and trainer (burn, on [`backend`]'s device).
 
 pub mod backend;
+pub mod config_file;
 pub mod data;
 pub mod error;
 pub mod eval;

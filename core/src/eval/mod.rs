@@ -1,9 +1,26 @@
-//! Evaluation of frozen and fine-tuned encoders: the protocols users judge a pretraining method by.
-//! So far: kNN on frozen features ([`knn`]) and the top-k accuracy shared by every protocol.
+//! Evaluation of frozen and fine-tuned encoders: the protocols users judge a pretraining method by
+//! (linear probe, fine-tuning, semi-supervised, transfer, kNN; reference spec 3), MaskCLR's
+//! attention-guided masking with its contrastive losses (spec 6), the robustness suite's
+//! perturbations, and the published and seeded train/test splits.
 
+pub mod agpm;
+pub mod classifier;
+pub mod config;
+pub mod contrastive;
+pub mod head;
 pub mod knn;
+pub mod perturb;
+pub mod results;
+pub mod sgd;
+pub mod split;
+pub mod trainer;
 
+pub use config::{EvalConfig, Protocol, parse_eval_config};
 pub use knn::{KnnConfig, KnnResult, knn_classify};
+pub use perturb::{Perturbation, robustness_suite};
+pub use results::{Accuracy, EpochReport, EvalResults};
+pub use split::{Split, SplitIndices};
+pub use trainer::{EvalCheckpoint, EvalState, EvalTrainer, classifier_scores, knn_eval, label_subset};
 
 /// Whether `label` is among the `k` highest of `scores` (ties: the lower class index ranks first,
 /// so a label tied with a competitor never gets the benefit of the doubt when it has the higher index).
@@ -12,6 +29,9 @@ pub fn in_top_k(scores: &[f32], label: usize, k: usize) -> bool {
     let ahead = scores.iter().enumerate().filter(|&(c, &s)| s > own || (s == own && c < label)).count();
     ahead < k
 }
+
+#[cfg(test)]
+mod protocol_tests;
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,15 @@ pub(super) fn norm(cfg: &AmrConfig, device: &Device) -> LayerNorm {
     LayerNormConfig::new(cfg.dim).with_epsilon(cfg.norm_eps).init(device)
 }
 
+/// Per-sample scales of a block's two residual branches for stochastic depth (drop path).
+#[derive(Debug, Clone)]
+pub struct DropPath {
+    /// [B, 1, 1] scale of the attention branch.
+    pub attn: Tensor<3>,
+    /// [B, 1, 1] scale of the MLP branch.
+    pub mlp: Tensor<3>,
+}
+
 /// Pre-LN block: x + Attn(LN(x)), then x + MLP(LN(x)).
 #[derive(Module, Debug)]
 pub struct Block {
@@ -70,6 +79,27 @@ impl Block {
         let x = x + self.attn.forward(MhaInput::new(h.clone(), h.clone(), h)).context;
         let h = self.norm2.forward(x.clone());
         x.clone() + self.mlp.forward(h)
+    }
+
+    /// The block with stochastic depth: each residual branch scaled per sample by `drop` (0 for a
+    /// dropped branch, 1 / (1 - p) for a kept one); also returns the attention weights.
+    ///
+    /// # Shapes
+    /// `x`: [B, N, dim], `drop`: [B, 1, 1] each -> ([B, N, dim], [B, heads, N, N])
+    pub fn forward_full(&self, x: Tensor<3>, drop: Option<&DropPath>) -> (Tensor<3>, Tensor<4>) {
+        let h = self.norm1.forward(x.clone());
+        let out = self.attn.forward(MhaInput::new(h.clone(), h.clone(), h));
+        let a = match drop {
+            Some(d) => out.context * d.attn.clone(),
+            None => out.context,
+        };
+        let x = x + a;
+        let m = self.mlp.forward(self.norm2.forward(x.clone()));
+        let m = match drop {
+            Some(d) => m * d.mlp.clone(),
+            None => m,
+        };
+        (x + m, out.weights)
     }
 
     /// The block's attention weights for its input (head-averaged later by callers such as MaskCLR).

@@ -49,10 +49,25 @@ impl PatchEmbed {
     /// # Shapes
     /// `x`: [B, T, V, 3] -> [B, (T / l) V, dim]
     pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
+        self.forward_replacing(x, None)
+    }
+
+    /// Embeds every token; where `replace` = (mask, token) has mask 1, the patch's projection is replaced
+    /// by `token` before the position embeddings are added (MaskCLR's masked pathway).
+    ///
+    /// # Shapes
+    /// `x`: [B, T, V, 3], mask: [B, (T / l) V, 1], token: [1, 1, dim] -> [B, (T / l) V, dim]
+    pub fn forward_replacing(&self, x: Tensor<4>, replace: Option<(Tensor<3>, Tensor<3>)>) -> Tensor<3> {
         let p = patchify(x, self.patch);
         let [b, tp, v, _] = p.dims();
-        let e = self.proj.forward(p) + self.temp_embed.val() + self.pos_embed.val();
+        let mut e = self.proj.forward(p);
         let d = e.dims()[3];
+        if let Some((mask, token)) = replace {
+            let flat = e.reshape([b, tp * v, d]);
+            let keep = mask.clone().neg().add_scalar(1.0);
+            e = (flat * keep + token * mask).reshape([b, tp, v, d]);
+        }
+        let e = e + self.temp_embed.val() + self.pos_embed.val();
         e.reshape([b, tp * v, d])
     }
 }

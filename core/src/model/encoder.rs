@@ -4,7 +4,7 @@ use burn::nn::LayerNorm;
 use burn::prelude::*;
 
 use super::block::norm;
-use super::{AmrConfig, Block, PatchEmbed};
+use super::{AmrConfig, Block, DropPath, PatchEmbed};
 
 /// The transformer encoder.
 #[derive(Module, Debug)]
@@ -51,6 +51,28 @@ impl Encoder {
     /// `x`: [B, T, V, 3] -> [B, (T / l) V, dim]
     pub fn forward_all(&self, x: Tensor<4>) -> Tensor<3> {
         self.run(self.embed.forward(x))
+    }
+
+    /// The classification pass over all tokens: optional mask-token replacement (see
+    /// [`PatchEmbed::forward_replacing`]) and stochastic depth (one [`DropPath`] per block, or none);
+    /// returns the final-norm tokens and the last block's attention weights.
+    ///
+    /// # Shapes
+    /// `x`: [B, T, V, 3] -> ([B, L, dim], [B, heads, L, L] when there is a block) with L = (T / l) V
+    pub fn forward_classify(
+        &self,
+        x: Tensor<4>,
+        replace: Option<(Tensor<3>, Tensor<3>)>,
+        drop: &[DropPath],
+    ) -> (Tensor<3>, Option<Tensor<4>>) {
+        let mut h = self.embed.forward_replacing(x, replace);
+        let mut last = None;
+        for (i, b) in self.blocks.iter().enumerate() {
+            let (out, w) = b.forward_full(h, drop.get(i));
+            h = out;
+            last = Some(w);
+        }
+        (self.norm.forward(h), last)
     }
 
     /// Encodes every person of every sequence and returns the token grid (MAMP's evaluation features

@@ -11,7 +11,7 @@ mod flops;
 pub mod init;
 mod params;
 
-pub use block::{Block, CrossBlock, Mlp};
+pub use block::{Block, CrossBlock, DropPath, Mlp};
 pub use config::{AmrConfig, DecoderKind};
 pub use decoder::{AmrDecoder, MampDecoder};
 pub use embed::{PatchEmbed, patchify};

@@ -42,9 +42,37 @@ impl AdamW {
 
     /// Applies one update with learning rate `lr` to every parameter that has a gradient.
     pub fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
+        self.step_scaled(lr, module, grads, &|_| 1.0)
+    }
+
+    /// One update where the parameter at `path` uses the learning rate `lr * scale(path)` (layer-wise
+    /// learning-rate decay; its weight decay scales with it, as in PyTorch's parameter groups).
+    pub fn step_scaled<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        grads: GradientsParams,
+        scale: &dyn Fn(&str) -> f64,
+    ) -> M {
         self.step += 1;
-        let mut mapper = Update { opt: self, lr, grads, path: Vec::new() };
-        module.map(&mut mapper)
+        let (b1, b2, eps, wd) = (self.beta1, self.beta2, self.eps, self.weight_decay);
+        let t = self.step as i32;
+        let moments = &mut self.moments;
+        FlatUpdate::apply(module, grads, |key: &str, rank: usize, p: Tensor<1>, g: Tensor<1>| {
+            let lr = lr * scale(key);
+            let (m, v) = match moments.remove(key) {
+                Some((m, v)) => (m.to_device(&p.device()), v.to_device(&p.device())),
+                None => (g.zeros_like(), g.zeros_like()),
+            };
+            let m = m.mul_scalar(b1) + g.clone().mul_scalar(1.0 - b1);
+            let v = v.mul_scalar(b2) + g.square().mul_scalar(1.0 - b2);
+            let m_hat = m.clone().div_scalar(1.0 - b1.powi(t));
+            let v_hat = v.clone().div_scalar(1.0 - b2.powi(t));
+            let decay = if rank > 1 { lr * wd } else { 0.0 };
+            let p = p.mul_scalar(1.0 - decay) - (m_hat / (v_hat.sqrt().add_scalar(eps))).mul_scalar(lr);
+            moments.insert(key.to_string(), (m, v));
+            p
+        })
     }
 
     /// The moments by `m.<path>` / `v.<path>`, with the step count under `step` (a 1-element tensor).
@@ -73,14 +101,23 @@ impl AdamW {
     }
 }
 
-struct Update<'a> {
-    opt: &'a mut AdamW,
-    lr: f64,
+/// Walks a module's float parameters with their dotted paths and replaces every one that has a
+/// gradient by `f(path, rank, flat parameter, flat gradient)` (the update rule of an optimiser), keeping
+/// the parameter's id, its trainability and its gradient-checkpointing strategy.
+pub(crate) struct FlatUpdate<F> {
     grads: GradientsParams,
     path: Vec<String>,
+    f: F,
 }
 
-impl ModuleMapper for Update<'_> {
+impl<F: FnMut(&str, usize, Tensor<1>, Tensor<1>) -> Tensor<1>> FlatUpdate<F> {
+    /// Applies `f` to every parameter of `module` that has a gradient in `grads`.
+    pub(crate) fn apply<M: Module>(module: M, grads: GradientsParams, f: F) -> M {
+        module.map(&mut Self { grads, path: Vec::new(), f })
+    }
+}
+
+impl<F: FnMut(&str, usize, Tensor<1>, Tensor<1>) -> Tensor<1>> ModuleMapper for FlatUpdate<F> {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.push(name.to_string());
     }
@@ -95,25 +132,13 @@ impl ModuleMapper for Update<'_> {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let key = self.path.join(".");
-        let o = &mut *self.opt;
         let require_grad = tensor.is_require_grad();
         let strategy = tensor.gradient_checkpointing_strategy();
         let p = tensor.inner();
         let shape = p.dims();
         let n: usize = shape.iter().product();
         let g = grad.to_device(&p.device()).reshape([n]);
-        let (m, v) = match o.moments.remove(&key) {
-            Some((m, v)) => (m.to_device(&p.device()), v.to_device(&p.device())),
-            None => (g.zeros_like(), g.zeros_like()),
-        };
-        let m = m.mul_scalar(o.beta1) + g.clone().mul_scalar(1.0 - o.beta1);
-        let v = v.mul_scalar(o.beta2) + g.square().mul_scalar(1.0 - o.beta2);
-        let t = o.step as i32;
-        let m_hat = m.clone().div_scalar(1.0 - o.beta1.powi(t));
-        let v_hat = v.clone().div_scalar(1.0 - o.beta2.powi(t));
-        let decay = if D > 1 { self.lr * o.weight_decay } else { 0.0 };
-        let p = p.reshape([n]).mul_scalar(1.0 - decay) - (m_hat / (v_hat.sqrt().add_scalar(o.eps))).mul_scalar(self.lr);
-        o.moments.insert(key, (m, v));
+        let p = (self.f)(&key, D, p.reshape([n]), g);
         let mut p = Tensor::<D>::from_inner(p.reshape(shape));
         if let Some(s) = strategy {
             p = p.with_gradient_checkpointing_strategy(s);

@@ -31,24 +31,28 @@ pub struct TrainerState {
     pub dataset_len: usize,
 }
 
-/// A model with its config, and for a training checkpoint the optimiser and trainer state.
+/// A model with its config, and for a training checkpoint the optimiser and trainer state. The same
+/// file holds pretraining runs (`C` = [`PretrainConfig`]) and evaluation runs (their own config and
+/// state types).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint {
-    /// The resolved run config (the model's shapes come from `config.model`).
-    pub config: PretrainConfig,
+pub struct Checkpoint<C = PretrainConfig, S = TrainerState> {
+    /// The resolved run config (the model's shapes come from it).
+    pub config: C,
     /// Model parameters by path.
     pub model: NamedParams,
     /// Optimiser moments by `m.<path>` / `v.<path>` (empty for a model-only checkpoint).
     pub optimizer: NamedParams,
     /// Trainer state (absent for a model-only checkpoint).
-    pub state: Option<TrainerState>,
+    pub state: Option<S>,
 }
 
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-impl Checkpoint {
+impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + serde::de::DeserializeOwned>
+    Checkpoint<C, S>
+{
     /// The file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
         let mut names = Vec::new();
@@ -88,7 +92,7 @@ impl Checkpoint {
             }
         }
         let config_json = meta.get("config").ok_or_else(|| DataError::at_field(path, "config", "missing"))?;
-        let config: PretrainConfig =
+        let config: C =
             serde_json::from_str(config_json).map_err(|e| DataError::at_field(path, "config", e.to_string()))?;
         let state = match meta.get("state") {
             Some(s) => Some(serde_json::from_str(s).map_err(|e| DataError::at_field(path, "state", e.to_string()))?),

@@ -12,6 +12,7 @@ mod targets;
 mod trainer;
 
 pub use adamw::AdamW;
+pub(crate) use adamw::FlatUpdate;
 pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch, zero_unmasked_patches};
 pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, TrainerState};
 pub use config_file::{RunSettings, parse_pretrain_config, pretrain_config_toml};

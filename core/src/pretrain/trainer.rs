@@ -95,6 +95,10 @@ impl PretrainConfig {
         if self.run.checkpoint_every == 0 {
             return Err("run.checkpoint_every = 0: expected at least 1".into());
         }
+        if !(self.run.max_minutes.is_finite() && self.run.max_minutes >= 0.0) {
+            return Err(format!("run.max_minutes = {}: expected a number of minutes >= 0", self.run.max_minutes));
+        }
+        self.run.split.validate().map_err(|e| format!("run.{e}"))?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(format!("weight_decay = {}: expected a number >= 0", self.weight_decay));
         }

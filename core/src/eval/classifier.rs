@@ -1,0 +1,203 @@
+//! The models that evaluation trains: [`Probe`] (a frozen encoder and the linear head) and
+//! [`Classifier`] (encoder, MLP head and MaskCLR's mask token), plus the per-step random parts of a
+//! training pass (drop path, dropout, the AGPM mask) drawn from the run's seeded generator.
+
+use burn::module::Param;
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use super::head::{HeadOutput, LinearHead, MlpHead};
+use crate::model::{AmrConfig, DropPath, Encoder, NamedParams, load_params, named_params};
+use crate::rng::SeededRng;
+
+/// Frozen encoder plus linear head (parameter paths `encoder.*`, `head.*`).
+#[derive(Module, Debug)]
+pub struct Probe {
+    /// The encoder (never updated).
+    pub encoder: Encoder,
+    /// BatchNorm without affine and the linear layer.
+    pub head: LinearHead,
+}
+
+/// Encoder, MLP head and mask token (parameter paths `encoder.*`, `head.*`, `mask_token`).
+#[derive(Module, Debug)]
+pub struct Classifier {
+    /// The encoder.
+    pub encoder: Encoder,
+    /// The MLP head.
+    pub head: MlpHead,
+    /// MaskCLR's learnable mask token [1, 1, dim].
+    pub mask_token: Param<Tensor<3>>,
+}
+
+/// The random parts of one training pass (none at evaluation).
+#[derive(Debug, Clone, Default)]
+pub struct PassOptions {
+    /// One per encoder block, or empty for no stochastic depth.
+    pub drop: Vec<DropPath>,
+    /// Dropout mask of the token grid [N, M, T', V, dim].
+    pub keep: Option<Tensor<5>>,
+    /// Tokens replaced by the mask token [N M, L, 1].
+    pub mask: Option<Tensor<3>>,
+    /// BatchNorm in training mode.
+    pub train: bool,
+}
+
+/// What a classifier pass returns.
+#[derive(Debug, Clone)]
+pub struct ClassifierPass {
+    /// Logits and hidden features.
+    pub out: HeadOutput,
+    /// The last block's attention [N M, heads, L, L].
+    pub attention: Option<Tensor<4>>,
+}
+
+impl Classifier {
+    /// A classifier of the encoder shape `cfg` with `hidden` head units and `classes` outputs; random
+    /// parameters drawn from `seed`.
+    pub fn new(cfg: &AmrConfig, hidden: usize, classes: usize, seed: u64, device: &Device) -> Self {
+        let m = Self {
+            encoder: Encoder::new(cfg, device),
+            head: MlpHead::new(cfg.joints, cfg.dim, hidden, classes, device),
+            mask_token: Param::from_tensor(Tensor::zeros([1, 1, cfg.dim], device)),
+        };
+        m.map(&mut crate::model::init::SeededInit::new(seed))
+    }
+
+    /// # Shapes
+    /// `x`: [N, M, T, V, 3] -> logits [N, classes], features [N, hidden]
+    pub fn forward(&self, x: Tensor<5>, opts: PassOptions) -> ClassifierPass {
+        let [n, m, t, v, c] = x.dims();
+        let replace = opts.mask.map(|mk| (mk, self.mask_token.val()));
+        let (tokens, attention) = self.encoder.forward_classify(x.reshape([n * m, t, v, c]), replace, &opts.drop);
+        let d = tokens.dims()[2];
+        let grid = tokens.reshape([n, m, t / self.encoder.embed.patch(), v, d]);
+        ClassifierPass { out: self.head.forward(grid, opts.keep, opts.train), attention }
+    }
+}
+
+/// Loads the `encoder.*` entries of `init` into `module` (whose encoder lives at `encoder`), leaving
+/// every other parameter as it is. Every encoder parameter must be in `init` with its shape.
+pub fn load_encoder<M: Module>(module: M, init: &NamedParams) -> Result<M, String> {
+    let mut params = named_params(&module);
+    let mut missing = Vec::new();
+    for (k, v) in params.iter_mut() {
+        if !k.starts_with("encoder.") {
+            continue;
+        }
+        match init.get(k) {
+            Some(t) if t.shape == v.shape => *v = t.clone(),
+            Some(t) => return Err(format!("`{k}`: the encoder has shape {:?}, the checkpoint {:?}", v.shape, t.shape)),
+            None => missing.push(k.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(format!("the checkpoint lacks encoder parameters: {}", missing.join(", ")));
+    }
+    load_params(module, &params).map_err(|(_, e)| e.to_string())
+}
+
+/// The lr scale of a fine-tuned parameter under layer-wise decay (spec 3.2): embeddings are layer 0,
+/// block i is layer i + 1, everything else (final norm, head, mask token) layer `depth + 1`; the scale
+/// is `decay^(depth + 1 - layer)`.
+pub fn layer_decay_scale(path: &str, depth: usize, decay: f64) -> f64 {
+    let top = depth + 1;
+    let layer = if path.starts_with("encoder.embed.") {
+        0
+    } else if let Some(rest) = path.strip_prefix("encoder.blocks.") {
+        rest.split('.').next().and_then(|i| i.parse::<usize>().ok()).map_or(top, |i| i + 1)
+    } else {
+        top
+    };
+    decay.powi((top - layer.min(top)) as i32)
+}
+
+/// Drop-path scales of every block for `samples` samples: block i drops each branch with probability
+/// `rate * i / (depth - 1)` (timm's linspace), a kept branch scaled by 1 / (1 - p).
+pub fn drop_path_masks(depth: usize, rate: f64, samples: usize, rng: &mut SeededRng, device: &Device) -> Vec<DropPath> {
+    if rate <= 0.0 {
+        return Vec::new();
+    }
+    let mut draw = |p: f64| {
+        let v: Vec<f32> =
+            (0..samples).map(|_| if rng.uniform() < p { 0.0 } else { (1.0 / (1.0 - p)) as f32 }).collect();
+        Tensor::<3>::from_data(TensorData::new(v, [samples, 1, 1]), device)
+    };
+    (0..depth)
+        .map(|i| {
+            let p = if depth > 1 { rate * i as f64 / (depth - 1) as f64 } else { 0.0 };
+            DropPath { attn: draw(p), mlp: draw(p) }
+        })
+        .collect()
+}
+
+/// A dropout mask of `shape`: 0 with probability `p`, else 1 / (1 - p).
+pub fn dropout_mask(shape: [usize; 5], p: f64, rng: &mut SeededRng, device: &Device) -> Option<Tensor<5>> {
+    if p <= 0.0 {
+        return None;
+    }
+    let n: usize = shape.iter().product();
+    let keep = (1.0 / (1.0 - p)) as f32;
+    let v: Vec<f32> = (0..n).map(|_| if rng.uniform() < p { 0.0 } else { keep }).collect();
+    Some(Tensor::from_data(TensorData::new(v, shape), device))
+}
+
+/// Cross-entropy with label smoothing `eps` (the target puts 1 - eps on the label and eps / C on every
+/// class, as PyTorch's `label_smoothing`), averaged over the batch.
+///
+/// # Shapes
+/// `logits`: [N, C] -> [1]
+pub fn cross_entropy(logits: Tensor<2>, labels: &[usize], eps: f64) -> Tensor<1> {
+    let [n, c] = logits.dims();
+    let device = logits.device();
+    let mut q = vec![(eps / c as f64) as f32; n * c];
+    for (i, &y) in labels.iter().enumerate() {
+        q[i * c + y.min(c - 1)] += (1.0 - eps) as f32;
+    }
+    let q = Tensor::<2>::from_data(TensorData::new(q, [n, c]), &device);
+    let logp = burn::tensor::activation::log_softmax(logits, 1);
+    (q * logp).sum_dim(1).mean().neg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_decay_follows_the_published_ids() {
+        let s = |p: &str| layer_decay_scale(p, 8, 0.8);
+        assert!((s("encoder.embed.temp_embed") - 0.8f64.powi(9)).abs() < 1e-12);
+        assert!((s("encoder.blocks.0.attn.query.weight") - 0.8f64.powi(8)).abs() < 1e-12);
+        assert!((s("encoder.blocks.7.mlp.fc1.bias") - 0.8).abs() < 1e-12);
+        assert_eq!(s("encoder.norm.gamma"), 1.0);
+        assert_eq!(s("head.fc1.weight"), 1.0);
+    }
+
+    #[test]
+    fn cross_entropy_with_smoothing_matches_the_formula() {
+        let dev = crate::backend::cpu_device();
+        let logits = Tensor::<2>::from_floats([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5]], &dev);
+        let got: f32 = cross_entropy(logits, &[0, 2], 0.1).into_scalar();
+        let lse0 = (2.0f64.exp() + 1.0 + (-1.0f64).exp()).ln();
+        let logp0 = [2.0 - lse0, -lse0, -1.0 - lse0];
+        let l0 = -(0.9 * logp0[0] + 0.1 / 3.0 * logp0.iter().sum::<f64>());
+        let l1 = 3.0f64.ln(); // uniform logits: -log(1/3) whatever the target
+        let want = (l0 + l1) / 2.0;
+        assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
+    }
+
+    #[test]
+    fn drop_path_rates_grow_linearly_and_keep_the_expectation() {
+        let dev = crate::backend::cpu_device();
+        let masks = drop_path_masks(3, 0.3, 4000, &mut SeededRng::new(2), &dev);
+        let rate = |t: &Tensor<3>| {
+            let v: Vec<f32> = t.clone().into_data().try_to_vec::<f32>().unwrap();
+            (v.iter().filter(|&&x| x == 0.0).count() as f64 / v.len() as f64, v.iter().sum::<f32>() / v.len() as f32)
+        };
+        assert_eq!(rate(&masks[0].attn).0, 0.0, "the first block never drops");
+        let (p1, mean1) = rate(&masks[1].mlp);
+        let (p2, mean2) = rate(&masks[2].attn);
+        assert!((p1 - 0.15).abs() < 0.03 && (p2 - 0.3).abs() < 0.03, "{p1} {p2}");
+        assert!((mean1 - 1.0).abs() < 0.05 && (mean2 - 1.0).abs() < 0.06, "{mean1} {mean2}");
+    }
+}

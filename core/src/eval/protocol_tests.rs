@@ -1,0 +1,184 @@
+//! Protocol tests on tiny, hand-made data where the right answer is known.
+
+use super::*;
+use crate::data::{Dataset, Sequence};
+use crate::model::{AmrConfig, named_params};
+use crate::rng::SeededRng;
+use crate::skeleton::Layout;
+
+/// Three classes told apart by where the body stands (x = 0, 1 or 2 m), with small jitter: linearly
+/// separable in the pooled features of any encoder.
+fn separable(per_class: usize) -> Dataset {
+    let names: Vec<String> = ["root", "a", "b"].iter().map(|s| s.to_string()).collect();
+    let layout = Layout::from_parents("tiny", &[-1, 0, 0], &names).unwrap();
+    let mut ds = Dataset::new(layout, 1, 30.0);
+    ds.label_names = vec!["left".into(), "middle".into(), "right".into()];
+    let mut rng = SeededRng::new(9);
+    for c in 0..3 {
+        for i in 0..per_class {
+            let pos: Vec<f32> = (0..12 * 3)
+                .flat_map(|k| {
+                    [c as f32 + 0.05 * rng.normal() as f32 + 0.1 * (k % 3) as f32, 1.0 + 0.01 * (k / 3) as f32, 0.2]
+                })
+                .collect();
+            let mut s = Sequence::new(format!("c{c}-{i}"), c, 12, 1, 3, pos);
+            s.attributes.insert("split".into(), i64::from(i % 4 == 0));
+            ds.sequences.push(s);
+        }
+    }
+    ds
+}
+
+fn config(protocol: Protocol) -> EvalConfig {
+    let mut c = EvalConfig::for_protocol(protocol);
+    c.model = AmrConfig::new()
+        .with_frames(8)
+        .with_joints(3)
+        .with_dim(16)
+        .with_heads(2)
+        .with_mlp(32)
+        .with_encoder_depth(2)
+        .with_r(1);
+    c.clip.frames = 8;
+    c.clip.min_crop_frames = 4;
+    c.clip.rotation = 0.0;
+    c.split = Split::default();
+    c.batch_size = 8;
+    c.epochs = 15;
+    c.finetune.hidden = 32;
+    c.maskclr.hidden = 32;
+    c
+}
+
+fn dev() -> burn::prelude::Device {
+    crate::backend::cpu_device()
+}
+
+#[test]
+fn linear_probe_and_knn_separate_separable_classes() {
+    let ds = separable(16);
+    let cfg = config(Protocol::Linear);
+    let split = cfg.split.apply(&ds).unwrap();
+    assert_eq!((split.train.len(), split.test.len()), (36, 12));
+    let mut t = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
+    let first = t.epoch_step(&ds).unwrap();
+    let mut last = first.clone();
+    while t.epoch() < cfg.epochs {
+        last = t.epoch_step(&ds).unwrap();
+    }
+    assert!(last.loss < first.loss, "loss {} -> {}", first.loss, last.loss);
+    assert_eq!(last.test.top1, 100.0, "{:?}", t.history());
+    let r = t.results("tiny", "");
+    assert_eq!((r.epochs, r.last.top1, r.train_sequences, r.test_sequences), (15, 100.0, 36, 12));
+    assert!(r.markdown().contains("| linear |") && r.markdown().contains("100.00"));
+
+    let mut k = config(Protocol::Knn);
+    k.knn.k = 3;
+    let knn = knn_eval(&k, &ds, &split, None, &dev()).unwrap();
+    assert_eq!(knn.top1, 1.0, "kNN reports shares");
+}
+
+#[test]
+fn linear_probe_resumes_exactly_and_cached_views_run() {
+    let ds = separable(8);
+    let mut cfg = config(Protocol::Linear);
+    cfg.epochs = 4;
+    let split = cfg.split.apply(&ds).unwrap();
+    let mut unbroken = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
+    for _ in 0..4 {
+        unbroken.epoch_step(&ds).unwrap();
+    }
+    let mut first = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
+    first.epoch_step(&ds).unwrap();
+    first.epoch_step(&ds).unwrap();
+    let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
+    let ckpt = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+    let mut resumed = EvalTrainer::resume(&ckpt, &ds, &dev()).unwrap();
+    resumed.epoch_step(&ds).unwrap();
+    resumed.epoch_step(&ds).unwrap();
+    let strip = |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test)).collect::<Vec<_>>();
+    assert_eq!(strip(resumed.history()), strip(unbroken.history()));
+
+    cfg.linear.cached_views = 2;
+    let mut cached = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
+    let a = cached.epoch_step(&ds).unwrap();
+    assert!(a.loss.is_finite());
+}
+
+#[test]
+fn finetune_learns_and_the_semi_supervised_subset_is_seeded() {
+    let ds = separable(16);
+    let mut cfg = config(Protocol::Finetune);
+    cfg.finetune.lr = 3e-3;
+    cfg.finetune.warmup_epochs = 1.0;
+    let split = cfg.split.apply(&ds).unwrap();
+    let mut t = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
+    let first = t.epoch_step(&ds).unwrap();
+    let mut last = first.clone();
+    while t.epoch() < cfg.epochs {
+        last = t.epoch_step(&ds).unwrap();
+    }
+    assert!(last.loss < first.loss, "loss {} -> {}", first.loss, last.loss);
+    assert!(last.test.top1 >= 90.0, "{:?}", t.history());
+
+    // Semi-supervised: 25 % of each class's 12 training sequences = 3, the same for the same seed.
+    let a = label_subset(&ds, &split.train, 0.25, 4);
+    assert_eq!(a, label_subset(&ds, &split.train, 0.25, 4));
+    assert_ne!(a, label_subset(&ds, &split.train, 0.25, 5));
+    assert_eq!(a.len(), 9);
+    for c in 0..3 {
+        assert_eq!(a.iter().filter(|&&i| ds.sequences[i].label == c).count(), 3);
+    }
+    assert!(a.iter().all(|i| split.train.contains(i)), "drawn from the training set only");
+    let mut semi = config(Protocol::Semi);
+    semi.finetune.label_fraction = 0.25;
+    semi.seed = 4;
+    let t = EvalTrainer::new(semi, &ds, &split, None, &dev()).unwrap();
+    assert_eq!(t.labelled(), a.as_slice());
+}
+
+#[test]
+fn maskclr_adds_the_contrastive_terms_after_its_start_epoch_and_loads_encoders() {
+    let ds = separable(8);
+    let mut cfg = config(Protocol::Maskclr);
+    cfg.epochs = 2;
+    cfg.maskclr.start_epoch = 1;
+    let split = cfg.split.apply(&ds).unwrap();
+    // A "pretrained" encoder: the encoder of another seeded classifier.
+    let donor = classifier::Classifier::new(&cfg.model, 32, 3, 77, &dev());
+    let init = named_params(&donor);
+    let mut t = EvalTrainer::new(cfg.clone(), &ds, &split, Some(&init), &dev()).unwrap();
+    let got = named_params(t.classifier().unwrap());
+    assert_eq!(got["encoder.blocks.1.mlp.fc1.weight"], init["encoder.blocks.1.mlp.fc1.weight"]);
+    assert_ne!(got["head.fc1.weight"], init["head.fc1.weight"], "the head is not taken from the checkpoint");
+    let ce = t.epoch_step(&ds).unwrap();
+    let both = t.epoch_step(&ds).unwrap();
+    assert!(ce.loss.is_finite() && both.loss.is_finite());
+    // The contrastive terms are positive and weighted by 0.9 + 0.1 + 0.9 + 0.7: phase 2 costs more.
+    assert!(both.loss > ce.loss + 0.5, "CE {} vs combined {}", ce.loss, both.loss);
+
+    let mut wrong = init.clone();
+    wrong.remove("encoder.norm.gamma");
+    let e = EvalTrainer::new(cfg, &ds, &split, Some(&wrong), &dev()).err().unwrap();
+    assert!(e.contains("encoder.norm.gamma"), "{e}");
+}
+
+#[test]
+fn eval_config_parses_with_protocol_defaults_and_names_bad_fields() {
+    let p = std::path::Path::new("eval.toml");
+    let c = parse_eval_config(
+        "epochs = 3\n[split]\nkind = \"stratified\"\ngroup = \"take\"\ntest_share = 0.3\nseed = 1\n",
+        p,
+        Protocol::Finetune,
+    )
+    .unwrap();
+    assert_eq!((c.epochs, c.batch_size, c.finetune.layer_decay), (3, 48, 0.8));
+    assert_eq!(parse_eval_config("", p, Protocol::Linear).unwrap().batch_size, 256);
+    assert_eq!(parse_eval_config("", p, Protocol::Semi).unwrap().finetune.label_fraction, 0.1);
+    let e = parse_eval_config("[finetune]\nlayer_decay = 2.0\n", p, Protocol::Finetune).unwrap_err().to_string();
+    assert!(e.contains("eval.toml") && e.contains("finetune.layer_decay"), "{e}");
+    let e = parse_eval_config("protocol = \"linear\"\n", p, Protocol::Maskclr).unwrap_err().to_string();
+    assert!(e.contains("protocol") && e.contains("maskclr"), "{e}");
+    let e = parse_eval_config("[split]\nkind = \"ntu_xsub_61\"\n", p, Protocol::Linear).unwrap_err().to_string();
+    assert!(e.contains("split"), "{e}");
+}

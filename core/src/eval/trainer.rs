@@ -1,0 +1,585 @@
+//! The evaluation trainer every protocol runs through: `epoch(&dataset) -> EpochReport`, with the
+//! whole run (model, optimiser, generator, labelled subset, history) in one checkpoint so an
+//! interrupted run resumes where it stopped.
+
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use super::agpm::{agpm_mask, attention_importance};
+use super::classifier::{
+    Classifier, PassOptions, Probe, cross_entropy, drop_path_masks, dropout_mask, layer_decay_scale, load_encoder,
+};
+use super::config::{ContrastOn, EvalConfig, Protocol};
+use super::contrastive::{class_positives, contrastive_loss, pair_positives};
+use super::head::LinearHead;
+use super::results::{Accuracy, EpochReport, EvalResults};
+use super::sgd::Sgd;
+use super::split::SplitIndices;
+use super::{KnnResult, knn_classify};
+use crate::data::Dataset;
+use crate::data::clip::{test_clip, train_clip};
+use crate::features::{pack_clips, pooled_features};
+use crate::model::{Encoder, NamedParams, load_params, named_params};
+use crate::pretrain::{AdamW, Checkpoint, LrSchedule};
+use crate::rng::SeededRng;
+
+/// Where an evaluation run stands between two epochs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EvalState {
+    /// Epochs done.
+    pub epoch: usize,
+    /// Optimiser steps done.
+    pub steps: usize,
+    /// The run's generator.
+    pub rng: SeededRng,
+    /// The training sequences used (dataset indices; a per-class subset for semi-supervised runs).
+    pub labelled: Vec<usize>,
+    /// The test sequences.
+    pub test: Vec<usize>,
+    /// Per epoch so far.
+    pub history: Vec<EpochReport>,
+}
+
+/// An evaluation checkpoint.
+pub type EvalCheckpoint = Checkpoint<EvalConfig, EvalState>;
+
+enum Learner {
+    Linear { probe: Probe, sgd: Sgd },
+    Full { model: Classifier, adamw: AdamW },
+}
+
+/// The trainer of the linear probe, fine-tuning (all variants) and MaskCLR.
+pub struct EvalTrainer {
+    /// The run's config.
+    pub config: EvalConfig,
+    learner: Option<Learner>,
+    device: Device,
+    state: EvalState,
+    classes: usize,
+    /// Test clips [N, M, T, V, 3] and labels, computed once.
+    test_x: Vec<f32>,
+    test_y: Vec<usize>,
+    /// Linear probe: frozen test features and cached training views.
+    test_features: Option<Vec<f32>>,
+    views: Vec<Vec<f32>>,
+}
+
+fn labels_of(ds: &Dataset, idx: &[usize]) -> Vec<usize> {
+    idx.iter().map(|&i| ds.sequences[i].label.max(0) as usize).collect()
+}
+
+/// A per-class share of the training sequences drawn once from `seed`: at least one per class.
+pub fn label_subset(ds: &Dataset, train: &[usize], fraction: f64, seed: u64) -> Vec<usize> {
+    if fraction >= 1.0 {
+        return train.to_vec();
+    }
+    let mut by_class: std::collections::BTreeMap<i64, Vec<usize>> = std::collections::BTreeMap::new();
+    for &i in train {
+        by_class.entry(ds.sequences[i].label).or_default().push(i);
+    }
+    let mut rng = SeededRng::new(seed ^ 0x5e31_5e31);
+    let mut out = Vec::new();
+    for idx in by_class.values_mut() {
+        rng.shuffle(idx);
+        let k = ((idx.len() as f64 * fraction).round() as usize).max(1);
+        out.extend_from_slice(&idx[..k.min(idx.len())]);
+    }
+    out.sort_unstable();
+    out
+}
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+impl EvalTrainer {
+    /// A fresh run on `ds` split as `split`, from the encoder parameters `init` (`encoder.*` keys; none
+    /// for a random encoder), on `device` (autodiff is added here).
+    pub fn new(
+        config: EvalConfig,
+        ds: &Dataset,
+        split: &SplitIndices,
+        init: Option<&NamedParams>,
+        device: &Device,
+    ) -> Result<Self, String> {
+        config.validate()?;
+        if ds.layout.joint_count() != config.model.joints {
+            return Err(format!(
+                "model.joints = {}: the dataset has {} joints (the encoder must match the data's joint layout)",
+                config.model.joints,
+                ds.layout.joint_count()
+            ));
+        }
+        let classes = ds.label_names.len().max(1);
+        let device = device.clone().autodiff();
+        let labelled = if config.protocol == Protocol::Semi || config.finetune.label_fraction < 1.0 {
+            label_subset(ds, &split.train, config.finetune.label_fraction, config.seed)
+        } else {
+            split.train.clone()
+        };
+        let learner = Self::fresh_learner(&config, classes, &device, init)?;
+        let state = EvalState {
+            epoch: 0,
+            steps: 0,
+            rng: SeededRng::new(config.seed.wrapping_add(1)),
+            labelled,
+            test: split.test.clone(),
+            history: Vec::new(),
+        };
+        let mut t = Self {
+            config,
+            learner: Some(learner),
+            device,
+            state,
+            classes,
+            test_x: Vec::new(),
+            test_y: Vec::new(),
+            test_features: None,
+            views: Vec::new(),
+        };
+        t.prepare_test(ds);
+        Ok(t)
+    }
+
+    fn fresh_learner(
+        config: &EvalConfig,
+        classes: usize,
+        device: &Device,
+        init: Option<&NamedParams>,
+    ) -> Result<Learner, String> {
+        let m = &config.model;
+        Ok(if config.protocol.trains_encoder() {
+            let hidden =
+                if config.protocol.maskclr_schedule() { config.maskclr.hidden } else { config.finetune.hidden };
+            let mut model = Classifier::new(m, hidden, classes, config.seed, device);
+            if let Some(p) = init {
+                model = load_encoder(model, p)?;
+            }
+            let adamw = if config.protocol.maskclr_schedule() {
+                AdamW::new(0.9, 0.999, 1e-8, config.maskclr.weight_decay)
+            } else {
+                AdamW::new(0.9, 0.999, 1e-8, config.finetune.weight_decay)
+            };
+            Learner::Full { model, adamw }
+        } else {
+            let encoder = Encoder::new(m, device).map(&mut crate::model::init::SeededInit::new(config.seed));
+            let mut probe = Probe { encoder, head: LinearHead::new(m.dim, classes, config.seed, device) };
+            if let Some(p) = init {
+                probe = load_encoder(probe, p)?;
+            }
+            Learner::Linear { probe, sgd: Sgd::new(config.linear.momentum, config.linear.weight_decay) }
+        })
+    }
+
+    /// Continues the run saved in `ckpt` on the same data.
+    pub fn resume(ckpt: &EvalCheckpoint, ds: &Dataset, device: &Device) -> Result<Self, String> {
+        let state = ckpt.state.clone().ok_or("the checkpoint holds no evaluation state")?;
+        if let Some(&i) = state.labelled.iter().chain(&state.test).find(|&&i| i >= ds.len()) {
+            return Err(format!("the checkpoint uses sequence {i}, the dataset has {}", ds.len()));
+        }
+        let split = SplitIndices { train: state.labelled.clone(), test: state.test.clone() };
+        let mut config = ckpt.config.clone();
+        // The subset is already drawn: keep the stored indices.
+        config.finetune.label_fraction = 1.0;
+        let mut t = Self::new(config, ds, &split, None, device)?;
+        t.config = ckpt.config.clone();
+        let learner = t.learner.take().ok_or("no model")?;
+        t.learner = Some(match learner {
+            Learner::Linear { probe, mut sgd } => {
+                let probe = load_params(probe, &ckpt.model).map_err(|(_, e)| e.to_string())?;
+                sgd.load_state(&ckpt.optimizer, &t.device);
+                Learner::Linear { probe, sgd }
+            }
+            Learner::Full { model, mut adamw } => {
+                let model = load_params(model, &ckpt.model).map_err(|(_, e)| e.to_string())?;
+                adamw.load_state(&ckpt.optimizer, state.steps as u64, &t.device)?;
+                Learner::Full { model, adamw }
+            }
+        });
+        t.state = state;
+        t.test_features = None;
+        t.prepare_test(ds);
+        Ok(t)
+    }
+
+    /// Everything needed to continue the run (and, for the full model, to evaluate it later).
+    pub fn checkpoint(&self) -> Result<EvalCheckpoint, String> {
+        let (model, optimizer) = match self.learner.as_ref().ok_or("no model")? {
+            Learner::Linear { probe, sgd } => (named_params(probe), sgd.state()),
+            Learner::Full { model, adamw } => (named_params(model), adamw.state()),
+        };
+        Ok(Checkpoint { config: self.config.clone(), model, optimizer, state: Some(self.state.clone()) })
+    }
+
+    /// Epochs done.
+    pub fn epoch(&self) -> usize {
+        self.state.epoch
+    }
+
+    /// The training sequences used (dataset indices).
+    pub fn labelled(&self) -> &[usize] {
+        &self.state.labelled
+    }
+
+    /// The per-epoch history.
+    pub fn history(&self) -> &[EpochReport] {
+        &self.state.history
+    }
+
+    /// The trained classifier (none for the linear probe).
+    pub fn classifier(&self) -> Option<&Classifier> {
+        match self.learner.as_ref()? {
+            Learner::Full { model, .. } => Some(model),
+            Learner::Linear { .. } => None,
+        }
+    }
+
+    fn shape(&self, n: usize, ds: &Dataset) -> [usize; 5] {
+        [n, ds.persons, self.config.clip.frames, ds.layout.joint_count(), 3]
+    }
+
+    fn prepare_test(&mut self, ds: &Dataset) {
+        let clips: Vec<_> = self.state.test.iter().map(|&i| test_clip(&ds.sequences[i], &self.config.clip)).collect();
+        let [_, m, t, v, _] = self.shape(0, ds);
+        self.test_x = pack_clips(&clips, m, t, v);
+        self.test_y = labels_of(ds, &self.state.test);
+    }
+
+    fn steps_per_epoch(&self) -> usize {
+        let n = self.state.labelled.len();
+        let bs = self.config.batch_size;
+        // Incomplete last batches are dropped, unless the set is smaller than one batch.
+        (n / bs).max(1)
+    }
+
+    /// Training clips of `idx` drawn from the run's generator.
+    fn train_x(&mut self, ds: &Dataset, idx: &[usize]) -> Vec<f32> {
+        let clips: Vec<_> =
+            idx.iter().map(|&i| train_clip(&ds.sequences[i], &self.config.clip, &mut self.state.rng)).collect();
+        let [_, m, t, v, _] = self.shape(0, ds);
+        pack_clips(&clips, m, t, v)
+    }
+
+    /// One training epoch followed by the test evaluation.
+    pub fn epoch_step(&mut self, ds: &Dataset) -> Result<EpochReport, String> {
+        let started = web_time::Instant::now();
+        let mut order = self.state.labelled.clone();
+        self.state.rng.shuffle(&mut order);
+        let bs = self.config.batch_size.min(order.len());
+        let per_epoch = self.steps_per_epoch();
+        let learner = self.learner.take().ok_or("the model was lost by an earlier failure")?;
+        let result = self.train_batches(ds, &order[..per_epoch * bs], bs, learner);
+        let (learner, loss, lr) = result?;
+        self.learner = Some(learner);
+        self.state.epoch += 1;
+        let test = self.test_accuracy()?;
+        let report = EpochReport { epoch: self.state.epoch, loss, lr, seconds: started.elapsed().as_secs_f64(), test };
+        self.state.history.push(report.clone());
+        Ok(report)
+    }
+
+    fn train_batches(
+        &mut self,
+        ds: &Dataset,
+        order: &[usize],
+        bs: usize,
+        learner: Learner,
+    ) -> Result<(Learner, f64, f64), String> {
+        let per_epoch = self.steps_per_epoch();
+        let mut learner = learner;
+        let (mut total, mut lr) = (0.0f64, 0.0f64);
+        for (b, idx) in order.chunks(bs).enumerate() {
+            let labels = labels_of(ds, idx);
+            let it = self.state.steps;
+            let (next, loss, used_lr) = match learner {
+                Learner::Linear { probe, sgd } => self.linear_step(ds, idx, b, &labels, probe, sgd, it, per_epoch)?,
+                Learner::Full { model, adamw } => self.full_step(ds, idx, &labels, model, adamw, it, per_epoch)?,
+            };
+            if !loss.is_finite() {
+                return Err(format!("non-finite loss {loss} at epoch {}, step {}", self.state.epoch + 1, it + 1));
+            }
+            learner = next;
+            total += loss;
+            lr = used_lr;
+            self.state.steps += 1;
+        }
+        Ok((learner, total / per_epoch as f64, lr))
+    }
+
+    fn linear_features(&mut self, ds: &Dataset, probe: &Probe, idx: &[usize], batch: usize) -> Vec<f32> {
+        let k = self.config.linear.cached_views;
+        let plain = self.device.clone().inner();
+        if k == 0 {
+            let x = self.train_x(ds, idx);
+            return pooled_features(&probe.encoder.valid(), &x, self.shape(idx.len(), ds), &plain, 64);
+        }
+        if self.views.is_empty() {
+            // View v holds the features of every labelled sequence, in `labelled` order.
+            let all = self.state.labelled.clone();
+            let enc = probe.encoder.valid();
+            for _ in 0..k {
+                let x = self.train_x(ds, &all);
+                self.views.push(pooled_features(&enc, &x, self.shape(all.len(), ds), &plain, 64));
+            }
+        }
+        let view = &self.views[self.state.epoch % k];
+        let d = self.config.model.dim;
+        let _ = batch;
+        idx.iter()
+            .flat_map(|i| {
+                let row = self.state.labelled.binary_search(i).unwrap_or(0);
+                view[row * d..(row + 1) * d].to_vec()
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn linear_step(
+        &mut self,
+        ds: &Dataset,
+        idx: &[usize],
+        batch: usize,
+        labels: &[usize],
+        probe: Probe,
+        mut sgd: Sgd,
+        it: usize,
+        per_epoch: usize,
+    ) -> Result<(Learner, f64, f64), String> {
+        let feats = self.linear_features(ds, &probe, idx, batch);
+        let d = self.config.model.dim;
+        let x = Tensor::<2>::from_data(TensorData::new(feats, [idx.len(), d]), &self.device);
+        let loss = cross_entropy(probe.head.forward(x, true), labels, 0.0);
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        let schedule = LrSchedule {
+            lr: self.config.linear.lr,
+            min_lr: 0.0,
+            warmup_epochs: 0.0,
+            epochs: self.config.epochs as f64,
+        };
+        let lr = schedule.at_iteration(it, per_epoch);
+        let grads = GradientsParams::from_grads(loss.backward(), &probe);
+        let probe = sgd.step(lr, probe, grads);
+        Ok((Learner::Linear { probe, sgd }, value, lr))
+    }
+
+    fn pass_options(&mut self, n: usize, m: usize, drop_path: f64, dropout: f64) -> PassOptions {
+        let cfg = &self.config.model;
+        let grid = [n, m, cfg.frames / cfg.patch, cfg.joints, cfg.dim];
+        PassOptions {
+            drop: drop_path_masks(cfg.encoder_depth, drop_path, n * m, &mut self.state.rng, &self.device),
+            keep: dropout_mask(grid, dropout, &mut self.state.rng, &self.device),
+            mask: None,
+            train: true,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn full_step(
+        &mut self,
+        ds: &Dataset,
+        idx: &[usize],
+        labels: &[usize],
+        model: Classifier,
+        mut adamw: AdamW,
+        it: usize,
+        per_epoch: usize,
+    ) -> Result<(Learner, f64, f64), String> {
+        let values = self.train_x(ds, idx);
+        let shape = self.shape(idx.len(), ds);
+        let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
+        let (n, m) = (shape[0], shape[1]);
+        let mc = self.config.maskclr.clone();
+        let ft = self.config.finetune.clone();
+        let maskclr = self.config.protocol.maskclr_schedule();
+        let (drop_path, dropout, smoothing) =
+            if maskclr { (0.0, mc.dropout, 0.0) } else { (ft.drop_path, ft.dropout, ft.label_smoothing) };
+        let opts = self.pass_options(n, m, drop_path, dropout);
+        let std = model.forward(x, opts);
+        let mut loss = cross_entropy(std.out.logits.clone(), labels, smoothing);
+        let masked_phase = self.config.protocol == Protocol::Maskclr && self.state.epoch >= mc.start_epoch;
+        if masked_phase {
+            let pick = |o: &super::head::HeadOutput| match mc.contrast_on {
+                ContrastOn::Features => o.features.clone(),
+                ContrastOn::Logits => o.logits.clone(),
+            };
+            let attention = std.attention.clone().ok_or("MaskCLR needs at least one encoder block")?;
+            let tokens = self.config.model.tokens();
+            let importance: Vec<f32> = attention_importance(attention)
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .map_err(|e| format!("{e:?}"))?;
+            let mask = agpm_mask(&importance, tokens, mc.tau, mc.mask_ratio, &mut self.state.rng);
+            let mut opts = self.pass_options(n, m, drop_path, dropout);
+            opts.mask = Some(Tensor::<3>::from_data(TensorData::new(mask, [n * m, tokens, 1]), &self.device));
+            let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
+            let msk = model.forward(x, opts);
+            let (a, b) = (pick(&std.out), pick(&msk.out));
+            loss = loss
+                + contrastive_loss(a.clone(), b.clone(), pair_positives(n, &self.device), mc.tau_sim)
+                    .mul_scalar(mc.alpha)
+                + contrastive_loss(a.clone(), b, class_positives(labels, &self.device), mc.tau_prop)
+                    .mul_scalar(mc.beta);
+            if mc.gamma > 0.0 || mc.delta > 0.0 {
+                let noisy: Vec<f32> =
+                    values.iter().map(|&c| c + (mc.noise_sigma * self.state.rng.normal()) as f32).collect();
+                let opts = self.pass_options(n, m, drop_path, dropout);
+                let nz = model.forward(Tensor::<5>::from_data(TensorData::new(noisy, shape), &self.device), opts);
+                let c = pick(&nz.out);
+                loss = loss
+                    + contrastive_loss(a.clone(), c.clone(), pair_positives(n, &self.device), mc.tau_sim)
+                        .mul_scalar(mc.gamma)
+                    + contrastive_loss(a, c, class_positives(labels, &self.device), mc.tau_prop).mul_scalar(mc.delta);
+            }
+        }
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let (model, lr) = if maskclr {
+            let lr = mc.head_lr * mc.lr_decay.powi(self.state.epoch as i32);
+            let ratio = mc.backbone_lr / mc.head_lr;
+            let scale = |p: &str| if p.starts_with("encoder.") { ratio } else { 1.0 };
+            (adamw.step_scaled(lr, model, grads, &scale), lr)
+        } else {
+            let schedule = LrSchedule {
+                lr: ft.lr,
+                min_lr: ft.min_lr,
+                warmup_epochs: ft.warmup_epochs.min(self.config.epochs as f64),
+                epochs: self.config.epochs as f64,
+            };
+            let lr = schedule.at_iteration(it, per_epoch);
+            let depth = self.config.model.encoder_depth;
+            let scale = |p: &str| layer_decay_scale(p, depth, ft.layer_decay);
+            (adamw.step_scaled(lr, model, grads, &scale), lr)
+        };
+        Ok((Learner::Full { model, adamw }, value, lr))
+    }
+
+    /// Test accuracy of the current model (test-time centre crop, BatchNorm running statistics).
+    pub fn test_accuracy(&mut self) -> Result<Accuracy, String> {
+        let scores = self.test_scores(None)?;
+        Ok(Accuracy::of_scores(&scores, self.classes, &self.test_y))
+    }
+
+    /// Class scores [N, C] of the test clips, optionally perturbed by `perturb` first.
+    pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, String> {
+        let n = self.test_y.len();
+        let per = self.test_x.len() / n.max(1);
+        let [m, t, v] = [
+            per / (self.config.clip.frames * self.config.model.joints * 3),
+            self.config.clip.frames,
+            self.config.model.joints,
+        ];
+        let plain = self.device.clone().inner();
+        let x = perturbed.unwrap_or(&self.test_x);
+        match self.learner.as_ref().ok_or("no model")? {
+            Learner::Linear { probe, .. } => {
+                let feats = match (&self.test_features, perturbed) {
+                    (Some(f), None) => f.clone(),
+                    _ => {
+                        let f = pooled_features(&probe.encoder.valid(), x, [n, m, t, v, 3], &plain, 64);
+                        if perturbed.is_none() {
+                            self.test_features = Some(f.clone());
+                        }
+                        f
+                    }
+                };
+                let head = probe.head.valid();
+                let d = self.config.model.dim;
+                let f = Tensor::<2>::from_data(TensorData::new(feats, [n, d]), &plain);
+                head.forward(f, false).into_data().convert::<f32>().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+            }
+            Learner::Full { model, .. } => classifier_scores(&model.valid(), x, [n, m, t, v, 3], &plain, 32),
+        }
+    }
+
+    /// Test accuracy with the test clips perturbed by `p` (drawing from `rng`).
+    pub fn perturbed_accuracy(&mut self, p: &super::Perturbation, rng: &mut SeededRng) -> Result<Accuracy, String> {
+        let n = self.test_y.len();
+        let (t, v) = (self.config.clip.frames, self.config.model.joints);
+        let m = self.test_x.len() / (n.max(1) * t * v * 3);
+        let mut x = self.test_x.clone();
+        p.apply(&mut x, [n, m, t, v, 3], rng);
+        let scores = self.test_scores(Some(&x))?;
+        Ok(Accuracy::of_scores(&scores, self.classes, &self.test_y))
+    }
+
+    /// The results so far.
+    pub fn results(&self, data: &str, init: &str) -> EvalResults {
+        let h = &self.state.history;
+        let last = h.last().map(|r| r.test).unwrap_or_default();
+        let best = h.iter().max_by(|a, b| a.test.top1.total_cmp(&b.test.top1).then(b.epoch.cmp(&a.epoch)));
+        EvalResults {
+            protocol: self.config.protocol.name().into(),
+            data: data.into(),
+            init: init.into(),
+            train_sequences: self.state.labelled.len(),
+            test_sequences: self.state.test.len(),
+            classes: self.classes,
+            epochs: self.state.epoch,
+            last,
+            best_epoch: best.map_or(0, |r| r.epoch),
+            best: best.map(|r| r.test).unwrap_or_default(),
+            history: h.clone(),
+        }
+    }
+}
+
+/// Class scores of clips [N, M, T, V, 3] from a classifier in evaluation mode, `chunk` at a time.
+pub fn classifier_scores(
+    model: &Classifier,
+    x: &[f32],
+    shape: [usize; 5],
+    device: &Device,
+    chunk: usize,
+) -> Result<Vec<f32>, String> {
+    let [n, m, t, v, c] = shape;
+    let per = m * t * v * c;
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let k = chunk.max(1).min(n - start);
+        let xs = Tensor::<5>::from_data(
+            TensorData::new(x[start * per..(start + k) * per].to_vec(), [k, m, t, v, c]),
+            device,
+        );
+        let logits = model.forward(xs, PassOptions::default()).out.logits;
+        out.extend(logits.into_data().convert::<f32>().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
+        start += k;
+    }
+    Ok(out)
+}
+
+/// kNN on frozen features of the centre-cropped clips: training sequences vote for test ones.
+pub fn knn_eval(
+    config: &EvalConfig,
+    ds: &Dataset,
+    split: &SplitIndices,
+    init: Option<&NamedParams>,
+    device: &Device,
+) -> Result<KnnResult, String> {
+    config.validate()?;
+    let encoder = Encoder::new(&config.model, device).map(&mut crate::model::init::SeededInit::new(config.seed));
+    let probe = Probe { encoder, head: LinearHead::new(config.model.dim, 1, 0, device) };
+    let probe = match init {
+        Some(p) => load_encoder(probe, p)?,
+        None => probe,
+    };
+    let feats = |idx: &[usize]| {
+        let clips: Vec<_> = idx.iter().map(|&i| test_clip(&ds.sequences[i], &config.clip)).collect();
+        let (m, t, v) = (ds.persons, config.clip.frames, ds.layout.joint_count());
+        pooled_features(&probe.encoder, &pack_clips(&clips, m, t, v), [idx.len(), m, t, v, 3], device, 64)
+    };
+    let (train, test) = (feats(&split.train), feats(&split.test));
+    let classes = ds.label_names.len().max(1);
+    knn_classify(
+        &train,
+        &labels_of(ds, &split.train),
+        &test,
+        &labels_of(ds, &split.test),
+        config.model.dim,
+        classes,
+        &config.knn,
+    )
+    .map_err(err)
+}
