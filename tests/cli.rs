@@ -390,3 +390,119 @@ fn focal_weights_from_the_gpu_kernel_train_the_same_run() {
         assert!((x - y).abs() <= 1e-5 * x.abs(), "cpu weights {x} vs kernel weights {y}");
     }
 }
+
+const TINY_EVAL: &str = "data = \"embedded\"\nbatch_size = 16\nepochs = 2\n[split]\nkind = \"stratified\"\ngroup = [\"style\", \"take\"]\ntest_share = 0.2\nseed = 0\n[finetune]\nhidden = 32\nlabel_fraction = 0.1\n[maskclr]\nhidden = 32\nstart_epoch = 1\n";
+
+fn results(dir: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
+    let (cfg, pre, _) = tiny_run_setup("tiny-eval-pretrain.toml", "eval-pretrain", "unused");
+    ok(&[
+        "pretrain",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        pre.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--max-steps",
+        "2",
+    ]);
+    let ckpt = pre.join("checkpoint.safetensors");
+    let ec = tmp("tiny-eval.toml");
+    std::fs::write(&ec, TINY_EVAL).unwrap();
+    let run = |protocol: &str, name: &str, extra: &[&str]| -> PathBuf {
+        let dir = tmp(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut args =
+            vec![protocol, "--config", ec.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--device", "cpu"];
+        args.extend_from_slice(extra);
+        let out = ok(&args);
+        assert!(out.contains(&format!("| {protocol} |")), "{out}");
+        dir
+    };
+    let init = ["--init", ckpt.to_str().unwrap()];
+
+    let knn = results(&run("knn", "eval-knn", &init));
+    let (train, test) = (knn["train_sequences"].as_u64().unwrap(), knn["test_sequences"].as_u64().unwrap());
+    assert!(train + test == 210 && (25..=65).contains(&test), "whole takes, about 20 % per class: {train} / {test}");
+    let top1 = knn["last"]["top1"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&top1) && top1 > 10.0, "kNN of 10 classes: {top1}");
+
+    // The linear probe, unbroken and in two invocations: the same history.
+    let whole = run("linear", "eval-linear", &init);
+    let half = run("linear", "eval-linear-half", &[&init[..], &["--max-epochs", "1"]].concat());
+    ok(&["linear", "--resume", half.to_str().unwrap(), "--device", "cpu"]);
+    let strip = |d: &Path| -> Vec<String> {
+        std::fs::read_to_string(d.join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{},{},{},{},{}", f[0], f[1], f[2], f[4], f[5])
+            })
+            .collect()
+    };
+    assert_eq!(strip(&whole), strip(&half), "resumed run equals the unbroken one");
+    let r = results(&whole);
+    assert_eq!(r["epochs"].as_u64(), Some(2));
+    assert!(r["best"]["top1"].as_f64() >= r["last"]["top1"].as_f64());
+    assert!(std::fs::read_to_string(whole.join("results.md")).unwrap().contains("best epoch"));
+    assert!(unique_colours(&whole.join("accuracy.png")) > 5);
+
+    // Semi-supervised: 10 % of each class, the indices written.
+    let semi = run("semi", "eval-semi", &init);
+    let chosen: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(semi.join("labelled.json")).unwrap()).unwrap();
+    let n = chosen["indices"].as_array().unwrap().len();
+    assert_eq!(results(&semi)["train_sequences"].as_u64(), Some(n as u64));
+    assert!(n * 12 >= train as usize && n * 6 <= train as usize, "about 10 % of {train}, at least one per class: {n}");
+
+    // MaskCLR against its supervised baseline under the perturbation suite.
+    let sup = run("supervised", "eval-supervised", &init);
+    let mcl = run("maskclr", "eval-maskclr", &init);
+    assert!(!sup.join("labelled.json").exists(), "only semi-supervised runs draw a label subset");
+    let rob = tmp("eval-robustness");
+    let out = ok(&[
+        "robustness",
+        "--models",
+        &format!("{},{}", sup.display(), mcl.display()),
+        "--names",
+        "sup,mcl",
+        "--out",
+        rob.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(out.contains("| perturbation | sup top-1 | mcl top-1 |") && out.contains("occlude left-arm"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("| noise sigma")).count(), 11);
+    for f in ["robustness.json", "noise.png", "occlusion.png"] {
+        assert!(rob.join(f).exists(), "{f}");
+    }
+
+    // Errors name what is wrong.
+    let err = fails(&["transfer", "--config", ec.to_str().unwrap(), "--out", tmp("never-t").to_str().unwrap()]);
+    assert!(err.contains("--init"), "{err}");
+    let hdm = shared().join("hdm05_subset_30fps.safetensors");
+    let err = fails(&[
+        "transfer",
+        "--config",
+        ec.to_str().unwrap(),
+        "--init",
+        ckpt.to_str().unwrap(),
+        "--data",
+        hdm.to_str().unwrap(),
+        "--out",
+        tmp("never-t").to_str().unwrap(),
+    ]);
+    assert!(err.contains("21 joints") && err.contains("31") && err.contains("joint layout"), "{err}");
+    let err = fails(&["robustness", "--models", whole.to_str().unwrap(), "--out", tmp("never-r").to_str().unwrap()]);
+    assert!(err.contains("linear") && err.contains("no fine-tuned classifier"), "{err}");
+    let bad = tmp("bad-eval.toml");
+    std::fs::write(&bad, "[finetune]\ndrop_path = 1.5\n").unwrap();
+    let err = fails(&["finetune", "--config", bad.to_str().unwrap(), "--out", tmp("never-f").to_str().unwrap()]);
+    assert!(err.contains("bad-eval.toml") && err.contains("finetune.drop_path"), "{err}");
+}

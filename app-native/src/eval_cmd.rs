@@ -42,6 +42,9 @@ pub struct EvalArgs {
     /// Training epochs (overrides `epochs`).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Stop after this many epochs of this invocation (the run can be resumed later).
+    #[arg(long)]
+    pub max_epochs: Option<usize>,
     /// Compute device: auto, gpu (wgpu) or cpu.
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
@@ -236,7 +239,8 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let metrics = dir.join("metrics.csv");
-    while trainer.epoch() < cfg.epochs {
+    let end = a.max_epochs.map_or(cfg.epochs, |k| (trainer.epoch() + k).min(cfg.epochs));
+    while trainer.epoch() < end {
         let r = trainer
             .epoch_step(&ds)
             .map_err(|e| anyhow::anyhow!("{e}; {} holds the last completed epoch", dir.join(CHECKPOINT).display()))?;
@@ -249,6 +253,11 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let results = trainer.results(&cfg.data, &cfg.init);
+    if trainer.epoch() < cfg.epochs {
+        print!("{}", results.markdown());
+        println!("stopped after epoch {} of {}; continue with --resume {}", trainer.epoch(), cfg.epochs, dir.display());
+        return Ok(());
+    }
     write_results(&dir, &results)?;
     let h = trainer.history();
     let series = vec![

@@ -97,8 +97,8 @@ pub struct FinetuneSettings {
     pub weight_decay: f64,
     /// Hidden units of the MLP head.
     pub hidden: usize,
-    /// Share of each class's training labels used (semi-supervised: 0.01 or 0.1), drawn once from
-    /// `seed`; the chosen indices are written to the run folder.
+    /// Semi-supervised runs: the share of each class's training labels used (0.01 or 0.1), drawn once
+    /// from `seed`; the chosen indices are written to the run folder. Other protocols use every label.
     pub label_fraction: f64,
 }
 
@@ -249,7 +249,7 @@ impl EvalConfig {
         Self {
             protocol,
             data: "embedded".into(),
-            split: Split::Stratified { group: "take".into(), test_share: 0.2, seed: 0 },
+            split: Split::Stratified { group: vec!["style".into(), "take".into()], test_share: 0.2, seed: 0 },
             init: String::new(),
             model: AmrConfig::new(),
             clip: ClipConfig::default(),

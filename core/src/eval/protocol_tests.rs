@@ -167,7 +167,7 @@ fn maskclr_adds_the_contrastive_terms_after_its_start_epoch_and_loads_encoders()
 fn eval_config_parses_with_protocol_defaults_and_names_bad_fields() {
     let p = std::path::Path::new("eval.toml");
     let c = parse_eval_config(
-        "epochs = 3\n[split]\nkind = \"stratified\"\ngroup = \"take\"\ntest_share = 0.3\nseed = 1\n",
+        "epochs = 3\n[split]\nkind = \"stratified\"\ngroup = [\"take\"]\ntest_share = 0.3\nseed = 1\n",
         p,
         Protocol::Finetune,
     )

@@ -31,12 +31,12 @@ pub enum Split {
         /// Values that go to the test set.
         test: Vec<i64>,
     },
-    /// Seeded and stratified: for each class, whole groups (values of `group`; every sequence is its
-    /// own group when `group` is empty) are drawn into the test set until it holds `test_share` of the
-    /// class's sequences. A group goes with the class most of its sequences have.
+    /// Seeded and stratified: for each class, whole groups (sequences of the class sharing the values
+    /// of the `group` attributes; every sequence alone when `group` is empty) are drawn into the test
+    /// set until it holds about `test_share` of the class's sequences.
     Stratified {
-        /// Attribute whose values keep sequences together (Bandai: `take`).
-        group: String,
+        /// Attributes whose values keep sequences together (Bandai: `["style", "take"]`, one recording).
+        group: Vec<String>,
         /// Share of each class for the test set.
         test_share: f64,
         /// The draw's seed.
@@ -159,38 +159,39 @@ impl Split {
     }
 }
 
-fn stratified(ds: &Dataset, group: &str, share: f64, seed: u64) -> Result<SplitIndices, String> {
-    let groups: Vec<i64> = if group.is_empty() { (0..ds.len() as i64).collect() } else { attribute(ds, group)? };
-    // group -> its sequences; class of a group = its most frequent label (ties: the lower label).
-    let mut members: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        if ds.sequences[i].label >= 0 {
-            members.entry(*g).or_default().push(i);
+fn stratified(ds: &Dataset, group: &[String], share: f64, seed: u64) -> Result<SplitIndices, String> {
+    let columns: Vec<Vec<i64>> = group.iter().map(|g| attribute(ds, g)).collect::<Result<_, _>>()?;
+    // (label, group values) -> its sequences; the sequence index stands in when there is no group.
+    let mut members: BTreeMap<(i64, Vec<i64>), Vec<usize>> = BTreeMap::new();
+    for (i, s) in ds.sequences.iter().enumerate() {
+        if s.label >= 0 {
+            let key = if columns.is_empty() { vec![i as i64] } else { columns.iter().map(|c| c[i]).collect() };
+            members.entry((s.label, key)).or_default().push(i);
         }
     }
-    let mut by_class: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (g, idx) in &members {
-        let mut counts: BTreeMap<i64, usize> = BTreeMap::new();
-        for &i in idx {
-            *counts.entry(ds.sequences[i].label).or_default() += 1;
-        }
-        let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(l, _)| *l).unwrap_or(0);
-        by_class.entry(best).or_default().push(*g);
+    let mut by_class: BTreeMap<i64, Vec<(i64, Vec<i64>)>> = BTreeMap::new();
+    for g in members.keys() {
+        by_class.entry(g.0).or_default().push(g.clone());
     }
     let mut rng = SeededRng::new(seed);
-    let mut test_groups = Vec::new();
+    let mut test_groups: Vec<(i64, Vec<i64>)> = Vec::new();
     for gs in by_class.values_mut() {
         rng.shuffle(gs);
         let total: usize = gs.iter().map(|g| members[g].len()).sum();
         let want = (total as f64 * share).round() as usize;
-        let mut taken = 0;
-        // Keep at least one group for training when the class has more than one.
+        // Take groups while each brings the class's test count closer to the target (at least one
+        // group, and never the last one when the class has more than one).
+        let mut taken = 0usize;
         for (k, g) in gs.iter().enumerate() {
-            if taken >= want.max(1) || (k + 1 == gs.len() && k > 0) {
+            if k + 1 == gs.len() && k > 0 {
                 break;
             }
-            taken += members[g].len();
-            test_groups.push(*g);
+            let size = members[g].len();
+            let closer = (taken + size).abs_diff(want) < taken.abs_diff(want);
+            if k == 0 || closer {
+                taken += size;
+                test_groups.push(g.clone());
+            }
         }
     }
     let (mut train, mut test) = (Vec::new(), Vec::new());
@@ -249,7 +250,7 @@ mod tests {
         let rows: Vec<(i64, Vec<(&str, i64)>)> = (0..60).map(|i| (i / 15, vec![("take", i / 3)])).collect();
         let refs: Vec<(i64, &[(&str, i64)])> = rows.iter().map(|(l, a)| (*l, a.as_slice())).collect();
         let d = ds(&refs);
-        let split = Split::Stratified { group: "take".into(), test_share: 0.2, seed: 3 };
+        let split = Split::Stratified { group: vec!["take".into()], test_share: 0.2, seed: 3 };
         let a = split.apply(&d).unwrap();
         assert_eq!(a, split.apply(&d).unwrap(), "same seed, same split");
         assert_eq!((a.train.len(), a.test.len()), (48, 12));
@@ -261,9 +262,9 @@ mod tests {
             let in_test = a.test.iter().filter(|&&i| i / 3 == take).count();
             assert!(in_test == 0 || in_test == 3, "take {take} is split");
         }
-        let b = Split::Stratified { group: "take".into(), test_share: 0.2, seed: 4 }.apply(&d).unwrap();
+        let b = Split::Stratified { group: vec!["take".into()], test_share: 0.2, seed: 4 }.apply(&d).unwrap();
         assert_ne!(a.test, b.test, "another seed draws other takes");
-        let e = Split::Stratified { group: String::new(), test_share: 1.0, seed: 0 }.apply(&d).unwrap_err();
+        let e = Split::Stratified { group: Vec::new(), test_share: 1.0, seed: 0 }.apply(&d).unwrap_err();
         assert!(e.contains("split.test_share"), "{e}");
     }
 }

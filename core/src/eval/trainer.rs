@@ -113,7 +113,7 @@ impl EvalTrainer {
         }
         let classes = ds.label_names.len().max(1);
         let device = device.clone().autodiff();
-        let labelled = if config.protocol == Protocol::Semi || config.finetune.label_fraction < 1.0 {
+        let labelled = if config.protocol == Protocol::Semi {
             label_subset(ds, &split.train, config.finetune.label_fraction, config.seed)
         } else {
             split.train.clone()
