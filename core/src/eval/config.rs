@@ -65,7 +65,8 @@ pub struct LinearSettings {
     pub weight_decay: f64,
     /// 0: fresh augmented clips every epoch (the published protocol). k > 0: the frozen features of k
     /// augmented views of every training clip are computed once and epoch e uses view e mod k (k times
-    /// cheaper per epoch on a CPU; say so when reporting).
+    /// cheaper per epoch on a CPU; say so when reporting). The views are not stored in checkpoints: a
+    /// resumed run draws new ones.
     pub cached_views: usize,
 }
 

@@ -74,8 +74,8 @@ impl EvalResults {
     /// The markdown table of the run.
     pub fn markdown(&self) -> String {
         let init = if self.init.is_empty() { "random init".to_string() } else { format!("`{}`", self.init) };
-        let mut s = format!(
-            "| protocol | data | encoder | train / test | epochs | top-1 | top-5 | best epoch (top-1) |\n|---|---|---|---|---|---|---|---|\n"
+        let mut s = String::from(
+            "| protocol | data | encoder | train / test | epochs | top-1 | top-5 | best epoch (top-1) |\n|---|---|---|---|---|---|---|---|\n",
         );
         let best = if self.history.is_empty() {
             "-".to_string()

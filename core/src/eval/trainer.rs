@@ -45,8 +45,8 @@ pub struct EvalState {
 pub type EvalCheckpoint = Checkpoint<EvalConfig, EvalState>;
 
 enum Learner {
-    Linear { probe: Probe, sgd: Sgd },
-    Full { model: Classifier, adamw: AdamW },
+    Linear { probe: Box<Probe>, sgd: Sgd },
+    Full { model: Box<Classifier>, adamw: AdamW },
 }
 
 /// The trainer of the linear probe, fine-tuning (all variants) and MaskCLR.
@@ -161,14 +161,17 @@ impl EvalTrainer {
             } else {
                 AdamW::new(0.9, 0.999, 1e-8, config.finetune.weight_decay)
             };
-            Learner::Full { model, adamw }
+            Learner::Full { model: Box::new(model), adamw }
         } else {
             let encoder = Encoder::new(m, device).map(&mut crate::model::init::SeededInit::new(config.seed));
             let mut probe = Probe { encoder, head: LinearHead::new(m.dim, classes, config.seed, device) };
             if let Some(p) = init {
                 probe = load_encoder(probe, p)?;
             }
-            Learner::Linear { probe, sgd: Sgd::new(config.linear.momentum, config.linear.weight_decay) }
+            Learner::Linear {
+                probe: Box::new(probe),
+                sgd: Sgd::new(config.linear.momentum, config.linear.weight_decay),
+            }
         })
     }
 
@@ -187,14 +190,14 @@ impl EvalTrainer {
         let learner = t.learner.take().ok_or("no model")?;
         t.learner = Some(match learner {
             Learner::Linear { probe, mut sgd } => {
-                let probe = load_params(probe, &ckpt.model).map_err(|(_, e)| e.to_string())?;
+                let probe = load_params(*probe, &ckpt.model).map_err(|(_, e)| e.to_string())?;
                 sgd.load_state(&ckpt.optimizer, &t.device);
-                Learner::Linear { probe, sgd }
+                Learner::Linear { probe: Box::new(probe), sgd }
             }
             Learner::Full { model, mut adamw } => {
-                let model = load_params(model, &ckpt.model).map_err(|(_, e)| e.to_string())?;
+                let model = load_params(*model, &ckpt.model).map_err(|(_, e)| e.to_string())?;
                 adamw.load_state(&ckpt.optimizer, state.steps as u64, &t.device)?;
-                Learner::Full { model, adamw }
+                Learner::Full { model: Box::new(model), adamw }
             }
         });
         t.state = state;
@@ -206,8 +209,8 @@ impl EvalTrainer {
     /// Everything needed to continue the run (and, for the full model, to evaluate it later).
     pub fn checkpoint(&self) -> Result<EvalCheckpoint, String> {
         let (model, optimizer) = match self.learner.as_ref().ok_or("no model")? {
-            Learner::Linear { probe, sgd } => (named_params(probe), sgd.state()),
-            Learner::Full { model, adamw } => (named_params(model), adamw.state()),
+            Learner::Linear { probe, sgd } => (named_params(probe.as_ref()), sgd.state()),
+            Learner::Full { model, adamw } => (named_params(model.as_ref()), adamw.state()),
         };
         Ok(Checkpoint { config: self.config.clone(), model, optimizer, state: Some(self.state.clone()) })
     }
@@ -230,7 +233,7 @@ impl EvalTrainer {
     /// The trained classifier (none for the linear probe).
     pub fn classifier(&self) -> Option<&Classifier> {
         match self.learner.as_ref()? {
-            Learner::Full { model, .. } => Some(model),
+            Learner::Full { model, .. } => Some(model.as_ref()),
             Learner::Linear { .. } => None,
         }
     }
@@ -289,12 +292,12 @@ impl EvalTrainer {
         let per_epoch = self.steps_per_epoch();
         let mut learner = learner;
         let (mut total, mut lr) = (0.0f64, 0.0f64);
-        for (b, idx) in order.chunks(bs).enumerate() {
+        for idx in order.chunks(bs) {
             let labels = labels_of(ds, idx);
             let it = self.state.steps;
             let (next, loss, used_lr) = match learner {
-                Learner::Linear { probe, sgd } => self.linear_step(ds, idx, b, &labels, probe, sgd, it, per_epoch)?,
-                Learner::Full { model, adamw } => self.full_step(ds, idx, &labels, model, adamw, it, per_epoch)?,
+                Learner::Linear { probe, sgd } => self.linear_step(ds, idx, &labels, *probe, sgd, it, per_epoch)?,
+                Learner::Full { model, adamw } => self.full_step(ds, idx, &labels, *model, adamw, it, per_epoch)?,
             };
             if !loss.is_finite() {
                 return Err(format!("non-finite loss {loss} at epoch {}, step {}", self.state.epoch + 1, it + 1));
@@ -307,7 +310,7 @@ impl EvalTrainer {
         Ok((learner, total / per_epoch as f64, lr))
     }
 
-    fn linear_features(&mut self, ds: &Dataset, probe: &Probe, idx: &[usize], batch: usize) -> Vec<f32> {
+    fn linear_features(&mut self, ds: &Dataset, probe: &Probe, idx: &[usize]) -> Vec<f32> {
         let k = self.config.linear.cached_views;
         let plain = self.device.clone().inner();
         if k == 0 {
@@ -325,7 +328,6 @@ impl EvalTrainer {
         }
         let view = &self.views[self.state.epoch % k];
         let d = self.config.model.dim;
-        let _ = batch;
         idx.iter()
             .flat_map(|i| {
                 let row = self.state.labelled.binary_search(i).unwrap_or(0);
@@ -339,14 +341,13 @@ impl EvalTrainer {
         &mut self,
         ds: &Dataset,
         idx: &[usize],
-        batch: usize,
         labels: &[usize],
         probe: Probe,
         mut sgd: Sgd,
         it: usize,
         per_epoch: usize,
     ) -> Result<(Learner, f64, f64), String> {
-        let feats = self.linear_features(ds, &probe, idx, batch);
+        let feats = self.linear_features(ds, &probe, idx);
         let d = self.config.model.dim;
         let x = Tensor::<2>::from_data(TensorData::new(feats, [idx.len(), d]), &self.device);
         let loss = cross_entropy(probe.head.forward(x, true), labels, 0.0);
@@ -360,7 +361,7 @@ impl EvalTrainer {
         let lr = schedule.at_iteration(it, per_epoch);
         let grads = GradientsParams::from_grads(loss.backward(), &probe);
         let probe = sgd.step(lr, probe, grads);
-        Ok((Learner::Linear { probe, sgd }, value, lr))
+        Ok((Learner::Linear { probe: Box::new(probe), sgd }, value, lr))
     }
 
     fn pass_options(&mut self, n: usize, m: usize, drop_path: f64, dropout: f64) -> PassOptions {
@@ -452,7 +453,7 @@ impl EvalTrainer {
             let scale = |p: &str| layer_decay_scale(p, depth, ft.layer_decay);
             (adamw.step_scaled(lr, model, grads, &scale), lr)
         };
-        Ok((Learner::Full { model, adamw }, value, lr))
+        Ok((Learner::Full { model: Box::new(model), adamw }, value, lr))
     }
 
     /// Test accuracy of the current model (test-time centre crop, BatchNorm running statistics).
