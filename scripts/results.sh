@@ -1,30 +1,37 @@
 #!/usr/bin/env bash
 # Reproduces the README's results on ../shared/data (CPU): pretraining with a fixed wall-clock budget
-# (AMR and the MAMP decoder, the same minutes each), then kNN and the linear probe of a random, the
-# AMR and the MAMP encoder on HDM05 and Bandai-2, fine-tuning on HDM05, and the robustness suite of a
-# supervised model against MaskCLR on HDM05. Run folders go to runs/results/.
+# (AMR and the MAMP decoder, the same minutes each), kNN and the linear probe of a random, the AMR and
+# the MAMP encoder, fine-tuning on HDM05, and the robustness suite of a supervised model against
+# MaskCLR on HDM05. Run folders go to runs/results/; finished ones are kept, unfinished ones redone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AMR=${AMR:-target/release/amr}
 R=runs/results
 mkdir -p "$R"
-for d in hdm05 bandai2; do
-  for dec in amr mamp; do
-    [ -f "$R/$d-pretrain-$dec/checkpoint.safetensors" ] || \
-      "$AMR" --no-gui pretrain --config configs/$d-pretrain-$dec.toml --out "$R/$d-pretrain-$dec" --device cpu
-  done
-done
-for d in hdm05 bandai2; do
+pretrain() { # dataset decoder
+  [ -f "$R/$1-pretrain-$2/checkpoint.safetensors" ] ||
+    "$AMR" --no-gui pretrain --config "configs/$1-pretrain-$2.toml" --out "$R/$1-pretrain-$2" --device cpu
+}
+evaluate() { # protocol folder args...
+  local p=$1 dir=$R/$2; shift 2
+  if [ -f "$dir/results.json" ] && { [ "$p" = knn ] || [ -f "$dir/accuracy.png" ]; }; then return; fi
+  rm -rf "$dir"
+  "$AMR" --no-gui "$p" --out "$dir" --device cpu "$@"
+}
+encoders() { # dataset
   for enc in random amr mamp; do
     init=()
-    [ "$enc" = random ] || init=(--init "$R/$d-pretrain-$enc/checkpoint.safetensors")
-    for p in knn linear; do
-      [ -f "$R/$d-$p-$enc/results.json" ] && [ ! -f "$R/$d-$p-$enc/eval.safetensors" -o "$p" = knn ] && continue
-      "$AMR" --no-gui $p --config configs/$d-eval.toml "${init[@]}" --out "$R/$d-$p-$enc" --device cpu
-    done
+    [ "$enc" = random ] || init=(--init "$R/$1-pretrain-$enc/checkpoint.safetensors")
+    evaluate knn "$1-knn-$enc" --config "configs/$1-eval.toml" "${init[@]}"
+    evaluate linear "$1-linear-$enc" --config "configs/$1-eval.toml" "${init[@]}"
   done
-done
-"$AMR" --no-gui finetune --config configs/hdm05-eval.toml --init "$R/hdm05-pretrain-amr/checkpoint.safetensors" --out "$R/hdm05-finetune-amr" --device cpu
-"$AMR" --no-gui supervised --config configs/hdm05-maskclr.toml --out "$R/hdm05-supervised" --device cpu
-"$AMR" --no-gui maskclr --config configs/hdm05-maskclr.toml --out "$R/hdm05-maskclr" --device cpu
-"$AMR" --no-gui robustness --models "$R/hdm05-supervised,$R/hdm05-maskclr" --names supervised,maskclr --out "$R/hdm05-robustness" --device cpu
+}
+for d in hdm05 bandai2; do pretrain $d amr; pretrain $d mamp; done
+encoders hdm05
+evaluate finetune hdm05-finetune-amr --config configs/hdm05-eval.toml --epochs 10 \
+  --init "$R/hdm05-pretrain-amr/checkpoint.safetensors"
+evaluate supervised hdm05-supervised --config configs/hdm05-maskclr.toml
+evaluate maskclr hdm05-maskclr --config configs/hdm05-maskclr.toml
+"$AMR" --no-gui robustness --models "$R/hdm05-supervised,$R/hdm05-maskclr" --names supervised,maskclr \
+  --out "$R/hdm05-robustness" --device cpu
+encoders bandai2

@@ -43,6 +43,21 @@ pub fn eval_clips(ds: &Dataset, cfg: &ClipConfig) -> (Vec<f32>, [usize; 5]) {
 /// # Shapes
 /// `x`: [N, M, T, V, 3] -> [N, dim] (row-major values)
 pub fn pooled_features(encoder: &Encoder, x: &[f32], shape: [usize; 5], device: &Device, chunk: usize) -> Vec<f32> {
+    map_chunks(x, shape, device, chunk, |xs| encoder.forward_pooled(xs))
+}
+
+/// Runs `f` over clips in [N, M, T, V, 3] layout, `chunk` sequences at a time, and concatenates the
+/// rows it returns.
+///
+/// # Shapes
+/// `x`: [N, M, T, V, 3], `f`: [k, M, T, V, 3] -> [k, D] gives [N, D] (row-major values)
+pub fn map_chunks(
+    x: &[f32],
+    shape: [usize; 5],
+    device: &Device,
+    chunk: usize,
+    f: impl Fn(Tensor<5>) -> Tensor<2>,
+) -> Vec<f32> {
     let [n, m, t, v, c] = shape;
     let per = m * t * v * c;
     let mut out = Vec::new();
@@ -53,8 +68,7 @@ pub fn pooled_features(encoder: &Encoder, x: &[f32], shape: [usize; 5], device: 
             TensorData::new(x[start * per..(start + k) * per].to_vec(), [k, m, t, v, c]),
             device,
         );
-        let f: Vec<f32> = encoder.forward_pooled(xs).into_data().convert::<f32>().try_to_vec().unwrap_or_default();
-        out.extend(f);
+        out.extend(f(xs).into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default());
         start += k;
     }
     out

@@ -50,6 +50,17 @@ fn config(protocol: Protocol) -> EvalConfig {
     c
 }
 
+/// A whole run from a random encoder: the trainer, its first and its last epoch.
+fn train_all(cfg: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> (EvalTrainer, EpochReport, EpochReport) {
+    let mut t = EvalTrainer::new(cfg.clone(), ds, split, None, &dev()).unwrap();
+    let first = t.epoch_step(ds).unwrap();
+    let mut last = first.clone();
+    while t.epoch() < cfg.epochs {
+        last = t.epoch_step(ds).unwrap();
+    }
+    (t, first, last)
+}
+
 fn dev() -> burn::prelude::Device {
     crate::backend::cpu_device()
 }
@@ -60,12 +71,7 @@ fn linear_probe_and_knn_separate_separable_classes() {
     let cfg = config(Protocol::Linear);
     let split = cfg.split.apply(&ds).unwrap();
     assert_eq!((split.train.len(), split.test.len()), (36, 12));
-    let mut t = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
-    let first = t.epoch_step(&ds).unwrap();
-    let mut last = first.clone();
-    while t.epoch() < cfg.epochs {
-        last = t.epoch_step(&ds).unwrap();
-    }
+    let (t, first, last) = train_all(&cfg, &ds, &split);
     assert!(last.loss < first.loss, "loss {} -> {}", first.loss, last.loss);
     assert_eq!(last.test.top1, 100.0, "{:?}", t.history());
     let r = t.results("tiny", "");
@@ -112,12 +118,7 @@ fn finetune_learns_and_the_semi_supervised_subset_is_seeded() {
     cfg.finetune.lr = 3e-3;
     cfg.finetune.warmup_epochs = 1.0;
     let split = cfg.split.apply(&ds).unwrap();
-    let mut t = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
-    let first = t.epoch_step(&ds).unwrap();
-    let mut last = first.clone();
-    while t.epoch() < cfg.epochs {
-        last = t.epoch_step(&ds).unwrap();
-    }
+    let (t, first, last) = train_all(&cfg, &ds, &split);
     assert!(last.loss < first.loss, "loss {} -> {}", first.loss, last.loss);
     assert!(last.test.top1 >= 90.0, "{:?}", t.history());
 

@@ -66,22 +66,13 @@ impl Sgd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::Param;
-    use burn::nn::{Linear, LinearConfig};
-
-    #[derive(Module, Debug)]
-    struct Tiny {
-        lin: Linear,
-    }
+    use crate::test_data::TinyLinear as Tiny;
 
     #[test]
     fn three_steps_match_the_hand_computed_momentum_update() {
         // loss = w x + b at x = 3: dL/dw = 3, dL/db = 1 at every step.
         let dev = crate::backend::cpu_device().autodiff();
-        let mut lin = LinearConfig::new(1, 1).init(&dev);
-        lin.weight = Param::from_tensor(Tensor::from_floats([[0.5f32]], &dev));
-        lin.bias = Some(Param::from_tensor(Tensor::from_floats([0.1f32], &dev)));
-        let mut model = Tiny { lin };
+        let mut model = Tiny::new(0.5, 0.1, &dev);
         let mut opt = Sgd::new(0.9, 0.0);
         let (lr, mut w, mut b, mut bw, mut bb) = (0.1f64, 0.5f64, 0.1f64, 0.0f64, 0.0f64);
         for t in 0..3 {

@@ -19,7 +19,7 @@ use super::split::SplitIndices;
 use super::{KnnResult, knn_classify};
 use crate::data::Dataset;
 use crate::data::clip::{test_clip, train_clip};
-use crate::features::{pack_clips, pooled_features};
+use crate::features::{map_chunks, pack_clips, pooled_features};
 use crate::model::{Encoder, NamedParams, load_params, named_params};
 use crate::pretrain::{AdamW, Checkpoint, LrSchedule};
 use crate::rng::SeededRng;
@@ -534,21 +534,11 @@ pub fn classifier_scores(
     device: &Device,
     chunk: usize,
 ) -> Result<Vec<f32>, String> {
-    let [n, m, t, v, c] = shape;
-    let per = m * t * v * c;
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < n {
-        let k = chunk.max(1).min(n - start);
-        let xs = Tensor::<5>::from_data(
-            TensorData::new(x[start * per..(start + k) * per].to_vec(), [k, m, t, v, c]),
-            device,
-        );
-        let logits = model.forward(xs, PassOptions::default()).out.logits;
-        out.extend(logits.into_data().convert::<f32>().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))?);
-        start += k;
+    let scores = map_chunks(x, shape, device, chunk, |xs| model.forward(xs, PassOptions::default()).out.logits);
+    if scores.len() != shape[0] * model.head.fc2.weight.dims()[1] {
+        return Err("the classifier's scores could not be read back".into());
     }
-    Ok(out)
+    Ok(scores)
 }
 
 /// kNN on frozen features of the centre-cropped clips: training sequences vote for test ones.

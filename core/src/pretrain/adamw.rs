@@ -153,21 +153,13 @@ impl<F: FnMut(&str, usize, Tensor<1>, Tensor<1>) -> Tensor<1>> ModuleMapper for 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::nn::{Linear, LinearConfig};
-
-    #[derive(Module, Debug)]
-    struct Tiny {
-        lin: Linear,
-    }
+    use crate::test_data::TinyLinear as Tiny;
 
     #[test]
     fn two_steps_match_the_hand_computed_update() {
         // y = w x + b with w [1x1] = 0.5, b = 0.1, x = 2, loss = y; dL/dw = 2, dL/db = 1 at every step.
         let dev = crate::backend::cpu_device().autodiff();
-        let mut lin = LinearConfig::new(1, 1).init(&dev);
-        lin.weight = Param::from_tensor(Tensor::from_floats([[0.5f32]], &dev));
-        lin.bias = Some(Param::from_tensor(Tensor::from_floats([0.1f32], &dev)));
-        let mut model = Tiny { lin };
+        let mut model = Tiny::new(0.5, 0.1, &dev);
         let mut opt = AdamW::new(0.9, 0.95, 1e-8, 0.05);
         let (lr, mut w, mut b) = (0.01f64, 0.5f64, 0.1f64);
         let (mut mw, mut vw, mut mb, mut vb) = (0.0f64, 0.0, 0.0, 0.0);
