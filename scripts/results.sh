@@ -35,3 +35,5 @@ evaluate maskclr hdm05-maskclr --config configs/hdm05-maskclr.toml
 "$AMR" --no-gui robustness --models "$R/hdm05-supervised,$R/hdm05-maskclr" --names supervised,maskclr \
   --out "$R/hdm05-robustness" --device cpu
 encoders bandai2
+evaluate transfer bandai1-transfer-amr --config configs/bandai1-transfer.toml \
+  --init "$R/bandai2-pretrain-amr/checkpoint.safetensors"

@@ -180,10 +180,13 @@ fn stratified(ds: &Dataset, group: &[String], share: f64, seed: u64) -> Result<S
         let total: usize = gs.iter().map(|g| members[g].len()).sum();
         let want = (total as f64 * share).round() as usize;
         // Take groups while each brings the class's test count closer to the target (at least one
-        // group, and never the last one when the class has more than one).
+        // group, never the last one: a class of one group stays in training).
+        if gs.len() < 2 {
+            continue;
+        }
         let mut taken = 0usize;
         for (k, g) in gs.iter().enumerate() {
-            if k + 1 == gs.len() && k > 0 {
+            if k + 1 == gs.len() {
                 break;
             }
             let size = members[g].len();
@@ -264,6 +267,11 @@ mod tests {
         }
         let b = Split::Stratified { group: vec!["take".into()], test_share: 0.2, seed: 4 }.apply(&d).unwrap();
         assert_ne!(a.test, b.test, "another seed draws other takes");
+        let mut one = d.clone();
+        one.sequences[59].label = 4;
+        one.label_names = vec![String::new(); 5];
+        let s = split.apply(&one).unwrap();
+        assert!(s.train.contains(&59), "a class of one recording trains");
         let e = Split::Stratified { group: Vec::new(), test_share: 1.0, seed: 0 }.apply(&d).unwrap_err();
         assert!(e.contains("split.test_share"), "{e}");
     }
