@@ -386,7 +386,7 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
     let groups: Vec<String> = suite
         .iter()
         .filter(|p| !matches!(p, Perturbation::Noise { .. }))
-        .map(|p| p.label().replace("occlude ", ""))
+        .map(|p| p.label().replace("occlude ", "").replace("mask ", "").replace(" + noise ", " + σ "))
         .collect();
     let occ: Vec<(String, Vec<(f64, f64)>)> = models
         .iter()
