@@ -176,7 +176,7 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
         }
         let ds = crate::cli::load_dataset(&ckpt.config.data).with_context(|| format!("data = {}", ckpt.config.data))?;
         let t = EvalTrainer::resume(&ckpt, &ds, &device).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        (dir.clone(), Some(t), ds, ckpt.config)
+        (dir.clone(), t, ds, ckpt.config)
     } else {
         let mut cfg = read_config(a, protocol)?;
         let ds = crate::cli::load_dataset(&cfg.data).with_context(|| format!("data = {}", cfg.data))?;
@@ -217,9 +217,8 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
             }))?;
             amr_core::error::write_atomically(&dir.join("labelled.json"), json.as_bytes())?;
         }
-        (dir, Some(t), ds, cfg)
+        (dir, t, ds, cfg)
     };
-    let Some(trainer) = trainer.as_mut() else { unreachable!("a trainer was built above") };
     eprintln!(
         "{} on {} ({} training, {} test sequences) on {device_name}: epochs {}..{} of {}, run folder {}",
         protocol.name(),
