@@ -81,8 +81,8 @@ fn load_init(path: &str) -> anyhow::Result<(NamedParams, amr_core::model::AmrCon
     let p = Path::new(path);
     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if ext == "pth" || ext == "pt" {
-        let imp = amr_core::mamp::import_mamp(p, None)?;
-        return Ok((imp.params, imp.config));
+        let (ckpt, _) = crate::mamp_cmd::imported(p, None)?;
+        return Ok((ckpt.model, ckpt.config.model));
     }
     let bytes = amr_core::error::read_file(p)?;
     match amr_core::pretrain::Checkpoint::<amr_core::pretrain::PretrainConfig>::from_bytes(&bytes, p) {
@@ -189,20 +189,9 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
             amr_core::config_file::config_toml(&cfg).as_bytes(),
         )?;
         if protocol == Protocol::Knn {
-            let r = knn_eval(&cfg, &ds, &split, init.as_ref(), &device.clone()).map_err(|e| anyhow::anyhow!(e))?;
-            let results = EvalResults {
-                protocol: protocol.name().into(),
-                data: cfg.data.clone(),
-                init: cfg.init.clone(),
-                train_sequences: split.train.len(),
-                test_sequences: split.test.len(),
-                classes: ds.label_names.len(),
-                epochs: 0,
-                last: Accuracy { top1: 100.0 * r.top1, top5: 100.0 * r.top5 },
-                best_epoch: 0,
-                best: Accuracy { top1: 100.0 * r.top1, top5: 100.0 * r.top5 },
-                history: Vec::new(),
-            };
+            let r = knn_eval(&cfg, &ds, &split, init.as_ref(), &device).map_err(|e| anyhow::anyhow!(e))?;
+            let results =
+                EvalResults::knn(&cfg.data, &cfg.init, split.train.len(), split.test.len(), ds.label_names.len(), &r);
             write_results(&dir, &results)?;
             print!("{}", results.markdown());
             println!("wrote {} (k = {}, {device_name})", dir.display(), cfg.knn.k);
@@ -224,7 +213,7 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
         protocol.name(),
         cfg.data,
         trainer.labelled().len(),
-        trainer.results("", "").test_sequences,
+        trainer.test_sequences(),
         trainer.epoch(),
         cfg.epochs,
         cfg.epochs,
@@ -251,13 +240,13 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
         write_results(&dir, &trainer.results(&cfg.data, &cfg.init))?;
     }
     bar.finish_and_clear();
+    // results.json and results.md were written after the last epoch.
     let results = trainer.results(&cfg.data, &cfg.init);
     if trainer.epoch() < cfg.epochs {
         print!("{}", results.markdown());
         println!("stopped after epoch {} of {}; continue with --resume {}", trainer.epoch(), cfg.epochs, dir.display());
         return Ok(());
     }
-    write_results(&dir, &results)?;
     let h = trainer.history();
     let series = vec![
         ("test top-1".to_string(), h.iter().map(|r| (r.epoch as f64, r.test.top1)).collect()),
@@ -332,11 +321,7 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
             .get(k)
             .cloned()
             .unwrap_or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        eprintln!(
-            "{name}: {} perturbations of {} test sequences on {device_name}",
-            suite.len(),
-            ckpt.state.as_ref().map_or(0, |s| s.test.len())
-        );
+        eprintln!("{name}: {} perturbations of {} test sequences on {device_name}", suite.len(), t.test_sequences());
         let mut accuracy = Vec::new();
         for (i, p) in suite.iter().enumerate() {
             let mut rng = SeededRng::new(a.seed.wrapping_add(i as u64));
@@ -367,38 +352,24 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
         md.push('\n');
     }
     amr_core::error::write_atomically(&a.out.join("robustness.md"), md.as_bytes())?;
-    let noise: Vec<(String, Vec<(f64, f64)>)> = models
-        .iter()
-        .map(|m| {
-            let pts = m
-                .accuracy
-                .iter()
-                .filter_map(|(p, acc)| match p {
-                    Perturbation::Noise { sigma } => Some((*sigma, acc.top1)),
-                    _ => None,
-                })
-                .collect();
-            (m.name.clone(), pts)
-        })
-        .collect();
+    // One line per model against sigma; one bar per model and non-noise condition.
+    let (mut noise, mut occ): (Vec<crate::charts::Series>, Vec<crate::charts::Series>) = (Vec::new(), Vec::new());
+    for m in &models {
+        let (mut line, mut bars) = (Vec::new(), Vec::new());
+        for (p, acc) in &m.accuracy {
+            match p {
+                Perturbation::Noise { sigma } => line.push((*sigma, acc.top1)),
+                _ => bars.push((bars.len() as f64, acc.top1)),
+            }
+        }
+        noise.push((m.name.clone(), line));
+        occ.push((m.name.clone(), bars));
+    }
     crate::charts::lines(&a.out.join("noise.png"), "Top-1 under Gaussian noise", "sigma (m)", &noise)?;
     let groups: Vec<String> = suite
         .iter()
         .filter(|p| !matches!(p, Perturbation::Noise { .. }))
         .map(|p| p.label().replace("occlude ", "").replace("mask ", "").replace(" + noise ", " + σ "))
-        .collect();
-    let occ: Vec<(String, Vec<(f64, f64)>)> = models
-        .iter()
-        .map(|m| {
-            let pts = m
-                .accuracy
-                .iter()
-                .filter(|(p, _)| !matches!(p, Perturbation::Noise { .. }))
-                .enumerate()
-                .map(|(g, (_, acc))| (g as f64, acc.top1))
-                .collect();
-            (m.name.clone(), pts)
-        })
         .collect();
     crate::charts::bars(&a.out.join("occlusion.png"), "Top-1 under occlusion and frame masking", &groups, &occ)?;
     print!("{md}");

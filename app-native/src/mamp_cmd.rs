@@ -41,7 +41,7 @@ pub struct EmbedArgs {
     pub batch: usize,
 }
 
-fn imported(path: &Path, config: Option<&PretrainConfig>) -> anyhow::Result<(Checkpoint, String)> {
+pub(crate) fn imported(path: &Path, config: Option<&PretrainConfig>) -> anyhow::Result<(Checkpoint, String)> {
     let imp = import_mamp(path, config.map(|c| &c.model))?;
     let mut cfg = config.cloned().unwrap_or_default();
     cfg.model = imp.config.clone();

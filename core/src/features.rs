@@ -32,9 +32,18 @@ pub fn pack_clips(clips: &[crate::data::Sequence], m: usize, t: usize, v: usize)
 /// # Shapes
 /// -> values of [N, M, T, V, 3] and that shape
 pub fn eval_clips(ds: &Dataset, cfg: &ClipConfig) -> (Vec<f32>, [usize; 5]) {
-    let (n, m, t, v) = (ds.len(), ds.persons, cfg.frames, ds.layout.joint_count());
-    let clips: Vec<_> = ds.sequences.iter().map(|s| test_clip(s, cfg)).collect();
-    (pack_clips(&clips, m, t, v), [n, m, t, v, 3])
+    let all: Vec<usize> = (0..ds.len()).collect();
+    centre_clips(ds, &all, cfg)
+}
+
+/// Test-time clips of the sequences `idx` of `ds`, in the model layout.
+///
+/// # Shapes
+/// -> values of [idx.len(), M, T, V, 3] and that shape
+pub fn centre_clips(ds: &Dataset, idx: &[usize], cfg: &ClipConfig) -> (Vec<f32>, [usize; 5]) {
+    let (m, t, v) = (ds.persons, cfg.frames, ds.layout.joint_count());
+    let clips: Vec<_> = idx.iter().map(|&i| test_clip(&ds.sequences[i], cfg)).collect();
+    (pack_clips(&clips, m, t, v), [idx.len(), m, t, v, 3])
 }
 
 /// Pooled features (mean over persons, time and joints of the final-norm tokens) of clips in

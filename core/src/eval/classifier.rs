@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use super::head::{HeadOutput, LinearHead, MlpHead};
-use crate::model::{AmrConfig, DropPath, Encoder, NamedParams, load_params, named_params};
+use crate::model::{AmrConfig, DropPath, Encoder, NamedParams, load_params, param_shapes};
 use crate::rng::SeededRng;
 
 /// Frozen encoder plus linear head (parameter paths `encoder.*`, `head.*`).
@@ -76,25 +76,29 @@ impl Classifier {
     }
 }
 
-/// Loads the `encoder.*` entries of `init` into `module` (whose encoder lives at `encoder`), leaving
-/// every other parameter as it is. Every encoder parameter must be in `init` with its shape.
-pub fn load_encoder<M: Module>(module: M, init: &NamedParams) -> Result<M, String> {
-    let mut params = named_params(&module);
-    let mut missing = Vec::new();
-    for (k, v) in params.iter_mut() {
-        if !k.starts_with("encoder.") {
-            continue;
+/// An encoder of shape `cfg` with its random parameters drawn from `seed`.
+pub fn seeded_encoder(cfg: &AmrConfig, seed: u64, device: &Device) -> Encoder {
+    Encoder::new(cfg, device).map(&mut crate::model::init::SeededInit::new(seed))
+}
+
+/// Loads the `encoder.*` entries of a checkpoint's parameters `init` into `encoder` (other entries,
+/// such as a decoder's or a head's, are ignored). Every encoder parameter must be there with its shape;
+/// the error names the missing and mis-shaped keys.
+pub fn load_encoder(encoder: Encoder, init: &NamedParams) -> Result<Encoder, String> {
+    let wanted = param_shapes(&encoder);
+    let own: NamedParams = init
+        .iter()
+        .filter_map(|(k, t)| {
+            let k = k.strip_prefix("encoder.")?;
+            wanted.contains_key(k).then(|| (k.to_string(), t.clone()))
+        })
+        .collect();
+    load_params(encoder, &own).map_err(|(_, mut e)| {
+        for key in e.missing.iter_mut().chain(e.shapes.iter_mut()) {
+            *key = format!("encoder.{key}");
         }
-        match init.get(k) {
-            Some(t) if t.shape == v.shape => *v = t.clone(),
-            Some(t) => return Err(format!("`{k}`: the encoder has shape {:?}, the checkpoint {:?}", v.shape, t.shape)),
-            None => missing.push(k.clone()),
-        }
-    }
-    if !missing.is_empty() {
-        return Err(format!("the checkpoint lacks encoder parameters: {}", missing.join(", ")));
-    }
-    load_params(module, &params).map_err(|(_, e)| e.to_string())
+        e.to_string()
+    })
 }
 
 /// The lr scale of a fine-tuned parameter under layer-wise decay (spec 3.2): embeddings are layer 0,

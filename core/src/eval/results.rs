@@ -71,6 +71,24 @@ pub struct EvalResults {
 }
 
 impl EvalResults {
+    /// The results of a kNN evaluation (no training epochs; shares turned into percent).
+    pub fn knn(data: &str, init: &str, train: usize, test: usize, classes: usize, r: &super::KnnResult) -> Self {
+        let acc = Accuracy { top1: 100.0 * r.top1, top5: 100.0 * r.top5 };
+        Self {
+            protocol: super::Protocol::Knn.name().into(),
+            data: data.into(),
+            init: init.into(),
+            train_sequences: train,
+            test_sequences: test,
+            classes,
+            epochs: 0,
+            last: acc,
+            best_epoch: 0,
+            best: acc,
+            history: Vec::new(),
+        }
+    }
+
     /// The markdown table of the run.
     pub fn markdown(&self) -> String {
         let init = if self.init.is_empty() { "random init".to_string() } else { format!("`{}`", self.init) };

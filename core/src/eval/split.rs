@@ -120,11 +120,9 @@ impl Split {
     /// The split of `ds`. Unlabelled sequences (label -1) are left out of both sets.
     pub fn apply(&self, ds: &Dataset) -> Result<SplitIndices, String> {
         self.validate()?;
-        if *self == Self::All {
-            return Ok(SplitIndices { train: (0..ds.len()).collect(), test: Vec::new() });
-        }
         let mut s = match self {
-            Self::All => unreachable!("handled above"),
+            // Pretraining sees every sequence, labelled or not.
+            Self::All => return Ok(SplitIndices { train: (0..ds.len()).collect(), test: Vec::new() }),
             Self::Attribute { attribute, train, test } => by_rule(ds, attribute, |v| {
                 if train.contains(&v) {
                     Some(true)

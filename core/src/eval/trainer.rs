@@ -9,6 +9,7 @@ use burn::tensor::TensorData;
 use super::agpm::{agpm_mask, attention_importance};
 use super::classifier::{
     Classifier, PassOptions, Probe, cross_entropy, drop_path_masks, dropout_mask, layer_decay_scale, load_encoder,
+    seeded_encoder,
 };
 use super::config::{ContrastOn, EvalConfig, Protocol};
 use super::contrastive::{class_positives, contrastive_loss, pair_positives};
@@ -18,8 +19,8 @@ use super::sgd::Sgd;
 use super::split::SplitIndices;
 use super::{KnnResult, knn_classify};
 use crate::data::Dataset;
-use crate::data::clip::{test_clip, train_clip};
-use crate::features::{map_chunks, pack_clips, pooled_features};
+use crate::data::clip::train_clip;
+use crate::features::{centre_clips, map_chunks, pack_clips, pooled_features};
 use crate::model::{Encoder, NamedParams, load_params, named_params};
 use crate::pretrain::{AdamW, Checkpoint, LrSchedule};
 use crate::rng::SeededRng;
@@ -57,10 +58,13 @@ pub struct EvalTrainer {
     device: Device,
     state: EvalState,
     classes: usize,
-    /// Test clips [N, M, T, V, 3] and labels, computed once.
+    /// Test clips and their shape [N, M, T, V, 3], and labels, computed once.
     test_x: Vec<f32>,
+    test_shape: [usize; 5],
     test_y: Vec<usize>,
-    /// Linear probe: frozen test features and cached training views.
+    /// Linear probe: the frozen encoder without autodiff, its test features and the cached training
+    /// views, each made once.
+    frozen: Option<Encoder>,
     test_features: Option<Vec<f32>>,
     views: Vec<Vec<f32>>,
 }
@@ -89,10 +93,6 @@ pub fn label_subset(ds: &Dataset, train: &[usize], fraction: f64, seed: u64) -> 
     out
 }
 
-fn err<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
-
 impl EvalTrainer {
     /// A fresh run on `ds` split as `split`, from the encoder parameters `init` (`encoder.*` keys; none
     /// for a random encoder), on `device` (autodiff is added here).
@@ -103,7 +103,27 @@ impl EvalTrainer {
         init: Option<&NamedParams>,
         device: &Device,
     ) -> Result<Self, String> {
+        let labelled = if config.protocol == Protocol::Semi {
+            label_subset(ds, &split.train, config.finetune.label_fraction, config.seed)
+        } else {
+            split.train.clone()
+        };
+        Self::build(config, ds, labelled, split.test.clone(), init, device)
+    }
+
+    /// A fresh run training on `labelled` and testing on `test`.
+    fn build(
+        config: EvalConfig,
+        ds: &Dataset,
+        labelled: Vec<usize>,
+        test: Vec<usize>,
+        init: Option<&NamedParams>,
+        device: &Device,
+    ) -> Result<Self, String> {
         config.validate()?;
+        if let Some(&i) = labelled.iter().chain(&test).find(|&&i| i >= ds.len()) {
+            return Err(format!("sequence {i} is not in the dataset, which has {}", ds.len()));
+        }
         if ds.layout.joint_count() != config.model.joints {
             return Err(format!(
                 "model.joints = {}: the dataset has {} joints (the encoder must match the data's joint layout)",
@@ -113,18 +133,13 @@ impl EvalTrainer {
         }
         let classes = ds.label_names.len().max(1);
         let device = device.clone().autodiff();
-        let labelled = if config.protocol == Protocol::Semi {
-            label_subset(ds, &split.train, config.finetune.label_fraction, config.seed)
-        } else {
-            split.train.clone()
-        };
         let learner = Self::fresh_learner(&config, classes, &device, init)?;
         let state = EvalState {
             epoch: 0,
             steps: 0,
             rng: SeededRng::new(config.seed.wrapping_add(1)),
             labelled,
-            test: split.test.clone(),
+            test,
             history: Vec::new(),
         };
         let mut t = Self {
@@ -134,7 +149,9 @@ impl EvalTrainer {
             state,
             classes,
             test_x: Vec::new(),
+            test_shape: [0; 5],
             test_y: Vec::new(),
+            frozen: None,
             test_features: None,
             views: Vec::new(),
         };
@@ -154,7 +171,7 @@ impl EvalTrainer {
                 if config.protocol.maskclr_schedule() { config.maskclr.hidden } else { config.finetune.hidden };
             let mut model = Classifier::new(m, hidden, classes, config.seed, device);
             if let Some(p) = init {
-                model = load_encoder(model, p)?;
+                model = Classifier { encoder: load_encoder(model.encoder, p)?, ..model };
             }
             let adamw = if config.protocol.maskclr_schedule() {
                 AdamW::new(0.9, 0.999, 1e-8, config.maskclr.weight_decay)
@@ -163,11 +180,11 @@ impl EvalTrainer {
             };
             Learner::Full { model: Box::new(model), adamw }
         } else {
-            let encoder = Encoder::new(m, device).map(&mut crate::model::init::SeededInit::new(config.seed));
-            let mut probe = Probe { encoder, head: LinearHead::new(m.dim, classes, config.seed, device) };
+            let mut encoder = seeded_encoder(m, config.seed, device);
             if let Some(p) = init {
-                probe = load_encoder(probe, p)?;
+                encoder = load_encoder(encoder, p)?;
             }
+            let probe = Probe { encoder, head: LinearHead::new(m.dim, classes, config.seed, device) };
             Learner::Linear {
                 probe: Box::new(probe),
                 sgd: Sgd::new(config.linear.momentum, config.linear.weight_decay),
@@ -178,15 +195,8 @@ impl EvalTrainer {
     /// Continues the run saved in `ckpt` on the same data.
     pub fn resume(ckpt: &EvalCheckpoint, ds: &Dataset, device: &Device) -> Result<Self, String> {
         let state = ckpt.state.clone().ok_or("the checkpoint holds no evaluation state")?;
-        if let Some(&i) = state.labelled.iter().chain(&state.test).find(|&&i| i >= ds.len()) {
-            return Err(format!("the checkpoint uses sequence {i}, the dataset has {}", ds.len()));
-        }
-        let split = SplitIndices { train: state.labelled.clone(), test: state.test.clone() };
-        let mut config = ckpt.config.clone();
-        // The subset is already drawn: keep the stored indices.
-        config.finetune.label_fraction = 1.0;
-        let mut t = Self::new(config, ds, &split, None, device)?;
-        t.config = ckpt.config.clone();
+        // The training subset is already drawn: the stored indices are used as they are.
+        let mut t = Self::build(ckpt.config.clone(), ds, state.labelled.clone(), state.test.clone(), None, device)?;
         let learner = t.learner.take().ok_or("no model")?;
         t.learner = Some(match learner {
             Learner::Linear { probe, mut sgd } => {
@@ -201,8 +211,6 @@ impl EvalTrainer {
             }
         });
         t.state = state;
-        t.test_features = None;
-        t.prepare_test(ds);
         Ok(t)
     }
 
@@ -242,11 +250,19 @@ impl EvalTrainer {
         [n, ds.persons, self.config.clip.frames, ds.layout.joint_count(), 3]
     }
 
+    /// Test sequences.
+    pub fn test_sequences(&self) -> usize {
+        self.state.test.len()
+    }
+
     fn prepare_test(&mut self, ds: &Dataset) {
-        let clips: Vec<_> = self.state.test.iter().map(|&i| test_clip(&ds.sequences[i], &self.config.clip)).collect();
-        let [_, m, t, v, _] = self.shape(0, ds);
-        self.test_x = pack_clips(&clips, m, t, v);
+        (self.test_x, self.test_shape) = centre_clips(ds, &self.state.test, &self.config.clip);
         self.test_y = labels_of(ds, &self.state.test);
+    }
+
+    /// The linear probe's encoder without autodiff (it never changes), made once.
+    fn frozen_encoder(&mut self, probe: &Probe) -> Encoder {
+        self.frozen.get_or_insert_with(|| probe.encoder.valid()).clone()
     }
 
     fn steps_per_epoch(&self) -> usize {
@@ -313,14 +329,14 @@ impl EvalTrainer {
     fn linear_features(&mut self, ds: &Dataset, probe: &Probe, idx: &[usize]) -> Vec<f32> {
         let k = self.config.linear.cached_views;
         let plain = self.device.clone().inner();
+        let enc = self.frozen_encoder(probe);
         if k == 0 {
             let x = self.train_x(ds, idx);
-            return pooled_features(&probe.encoder.valid(), &x, self.shape(idx.len(), ds), &plain, 64);
+            return pooled_features(&enc, &x, self.shape(idx.len(), ds), &plain, 64);
         }
         if self.views.is_empty() {
             // View v holds the features of every labelled sequence, in `labelled` order.
             let all = self.state.labelled.clone();
-            let enc = probe.encoder.valid();
             for _ in 0..k {
                 let x = self.train_x(ds, &all);
                 self.views.push(pooled_features(&enc, &x, self.shape(all.len(), ds), &plain, 64));
@@ -389,6 +405,7 @@ impl EvalTrainer {
         let values = self.train_x(ds, idx);
         let shape = self.shape(idx.len(), ds);
         let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
+        let x_masked = x.clone();
         let (n, m) = (shape[0], shape[1]);
         let mc = self.config.maskclr.clone();
         let ft = self.config.finetune.clone();
@@ -414,8 +431,7 @@ impl EvalTrainer {
             let mask = agpm_mask(&importance, tokens, mc.tau, mc.mask_ratio, &mut self.state.rng);
             let mut opts = self.pass_options(n, m, drop_path, dropout);
             opts.mask = Some(Tensor::<3>::from_data(TensorData::new(mask, [n * m, tokens, 1]), &self.device));
-            let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
-            let msk = model.forward(x, opts);
+            let msk = model.forward(x_masked, opts);
             let (a, b) = (pick(&std.out), pick(&msk.out));
             loss = loss
                 + contrastive_loss(a.clone(), b.clone(), pair_positives(n, &self.device), mc.tau_sim)
@@ -464,43 +480,44 @@ impl EvalTrainer {
 
     /// Class scores [N, C] of the test clips, optionally perturbed by `perturb` first.
     pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, String> {
-        let n = self.test_y.len();
-        let per = self.test_x.len() / n.max(1);
-        let [m, t, v] = [
-            per / (self.config.clip.frames * self.config.model.joints * 3),
-            self.config.clip.frames,
-            self.config.model.joints,
-        ];
+        let shape = self.test_shape;
         let plain = self.device.clone().inner();
-        let x = perturbed.unwrap_or(&self.test_x);
-        match self.learner.as_ref().ok_or("no model")? {
+        let learner = self.learner.take().ok_or("no model")?;
+        let scores = match &learner {
             Learner::Linear { probe, .. } => {
                 let feats = match (&self.test_features, perturbed) {
                     (Some(f), None) => f.clone(),
                     _ => {
-                        let f = pooled_features(&probe.encoder.valid(), x, [n, m, t, v, 3], &plain, 64);
+                        let enc = self.frozen_encoder(probe);
+                        let f = pooled_features(&enc, perturbed.unwrap_or(&self.test_x), shape, &plain, 64);
                         if perturbed.is_none() {
                             self.test_features = Some(f.clone());
                         }
                         f
                     }
                 };
-                let head = probe.head.valid();
-                let d = self.config.model.dim;
-                let f = Tensor::<2>::from_data(TensorData::new(feats, [n, d]), &plain);
-                head.forward(f, false).into_data().convert::<f32>().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))
+                let f = Tensor::<2>::from_data(TensorData::new(feats, [shape[0], self.config.model.dim]), &plain);
+                probe
+                    .head
+                    .valid()
+                    .forward(f, false)
+                    .into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .map_err(|e| format!("{e:?}"))
             }
-            Learner::Full { model, .. } => classifier_scores(&model.valid(), x, [n, m, t, v, 3], &plain, 32),
-        }
+            Learner::Full { model, .. } => {
+                classifier_scores(&model.valid(), perturbed.unwrap_or(&self.test_x), shape, &plain, 32)
+            }
+        };
+        self.learner = Some(learner);
+        scores
     }
 
     /// Test accuracy with the test clips perturbed by `p` (drawing from `rng`).
     pub fn perturbed_accuracy(&mut self, p: &super::Perturbation, rng: &mut SeededRng) -> Result<Accuracy, String> {
-        let n = self.test_y.len();
-        let (t, v) = (self.config.clip.frames, self.config.model.joints);
-        let m = self.test_x.len() / (n.max(1) * t * v * 3);
         let mut x = self.test_x.clone();
-        p.apply(&mut x, [n, m, t, v, 3], rng);
+        p.apply(&mut x, self.test_shape, rng);
         let scores = self.test_scores(Some(&x))?;
         Ok(Accuracy::of_scores(&scores, self.classes, &self.test_y))
     }
@@ -550,16 +567,13 @@ pub fn knn_eval(
     device: &Device,
 ) -> Result<KnnResult, String> {
     config.validate()?;
-    let encoder = Encoder::new(&config.model, device).map(&mut crate::model::init::SeededInit::new(config.seed));
-    let probe = Probe { encoder, head: LinearHead::new(config.model.dim, 1, 0, device) };
-    let probe = match init {
-        Some(p) => load_encoder(probe, p)?,
-        None => probe,
-    };
+    let mut encoder = seeded_encoder(&config.model, config.seed, device);
+    if let Some(p) = init {
+        encoder = load_encoder(encoder, p)?;
+    }
     let feats = |idx: &[usize]| {
-        let clips: Vec<_> = idx.iter().map(|&i| test_clip(&ds.sequences[i], &config.clip)).collect();
-        let (m, t, v) = (ds.persons, config.clip.frames, ds.layout.joint_count());
-        pooled_features(&probe.encoder, &pack_clips(&clips, m, t, v), [idx.len(), m, t, v, 3], device, 64)
+        let (x, shape) = centre_clips(ds, idx, &config.clip);
+        pooled_features(&encoder, &x, shape, device, 64)
     };
     let (train, test) = (feats(&split.train), feats(&split.test));
     let classes = ds.label_names.len().max(1);
@@ -572,5 +586,4 @@ pub fn knn_eval(
         classes,
         &config.knn,
     )
-    .map_err(err)
 }
