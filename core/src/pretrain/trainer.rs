@@ -281,18 +281,9 @@ impl Trainer {
         let d = &self.device;
         let m = &self.config.model;
         let p = b.persons;
-        let (nv, l_all) = (b.visible(), m.tokens());
-        let x = Tensor::<4>::from_data(TensorData::new(b.x, [p, m.frames, m.joints, 3]), d);
-        let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep, [p, nv]), d);
+        let l_all = m.tokens();
         let per = b.target.len() / p;
-        // Only the decoders that rebuild the full token grid need the un-shuffle indices.
-        let restore = matches!(m.decoder, DecoderKind::Mamp | DecoderKind::Downsampling)
-            .then(|| Tensor::<2, Int>::from_data(TensorData::new(b.restore, [p, l_all]), d));
-        let select = (!b.select.is_empty()).then(|| {
-            let nq = b.select.len() / p;
-            Tensor::<2, Int>::from_data(TensorData::new(b.select, [p, nq]), d)
-        });
-        let pred = model.forward_pretrain(x, keep, restore, select).map_err(|e| TrainError::Config(e.to_string()))?;
+        let pred = forward_batch(model, m, &b, d).map_err(TrainError::Config)?;
         let rows = pred.dims()[1];
         let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, rows, per / rows]), d);
         match m.decoder {
@@ -323,8 +314,16 @@ impl Trainer {
         Ok(self.loss_of(model, b)?.into_scalar::<f32>())
     }
 
-    /// One optimiser step over `accumulation` micro-batches drawn from `ds`.
+    /// One optimiser step over `accumulation` micro-batches drawn from `ds` (blocks on the loss
+    /// readback; the browser awaits [`Self::step_async`] instead).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn step(&mut self, ds: &Dataset) -> Result<StepReport, TrainError> {
+        pollster::block_on(self.step_async(ds))
+    }
+
+    /// One optimiser step over `accumulation` micro-batches drawn from `ds`; the loss is read back
+    /// asynchronously, so this never blocks a browser's event loop.
+    pub async fn step_async(&mut self, ds: &Dataset) -> Result<StepReport, TrainError> {
         if ds.len() != self.dataset_len {
             return Err(TrainError::Config(format!(
                 "the trainer was built for {} sequences, the dataset has {}",
@@ -360,7 +359,13 @@ impl Trainer {
                     return Err(e);
                 }
             };
-            let value = loss.clone().into_scalar::<f32>();
+            let value = match loss.clone().into_scalar_async::<f32>().await {
+                Ok(v) => v,
+                Err(e) => {
+                    self.model = Some(model);
+                    return Err(TrainError::Config(format!("reading the loss back from the device: {e:?}")));
+                }
+            };
             if !value.is_finite() {
                 self.model = Some(model);
                 return Err(TrainError::NonFinite { step: self.steps + 1, loss: value });
@@ -382,6 +387,25 @@ impl Trainer {
             seconds: started.elapsed().as_secs_f64(),
         })
     }
+}
+
+/// The model's reconstruction of a batch, on `d`.
+///
+/// # Shapes
+/// -> AMR and downsampling: [P, (T / (r l)) V, r l 3]; MAMP: [P, L, l 3]; decoder masking: [P, Nq, l 3]
+pub(crate) fn forward_batch(model: &AmrModel, m: &AmrConfig, b: &PretrainBatch, d: &Device) -> Result<Tensor<3>, String> {
+    let p = b.persons;
+    let (nv, l_all) = (b.visible(), m.tokens());
+    let x = Tensor::<4>::from_data(TensorData::new(b.x.clone(), [p, m.frames, m.joints, 3]), d);
+    let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep.clone(), [p, nv]), d);
+    // Only the decoders that rebuild the full token grid need the un-shuffle indices.
+    let restore = matches!(m.decoder, DecoderKind::Mamp | DecoderKind::Downsampling)
+        .then(|| Tensor::<2, Int>::from_data(TensorData::new(b.restore.clone(), [p, l_all]), d));
+    let select = (!b.select.is_empty()).then(|| {
+        let nq = b.select.len() / p;
+        Tensor::<2, Int>::from_data(TensorData::new(b.select.clone(), [p, nq]), d)
+    });
+    model.forward_pretrain(x, keep, restore, select).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -1,0 +1,260 @@
+//! What a pretrained model makes of one clip: the input, the tokens the masking hid, the target, the
+//! model's reconstruction (in the target space and, where the target allows, back in metres) and the
+//! error per joint. The desktop and web apps draw it; nothing here blocks on a readback.
+
+use burn::prelude::*;
+
+use super::batch::{Masking, make_batch};
+use super::checkpoint::Checkpoint;
+use super::trainer::{PretrainConfig, forward_batch};
+use crate::data::clip::{ClipConfig, test_clip};
+use crate::data::{Dataset, Sequence};
+use crate::model::{AmrModel, DecoderKind, load_params};
+use crate::rng::SeededRng;
+
+/// A pretrained model ready to reconstruct clips (no autodiff).
+pub struct Reconstructor {
+    /// The run's config (model shapes, clip length, masking, target).
+    pub config: PretrainConfig,
+    model: AmrModel,
+    device: Device,
+}
+
+/// One reconstructed clip of one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconstruction {
+    /// The model's input: the centre clip of the person, [T, 1, V, 3] in metres.
+    pub clip: Sequence,
+    /// Patch length l of the encoder tokens.
+    pub patch: usize,
+    /// Hidden encoder tokens, [(T / l) V], index = s V + v (frames s l .. (s + 1) l of joint v).
+    pub masked: Vec<bool>,
+    /// The reconstruction target per frame, [T, V, 3] (NAT coordinates, raw metres, or MAMP's
+    /// z-scored motion, as the run's config says).
+    pub target: Vec<f32>,
+    /// The model's output in the same layout as `target`.
+    pub prediction: Vec<f32>,
+    /// The output in metres, [T, 1, V, 3]: NAT predictions mapped back with the clip's own mean and
+    /// deviation per joint and axis, raw ones as they are; none for MAMP's motion targets.
+    pub predicted_clip: Option<Sequence>,
+    /// Mean squared error per joint over frames and axes, [V].
+    pub joint_error: Vec<f32>,
+}
+
+impl Reconstruction {
+    /// Whether the token holding frame `t` of joint `v` was hidden from the encoder.
+    pub fn is_masked(&self, t: usize, v: usize) -> bool {
+        let joints = self.clip.joints;
+        self.masked.get((t / self.patch.max(1)) * joints + v).copied().unwrap_or(false)
+    }
+}
+
+/// Re-lays target patches of `span` frames, [(T / span) V, span 3], as frames [T, V, 3]: the inverse
+/// of [`super::patch_layout`] for one person.
+///
+/// # Shapes
+/// `patches`: [(T / span) V, span 3] -> [T, V, 3]
+pub fn frames_from_patches(patches: &[f32], frames: usize, joints: usize, span: usize) -> Vec<f32> {
+    let mut out = vec![0.0; frames * joints * 3];
+    for s in 0..frames / span.max(1) {
+        for v in 0..joints {
+            for u in 0..span {
+                for c in 0..3 {
+                    let src = ((s * joints + v) * span + u) * 3 + c;
+                    out[((s * span + u) * joints + v) * 3 + c] = patches.get(src).copied().unwrap_or(0.0);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Maps NAT coordinates of `clip`'s person 0 back to metres: value x sqrt(var + eps) + mean with the
+/// clip's own statistics per joint and axis (population variance over T, eps 1e-6 as in the target).
+///
+/// # Shapes
+/// `nat`: [T, V, 3] -> [T, 1, V, 3]
+pub fn denormalize_nat(clip: &Sequence, nat: &[f32]) -> Sequence {
+    let (t_len, joints) = (clip.frames, clip.joints);
+    let mut out = vec![0.0f32; t_len * joints * 3];
+    for v in 0..joints {
+        for c in 0..3 {
+            let xs: Vec<f64> = (0..t_len).map(|t| f64::from(clip.positions[clip.index(t, 0, v, c)])).collect();
+            let mean = xs.iter().sum::<f64>() / t_len.max(1) as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / t_len.max(1) as f64;
+            let sd = (var + 1e-6).sqrt();
+            for t in 0..t_len {
+                let i = (t * joints + v) * 3 + c;
+                out[i] = (f64::from(nat.get(i).copied().unwrap_or(0.0)) * sd + mean) as f32;
+            }
+        }
+    }
+    Sequence::new(clip.name.clone(), clip.label, t_len, 1, joints, out)
+}
+
+impl Reconstructor {
+    /// Builds the model of `ckpt` on `device`; fails when the parameters do not fit the config.
+    pub fn new(ckpt: &Checkpoint, device: &Device) -> Result<Self, String> {
+        if ckpt.config.model.decoder == DecoderKind::DecoderMasking {
+            return Err("the decoder-masking baseline predicts a random subset of patches; \
+                        the reconstruction view shows the AMR, downsampling and MAMP decoders"
+                .into());
+        }
+        let model = ckpt.config.model.init(device);
+        let model = load_params(model, &ckpt.model)
+            .map_err(|(_, e)| format!("the checkpoint does not fit its config: {e}"))?;
+        Ok(Self { config: ckpt.config.clone(), model, device: device.clone() })
+    }
+
+    /// Reconstructs person `person` of sequence `index` of `ds`: the centre test clip, a mask drawn
+    /// from `seed` with the run's masking (`masking` overrides it), one forward pass.
+    pub async fn reconstruct(
+        &self,
+        ds: &Dataset,
+        index: usize,
+        person: usize,
+        masking: Option<Masking>,
+        seed: u64,
+    ) -> Result<Reconstruction, String> {
+        let seq = ds.sequences.get(index).ok_or_else(|| format!("sequence {index} is not in the dataset"))?;
+        let m = &self.config.model;
+        let clip = test_clip(seq, &self.config.clip);
+        // The batcher draws the mask and the targets; a full crop without rotation keeps the clip as is.
+        let mut one = ds.subset(&[]);
+        one.sequences.push(clip.clone());
+        let keep_clip = ClipConfig { crop_min: 1.0, crop_max: 1.0, rotation: 0.0, ..self.config.clip.clone() };
+        let mut batch_cfg = self.config.batch.clone();
+        if let Some(mk) = masking {
+            batch_cfg.masking = mk;
+        }
+        let b = make_batch(&one, &[0], &keep_clip, &batch_cfg, m, &mut SeededRng::new(seed))?;
+        let p = person.min(b.persons.saturating_sub(1));
+        let pred = forward_batch(&self.model, m, &b, &self.device)?;
+        let [_, rows, per] = pred.dims();
+        let values = pred
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?
+            .try_into_vec::<f32>()
+            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?;
+        let span = per / 3;
+        let pred_rows = &values[p * rows * per..(p + 1) * rows * per];
+        let target_rows = &b.target[p * rows * per..(p + 1) * rows * per];
+        let (t_len, joints) = (m.frames, m.joints);
+        let prediction = frames_from_patches(pred_rows, t_len, joints, span);
+        let target = frames_from_patches(target_rows, t_len, joints, span);
+        let tokens = m.tokens();
+        let masked = b.masked[p * tokens..(p + 1) * tokens].iter().map(|&x| x > 0.5).collect();
+        let person_clip = Sequence::new(
+            clip.name.clone(),
+            clip.label,
+            t_len,
+            1,
+            joints,
+            b.x[p * t_len * joints * 3..(p + 1) * t_len * joints * 3].to_vec(),
+        );
+        let joint_error = (0..joints)
+            .map(|v| {
+                let mut sum = 0.0f64;
+                for t in 0..t_len {
+                    for c in 0..3 {
+                        let i = (t * joints + v) * 3 + c;
+                        sum += f64::from(prediction[i] - target[i]).powi(2);
+                    }
+                }
+                (sum / (t_len * 3) as f64) as f32
+            })
+            .collect();
+        let predicted_clip = match (m.decoder, self.config.batch.target) {
+            (DecoderKind::Mamp, _) => None,
+            (_, super::TargetKind::Nat) => Some(denormalize_nat(&person_clip, &prediction)),
+            (_, super::TargetKind::Raw) => {
+                Some(Sequence::new(clip.name.clone(), clip.label, t_len, 1, joints, prediction.clone()))
+            }
+        };
+        Ok(Reconstruction { clip: person_clip, patch: m.patch, masked, target, prediction, predicted_clip, joint_error })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::clip::nat_normalize;
+    use crate::masking::visible_count;
+    use crate::model::AmrConfig;
+    use crate::test_data::web_demo as demo;
+
+    fn small() -> PretrainConfig {
+        PretrainConfig {
+            model: AmrConfig::new()
+                .with_joints(21)
+                .with_dim(32)
+                .with_heads(2)
+                .with_mlp(64)
+                .with_encoder_depth(1)
+                .with_decoder_depth(1),
+            ..PretrainConfig::default()
+        }
+    }
+
+    #[test]
+    fn reconstruction_has_the_target_of_the_clip_and_its_error() {
+        let ds = demo();
+        let cfg = small();
+        let device = crate::backend::cpu_device();
+        let model = cfg.model.init_seeded(&device, 3);
+        let ckpt = Checkpoint {
+            config: cfg.clone(),
+            model: crate::model::named_params(&model),
+            optimizer: Default::default(),
+            state: None,
+        };
+        let r = Reconstructor::new(&ckpt, &device).unwrap();
+        let rec = pollster::block_on(r.reconstruct(&ds, 5, 0, None, 11)).unwrap();
+        let (t_len, v_len) = (cfg.model.frames, cfg.model.joints);
+        assert_eq!(rec.clip.frames, t_len);
+        assert_eq!(rec.prediction.len(), t_len * v_len * 3);
+        // The target is the NAT-normalised input clip, frame by frame.
+        let nat = nat_normalize(&rec.clip, 1e-6);
+        for (a, b) in rec.target.iter().zip(&nat.positions) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        // The input is the centre test clip of the sequence.
+        let clip = test_clip(&ds.sequences[5], &cfg.clip);
+        assert_eq!(rec.clip.positions, clip.positions);
+        // Mapping the target back gives the clip in metres.
+        let back = denormalize_nat(&rec.clip, &rec.target);
+        for (a, b) in back.positions.iter().zip(&rec.clip.positions) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        // Error per joint, written out.
+        for v in [0, 7, 20] {
+            let mut e = 0.0f64;
+            for t in 0..t_len {
+                for c in 0..3 {
+                    let i = (t * v_len + v) * 3 + c;
+                    e += f64::from(rec.prediction[i] - rec.target[i]).powi(2);
+                }
+            }
+            let e = (e / (t_len * 3) as f64) as f32;
+            assert!((rec.joint_error[v] - e).abs() <= 1e-6 * e.max(1.0), "{} vs {e}", rec.joint_error[v]);
+        }
+        // The mask hides the configured share of tokens; the same seed gives the same mask.
+        let tokens = cfg.model.tokens();
+        let hidden = rec.masked.iter().filter(|&&m| m).count();
+        assert_eq!(hidden, tokens - visible_count(tokens, cfg.batch.mask_ratio));
+        let again = pollster::block_on(r.reconstruct(&ds, 5, 0, None, 11)).unwrap();
+        assert_eq!(again.masked, rec.masked);
+        let other = pollster::block_on(r.reconstruct(&ds, 5, 0, Some(Masking::Random), 11)).unwrap();
+        assert_ne!(other.masked, rec.masked);
+        assert!(rec.predicted_clip.is_some());
+    }
+
+    #[test]
+    fn frames_from_patches_inverts_the_patch_layout() {
+        let (t_len, v_len, span) = (8, 3, 4);
+        let values: Vec<f32> = (0..t_len * v_len * 3).map(|i| i as f32).collect();
+        let patches = super::super::patch_layout(&values, t_len, 1, v_len, 3, span).unwrap();
+        assert_eq!(frames_from_patches(&patches, t_len, v_len, span), values);
+    }
+}
