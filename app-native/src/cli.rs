@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use amr_core::data::{Dataset, load_amr_skeleton};
+use amr_core::data::Dataset;
 use amr_core::eval::Protocol;
 use amr_core::focal::{FocalConfig, Fusion, focal_weights};
 use anyhow::Context;
@@ -109,7 +109,9 @@ pub fn load_dataset(file: &str) -> anyhow::Result<Dataset> {
     if file == "embedded" {
         return Ok(amr_ui::demo::demo_dataset()?);
     }
-    Ok(load_amr_skeleton(Path::new(file))?)
+    let path = Path::new(file);
+    let bytes = std::fs::read(path).map_err(|error| amr_core::DataError::Io { path: path.into(), error })?;
+    Ok(amr_core::data::read_dataset_bytes(&bytes, path)?)
 }
 
 /// Runs one headless command.

@@ -9,6 +9,7 @@ mod gui;
 mod loss_plot;
 mod mamp_cmd;
 mod pretrain_cmd;
+mod run_folder;
 mod subset;
 mod weights_plot;
 

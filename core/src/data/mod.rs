@@ -8,6 +8,7 @@ mod dataset;
 mod npy;
 mod ntu_npz;
 mod ntu_skeleton;
+mod open;
 mod sequence;
 mod synthetic;
 
@@ -24,5 +25,6 @@ pub use dataset::{Dataset, DatasetStats};
 pub use npy::{NpyArray, parse_npy, read_npz_members, write_npy_f32};
 pub use ntu_npz::read_ntu_npz;
 pub use ntu_skeleton::{SecondPerson, ntu_action_from_name, parse_ntu_skeleton};
+pub use open::{DATASET_EXTENSIONS, read_dataset_bytes};
 pub use sequence::Sequence;
 pub use synthetic::synthetic_dataset;

@@ -101,8 +101,8 @@ impl Reconstructor {
                 .into());
         }
         let model = ckpt.config.model.init(device);
-        let model = load_params(model, &ckpt.model)
-            .map_err(|(_, e)| format!("the checkpoint does not fit its config: {e}"))?;
+        let model =
+            load_params(model, &ckpt.model).map_err(|(_, e)| format!("the checkpoint does not fit its config: {e}"))?;
         Ok(Self { config: ckpt.config.clone(), model, device: device.clone() })
     }
 
@@ -172,7 +172,15 @@ impl Reconstructor {
                 Some(Sequence::new(clip.name.clone(), clip.label, t_len, 1, joints, prediction.clone()))
             }
         };
-        Ok(Reconstruction { clip: person_clip, patch: m.patch, masked, target, prediction, predicted_clip, joint_error })
+        Ok(Reconstruction {
+            clip: person_clip,
+            patch: m.patch,
+            masked,
+            target,
+            prediction,
+            predicted_clip,
+            joint_error,
+        })
     }
 }
 

@@ -58,6 +58,26 @@ impl Default for PretrainConfig {
 }
 
 impl PretrainConfig {
+    /// The demo run (`amr --no-gui pretrain` without `--config`, the apps' default): the paper's
+    /// method and objective on the embedded Bandai data, with a model of a quarter of the paper's width
+    /// and half its depths so that 30 epochs end in minutes on a laptop CPU.
+    pub fn demo() -> Self {
+        let mut c = Self::default();
+        c.model = c
+            .model
+            .with_joints(21)
+            .with_dim(128)
+            .with_heads(4)
+            .with_mlp(512)
+            .with_encoder_depth(4)
+            .with_decoder_depth(3);
+        c.batch_size = 16;
+        c.schedule.epochs = 30.0;
+        c.schedule.warmup_epochs = 3.0;
+        c.run.checkpoint_every = 50;
+        c
+    }
+
     /// Checks every field, naming the first that is out of range.
     pub fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
@@ -193,9 +213,8 @@ impl Trainer {
     /// Computes the focal weights of every batch with the WGSL kernel instead of the CPU reference
     /// (the same numbers to 1e-5; the choice never changes the run's random draws).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn with_focal_kernel(mut self, kernel: crate::gpu::FocalKernel) -> Self {
+    pub fn set_focal_kernel(&mut self, kernel: crate::gpu::FocalKernel) {
         self.focal_kernel = Some(kernel);
-        self
     }
 
     /// Continues the run saved in `ckpt` on `device`: the same model, optimiser moments, generator,
@@ -393,7 +412,12 @@ impl Trainer {
 ///
 /// # Shapes
 /// -> AMR and downsampling: [P, (T / (r l)) V, r l 3]; MAMP: [P, L, l 3]; decoder masking: [P, Nq, l 3]
-pub(crate) fn forward_batch(model: &AmrModel, m: &AmrConfig, b: &PretrainBatch, d: &Device) -> Result<Tensor<3>, String> {
+pub(crate) fn forward_batch(
+    model: &AmrModel,
+    m: &AmrConfig,
+    b: &PretrainBatch,
+    d: &Device,
+) -> Result<Tensor<3>, String> {
     let p = b.persons;
     let (nv, l_all) = (b.visible(), m.tokens());
     let x = Tensor::<4>::from_data(TensorData::new(b.x.clone(), [p, m.frames, m.joints, 3]), d);

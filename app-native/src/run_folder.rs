@@ -1,0 +1,157 @@
+//! A pretraining run folder, the same for `amr --no-gui pretrain` and the desktop app's training
+//! panel, so a run started in one continues in the other.
+//!
+//! The folder holds `config.toml` (the resolved config), `metrics.csv` (one row per step),
+//! `checkpoint.safetensors` (model, optimiser, generator, data order, step; rewritten atomically) and
+//! `loss.png` / `loss.svg`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use amr_core::backend::{DeviceChoice, resolve_device};
+use amr_core::data::Dataset;
+use amr_core::pretrain::{Checkpoint, PretrainConfig, StepReport, Trainer, pretrain_config_toml};
+use anyhow::Context;
+
+/// The checkpoint's file name in a run folder.
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+const METRICS_HEADER: &str = "step,epoch,loss,lr,seconds,sequences_per_second";
+
+/// An open run: its folder, the data it trains on and the trainer, ready to step.
+pub struct RunFolder {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The sequences the run trains on (the split's training part when the config has a split).
+    pub dataset: Dataset,
+    /// The trainer, at the step of the checkpoint for a resumed run.
+    pub trainer: Trainer,
+    /// What the device is, in words.
+    pub device_name: String,
+    /// Every step's report so far (resumed runs keep the rows up to their checkpoint).
+    pub rows: Vec<StepReport>,
+    metrics: std::fs::File,
+}
+
+impl RunFolder {
+    /// Starts a new run of `config` in `dir`; fails if `dir` holds a run already.
+    pub fn create(dir: &Path, config: PretrainConfig, device: DeviceChoice) -> anyhow::Result<Self> {
+        if dir.join(CHECKPOINT).exists() {
+            anyhow::bail!("{} already holds a run; resume it or choose another folder", dir.display());
+        }
+        Self::open(dir, config, None, device)
+    }
+
+    /// Continues the run saved in `dir` from its checkpoint.
+    pub fn resume(dir: &Path, device: DeviceChoice) -> anyhow::Result<Self> {
+        let path = dir.join(CHECKPOINT);
+        let ckpt = Checkpoint::<PretrainConfig>::load(&path)
+            .with_context(|| format!("resuming the run in {}", dir.display()))?;
+        Self::open(dir, ckpt.config.clone(), Some(ckpt), device)
+    }
+
+    fn open(
+        dir: &Path,
+        config: PretrainConfig,
+        ckpt: Option<Checkpoint>,
+        device: DeviceChoice,
+    ) -> anyhow::Result<Self> {
+        config.validate().map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        let ds =
+            crate::cli::load_dataset(&config.run.data).with_context(|| format!("run.data = {}", config.run.data))?;
+        let dataset = if config.run.split == amr_core::eval::Split::All {
+            ds
+        } else {
+            let split = config.run.split.apply(&ds).map_err(|e| anyhow::anyhow!("{}: run.{e}", config.run.data))?;
+            ds.subset(&split.train)
+        };
+        if dataset.layout.joint_count() != config.model.joints {
+            anyhow::bail!(
+                "model.joints = {} but {} has {} joints; set model.joints = {} in the config",
+                config.model.joints,
+                config.run.data,
+                dataset.layout.joint_count(),
+                dataset.layout.joint_count()
+            );
+        }
+        let (device, device_name) = resolve_device(device);
+        let trainer = match &ckpt {
+            Some(c) => Trainer::resume(c, dataset.len(), &device)?,
+            None => Trainer::new(config.clone(), dataset.len(), &device)?,
+        };
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        amr_core::error::write_atomically(&dir.join("config.toml"), pretrain_config_toml(&config).as_bytes())?;
+        let metrics_path = dir.join("metrics.csv");
+        let rows = read_metrics(&metrics_path, trainer.steps())?;
+        write_metrics(&metrics_path, &rows)?;
+        let metrics = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&metrics_path)
+            .with_context(|| format!("opening {}", metrics_path.display()))?;
+        Ok(Self { dir: dir.to_path_buf(), dataset, trainer, device_name, rows, metrics })
+    }
+
+    /// Appends a step's row to `metrics.csv` and to `rows`.
+    pub fn record(&mut self, r: StepReport) -> anyhow::Result<()> {
+        writeln!(self.metrics, "{}", metrics_row(&r))
+            .with_context(|| format!("writing {}", self.dir.join("metrics.csv").display()))?;
+        self.rows.push(r);
+        Ok(())
+    }
+
+    /// Writes the checkpoint (atomically) and returns it.
+    pub fn save(&self) -> anyhow::Result<Checkpoint> {
+        let ckpt = self.trainer.checkpoint()?;
+        ckpt.save(&self.dir.join(CHECKPOINT))?;
+        Ok(ckpt)
+    }
+
+    /// Draws `loss.png` and `loss.svg` from the rows written.
+    pub fn plot(&self) -> anyhow::Result<()> {
+        crate::loss_plot::plot_loss(&self.rows, &self.dir)
+    }
+}
+
+fn metrics_row(r: &StepReport) -> String {
+    format!("{},{:.6},{},{:e},{:.4},{:.3}", r.step, r.epoch, r.loss, r.lr, r.seconds, r.sequences_per_second())
+}
+
+/// The rows of an existing metrics file up to `upto` steps (a resumed run drops the rows written after
+/// its checkpoint, since it repeats those steps).
+fn read_metrics(path: &Path, upto: usize) -> anyhow::Result<Vec<StepReport>> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let bad = || anyhow::anyhow!("{}, line {}: expected `{METRICS_HEADER}`", path.display(), i + 1);
+        if f.len() != 6 {
+            return Err(bad());
+        }
+        let num = |k: usize| f[k].parse::<f64>().map_err(|_| bad());
+        let step: usize = f[0].parse().map_err(|_| bad())?;
+        if step > upto {
+            break;
+        }
+        let seconds = num(4)?;
+        let sps = num(5)?;
+        rows.push(StepReport {
+            step,
+            epoch: num(1)?,
+            loss: num(2)? as f32,
+            lr: num(3)?,
+            sequences: (sps * seconds).round() as usize,
+            seconds,
+        });
+    }
+    Ok(rows)
+}
+
+fn write_metrics(path: &Path, rows: &[StepReport]) -> anyhow::Result<()> {
+    let mut s = String::from(METRICS_HEADER);
+    s.push('\n');
+    for r in rows {
+        s.push_str(&metrics_row(r));
+        s.push('\n');
+    }
+    amr_core::error::write_atomically(path, s.as_bytes())?;
+    Ok(())
+}
