@@ -5,6 +5,7 @@ mod charts;
 mod cli;
 mod convert;
 mod eval_cmd;
+mod file_dialog;
 mod gui;
 mod loss_plot;
 mod mamp_cmd;
@@ -12,6 +13,7 @@ mod pretrain_cmd;
 mod run_folder;
 mod subset;
 mod weights_plot;
+mod worker;
 
 use clap::Parser;
 

@@ -59,7 +59,7 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
                 Some(p) => read_config(p)?,
                 None => PretrainConfig::demo(),
             };
-            RunFolder::create(&dir, config, a.device).map_err(|e| {
+            RunFolder::create(&dir, &config, a.device).map_err(|e| {
                 e.context(format!("continue a run with --resume {} or choose another --out", dir.display()))
             })?
         }

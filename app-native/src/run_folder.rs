@@ -34,7 +34,7 @@ pub struct RunFolder {
 
 impl RunFolder {
     /// Starts a new run of `config` in `dir`; fails if `dir` holds a run already.
-    pub fn create(dir: &Path, config: PretrainConfig, device: DeviceChoice) -> anyhow::Result<Self> {
+    pub fn create(dir: &Path, config: &PretrainConfig, device: DeviceChoice) -> anyhow::Result<Self> {
         if dir.join(CHECKPOINT).exists() {
             anyhow::bail!("{} already holds a run; resume it or choose another folder", dir.display());
         }
@@ -46,13 +46,13 @@ impl RunFolder {
         let path = dir.join(CHECKPOINT);
         let ckpt = Checkpoint::<PretrainConfig>::load(&path)
             .with_context(|| format!("resuming the run in {}", dir.display()))?;
-        Self::open(dir, ckpt.config.clone(), Some(ckpt), device)
+        Self::open(dir, &ckpt.config, Some(&ckpt), device)
     }
 
     fn open(
         dir: &Path,
-        config: PretrainConfig,
-        ckpt: Option<Checkpoint>,
+        config: &PretrainConfig,
+        ckpt: Option<&Checkpoint>,
         device: DeviceChoice,
     ) -> anyhow::Result<Self> {
         config.validate().map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
@@ -74,12 +74,12 @@ impl RunFolder {
             );
         }
         let (device, device_name) = resolve_device(device);
-        let trainer = match &ckpt {
+        let trainer = match ckpt {
             Some(c) => Trainer::resume(c, dataset.len(), &device)?,
             None => Trainer::new(config.clone(), dataset.len(), &device)?,
         };
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        amr_core::error::write_atomically(&dir.join("config.toml"), pretrain_config_toml(&config).as_bytes())?;
+        amr_core::error::write_atomically(&dir.join("config.toml"), pretrain_config_toml(config).as_bytes())?;
         let metrics_path = dir.join("metrics.csv");
         let rows = read_metrics(&metrics_path, trainer.steps())?;
         write_metrics(&metrics_path, &rows)?;

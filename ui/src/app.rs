@@ -1,124 +1,503 @@
-//! The App both shells run: a sample browser, the skeleton coloured by focal weight, the joint x time
-//! heatmap and the weighting controls.
+//! The App both shells run: the data browser, the weighting explorer (skeleton, heatmaps, single vs
+//! multi-scale, masking preview), the training panel and the reconstruction view.
+//!
+//! Widgets queue [`AppCommand`]s that the App applies at the end of the frame; what needs the platform
+//! (files, pictures, the trainer) leaves as [`Request`]s or goes to the shell's [`TrainRunner`].
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use amr_core::data::Dataset;
-use amr_core::focal::{FocalConfig, FocalWeights, Fusion, focal_weights};
+use amr_core::data::clip::test_clip;
+use amr_core::data::{Dataset, DatasetStats, Sequence};
+use amr_core::focal::{FocalConfig, FocalWeights, focal_weights};
+use amr_core::pretrain::{Checkpoint, PretrainConfig, Reconstruction, Reconstructor, StepReport};
 
 use crate::colormap::legend_ui;
-use crate::heatmap::heatmap_ui;
-use crate::skeleton_view::{Camera, skeleton_ui};
+use crate::explorer::{MaskPreview, PreviewKind, Shown, focal_controls_ui};
+use crate::heatmap::{HeatmapView, heatmap_ui};
+use crate::reconstruction_view::{ReconstructionSettings, reconstruction_ui};
+use crate::skeleton_view::{Camera, SkeletonView, skeleton_ui};
+use crate::timeline::Timeline;
+use crate::training::{TrainCommand, TrainRunner};
+use crate::training_panel::{PanelAction, TrainPanel};
 
 /// What the App drew in its last frame, for tests and status lines.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DrawReport {
+    /// The tab shown.
+    pub tab: Tab,
     /// Name of the sample shown.
     pub sample: String,
     /// Frame shown.
     pub frame: usize,
-    /// Joints drawn.
+    /// Joints drawn (all skeleton views).
     pub joints: usize,
     /// Bones drawn.
     pub bones: usize,
-    /// Persons drawn.
+    /// Persons drawn in the main view.
     pub persons: usize,
-    /// Smallest and largest focal weight among the joints drawn.
+    /// Smallest and largest focal weight among the joints of the main view.
     pub weight_range: [f32; 2],
-    /// Which weights colour the joints (`fused` or `n=4`, ...).
+    /// Which weights colour the main view (`fused` or `n=4`, ...).
     pub weights: String,
+    /// Heatmaps drawn.
+    pub heatmaps: usize,
+    /// Tokens the masking preview hides (0 when off).
+    pub hidden_tokens: usize,
+    /// Frames per second of the UI over the last second.
+    pub fps: f32,
+    /// The training panel's state.
+    pub train_state: crate::training::TrainState,
+    /// Points on the loss curve.
+    pub loss_points: usize,
+    /// The last loss.
+    pub last_loss: Option<f32>,
+    /// Centre of the Start button on screen (points), when the training tab shows it.
+    pub start_button: Option<[f32; 2]>,
+    /// Centre of the Stop button on screen (points), when the training tab shows it.
+    pub stop_button: Option<[f32; 2]>,
+    /// Mean per-joint reconstruction error, when the reconstruction view has one.
+    pub reconstruction_error: Option<f32>,
+    /// The last message to the user.
+    pub message: String,
 }
 
 /// Where the App puts its [`DrawReport`]s; the shell keeps the other handle.
 pub type ReportSink = Arc<Mutex<Option<DrawReport>>>;
 
-/// Which weights the views show.
+/// The App's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tab {
+    /// Skeleton, heatmaps and weighting controls.
+    #[default]
+    Explore,
+    /// The training panel.
+    Train,
+    /// The reconstruction view.
+    Reconstruct,
+}
+
+/// What the App asks of its shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shown {
-    Fused,
-    Scale(usize),
+pub enum Request {
+    /// Open a dataset file.
+    OpenData,
+    /// Open a TOML run config for the training panel.
+    LoadConfig,
+    /// Open a checkpoint for the reconstruction view.
+    LoadCheckpoint,
+    /// Save a picture of the window.
+    ExportView,
+    /// Save the heatmap shown as PNG and SVG.
+    ExportHeatmap,
+    /// Save the loss curve as PNG and SVG.
+    ExportLoss,
+}
+
+/// A change the UI asked for, applied at the end of the frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppCommand {
+    /// Show sample `i`.
+    Select(usize),
+    /// New weighting parameters.
+    SetFocal(FocalConfig),
+    /// Which weights colour the views.
+    Show(Shown),
+    /// Single view or all scales side by side.
+    SideBySide(bool),
+    /// Show the model's centre clip (T frames) instead of the whole sequence.
+    ClipView(bool),
+    /// The masking preview.
+    Preview(PreviewKind),
+    /// Draw the preview's masks again with the next seed.
+    RedrawMask,
+    /// Select a joint and move the timeline to a frame.
+    SelectCell {
+        /// The frame.
+        frame: usize,
+        /// The joint.
+        joint: usize,
+    },
+    /// Switch tabs.
+    Tab(Tab),
+    /// A command for the trainer.
+    Train(TrainCommand),
+}
+
+/// Everything that persists between launches.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Weighting parameters.
+    pub focal: FocalConfig,
+    /// Which weights colour the views.
+    pub shown: Shown,
+    /// All scales side by side.
+    pub side_by_side: bool,
+    /// Show the model's clip instead of the whole sequence.
+    pub clip_view: bool,
+    /// The masking preview.
+    pub preview: PreviewKind,
+    /// Seed of the preview's masks.
+    pub mask_seed: u64,
+    /// Playback.
+    pub timeline: Timeline,
+    /// The 3D camera.
+    pub camera: Camera,
+    /// The tab shown.
+    pub tab: Tab,
+    /// The training panel's config.
+    pub run_config: PretrainConfig,
+    /// The training panel's run folder.
+    pub run_dir: String,
+    /// The reconstruction view's choices.
+    pub reconstruction: ReconstructionSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            focal: FocalConfig::default(),
+            shown: Shown::Fused,
+            side_by_side: false,
+            clip_view: false,
+            preview: PreviewKind::Off,
+            mask_seed: 0,
+            timeline: Timeline::default(),
+            camera: Camera::default(),
+            tab: Tab::Explore,
+            run_config: PretrainConfig::demo(),
+            run_dir: "runs/desktop".into(),
+            reconstruction: ReconstructionSettings::default(),
+        }
+    }
+}
+
+/// Frame times of the last second, for the frame rate.
+#[derive(Default)]
+struct FrameClock {
+    times: VecDeque<f64>,
+}
+
+impl FrameClock {
+    fn tick(&mut self, now: f64) -> f32 {
+        self.times.push_back(now);
+        while self.times.front().is_some_and(|&t| now - t > 1.0) {
+            self.times.pop_front();
+        }
+        match (self.times.front(), self.times.len()) {
+            (Some(&first), n) if n > 1 && now > first => ((n - 1) as f64 / (now - first)) as f32,
+            _ => 0.0,
+        }
+    }
 }
 
 /// The AMR App.
 pub struct AmrApp {
     /// Shared so a frame can borrow a sequence while the App's own state changes.
     dataset: Arc<Dataset>,
+    data_name: String,
+    stats: DatasetStats,
     sample: usize,
     filter: String,
-    focal: FocalConfig,
+    class_filter: Option<usize>,
+    settings: Settings,
+    /// The sequence the views show: the sample or its centre clip.
+    shown_seq: Arc<Sequence>,
     weights: FocalWeights,
-    shown: Shown,
-    frame: usize,
-    playing: bool,
-    speed: f32,
-    clock: f64,
-    camera: Camera,
+    preview: Option<MaskPreview>,
+    selected_joint: Option<usize>,
+    train: TrainPanel,
+    runner: Option<Box<dyn TrainRunner>>,
+    reconstructor: Option<Reconstructor>,
+    reconstruction: Option<Result<Reconstruction, String>>,
+    reconstruction_dirty: bool,
+    commands: Vec<AppCommand>,
+    requests: Vec<Request>,
+    message: String,
+    clock: FrameClock,
+    fps: f32,
     report: ReportSink,
 }
 
 impl AmrApp {
-    /// An App showing `dataset` (sample 0); draw reports go to `report`.
-    pub fn new(dataset: Dataset, report: ReportSink) -> Self {
-        let focal = FocalConfig::default();
-        let weights = dataset.sequences.first().map_or_else(
-            || focal_weights(&amr_core::data::Sequence::new("", -1, 0, 1, 0, vec![]), &focal),
-            |s| focal_weights(s, &focal),
-        );
-        Self {
+    /// An App showing `dataset` (called `name`) at sample 0; draw reports go to `report`.
+    pub fn new(dataset: Dataset, name: &str, report: ReportSink) -> Self {
+        let settings = Settings::default();
+        let mut app = Self {
+            stats: dataset.stats(),
             dataset: Arc::new(dataset),
+            data_name: name.to_string(),
             sample: 0,
             filter: String::new(),
-            focal,
-            weights,
-            shown: Shown::Fused,
-            frame: 0,
-            playing: true,
-            speed: 1.0,
-            clock: 0.0,
-            camera: Camera::default(),
+            class_filter: None,
+            shown_seq: Arc::new(Sequence::new("", -1, 0, 1, 0, vec![])),
+            weights: focal_weights(&Sequence::new("", -1, 0, 1, 0, vec![]), &settings.focal),
+            settings,
+            preview: None,
+            selected_joint: None,
+            train: TrainPanel::new("runs/desktop".into(), !cfg!(target_arch = "wasm32")),
+            runner: None,
+            reconstructor: None,
+            reconstruction: None,
+            reconstruction_dirty: false,
+            commands: Vec::new(),
+            requests: Vec::new(),
+            message: format!("opened {name}"),
+            clock: FrameClock::default(),
+            fps: 0.0,
             report,
+        };
+        app.refresh_sample();
+        app
+    }
+
+    /// The App with a trainer runner (the desktop's worker thread, the browser's task).
+    pub fn with_runner(mut self, runner: Box<dyn TrainRunner>) -> Self {
+        self.runner = Some(runner);
+        self
+    }
+
+    /// Applies saved settings.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.train.config = settings.run_config.clone();
+        self.train.dir.clone_from(&settings.run_dir);
+        self.settings = settings;
+        self.refresh_sample();
+        self
+    }
+
+    /// The settings to save.
+    pub fn settings(&self) -> Settings {
+        Settings { run_config: self.train.config.clone(), run_dir: self.train.dir.clone(), ..self.settings.clone() }
+    }
+
+    /// Replaces the dataset (a file the user opened).
+    pub fn set_dataset(&mut self, dataset: Dataset, name: &str) {
+        self.stats = dataset.stats();
+        self.dataset = Arc::new(dataset);
+        self.data_name = name.to_string();
+        self.sample = 0;
+        self.class_filter = None;
+        self.selected_joint = None;
+        self.message = format!("opened {name}: {} sequences", self.dataset.len());
+        self.refresh_sample();
+    }
+
+    /// Shows a message (an error the shell met, a file written).
+    pub fn notify(&mut self, message: impl Into<String>) {
+        self.message = message.into();
+        log::info!("{}", self.message);
+    }
+
+    /// Takes the shell's requests.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.requests)
+    }
+
+    /// Queues a command as if a widget had (tests, shells, the URL).
+    pub fn queue(&mut self, command: AppCommand) {
+        self.commands.push(command);
+    }
+
+    /// Applies every queued command now (the App does this at the end of each frame).
+    pub fn apply_commands(&mut self) {
+        for c in std::mem::take(&mut self.commands) {
+            self.apply(c);
         }
     }
 
-    fn select(&mut self, i: usize) {
-        self.sample = i;
-        self.frame = 0;
-        self.recompute();
-    }
-
-    fn recompute(&mut self) {
-        if let Some(s) = self.dataset.sequences.get(self.sample) {
-            self.weights = focal_weights(s, &self.focal);
+    /// The training panel's config from a TOML file's text.
+    pub fn load_config_text(&mut self, text: &str, path: &str) {
+        match self.train.load_config_text(text, path) {
+            Ok(()) => self.notify(format!("run config from {path}")),
+            Err(e) => self.notify(e),
         }
     }
 
-    fn weight_at(&self, t: usize, m: usize, v: usize) -> f32 {
-        match self.shown {
-            Shown::Fused => self.weights.fused_at(t, m, v),
-            Shown::Scale(i) => {
-                self.weights.scales.get(i).map_or(0.0, |s| s.weight_at_frame(t, m, v, self.weights.joints))
+    /// A checkpoint for the reconstruction view, from a file's bytes.
+    pub fn load_checkpoint_bytes(&mut self, bytes: &[u8], path: &str) {
+        match Checkpoint::<PretrainConfig>::from_bytes(bytes, std::path::Path::new(path)) {
+            Ok(c) => {
+                self.set_checkpoint(&c);
+                self.notify(format!("checkpoint {path} (step {})", c.state.as_ref().map_or(0, |s| s.steps)));
             }
+            Err(e) => self.notify(e.to_string()),
         }
+    }
+
+    /// Uses `ckpt`'s model for the reconstruction view.
+    pub fn set_checkpoint(&mut self, ckpt: &Checkpoint) {
+        match Reconstructor::new(ckpt, &amr_core::backend::cpu_device()) {
+            Ok(r) => {
+                self.reconstructor = Some(r);
+                self.reconstruction_dirty = true;
+            }
+            Err(e) => self.notify(e),
+        }
+    }
+
+    /// The loss history of the training panel.
+    pub fn loss_history(&self) -> &[StepReport] {
+        &self.train.history
+    }
+
+    /// The dataset shown.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// The sequence the views show (the sample, or its model clip).
+    pub fn shown_sequence(&self) -> &Sequence {
+        &self.shown_seq
+    }
+
+    /// The focal weights of the shown sequence and their parameters.
+    pub fn weights(&self) -> (&FocalWeights, &FocalConfig) {
+        (&self.weights, &self.settings.focal)
+    }
+
+    fn apply(&mut self, c: AppCommand) {
+        match c {
+            AppCommand::Select(i) if i < self.dataset.len() => {
+                self.sample = i;
+                self.settings.timeline.frame = 0;
+                self.refresh_sample();
+            }
+            AppCommand::Select(_) => {}
+            AppCommand::SetFocal(f) => match f.validate() {
+                Ok(()) => {
+                    self.settings.focal = f;
+                    if let Shown::Scale(i) = self.settings.shown
+                        && i >= self.settings.focal.windows.len()
+                    {
+                        self.settings.shown = Shown::Fused;
+                    }
+                    self.refresh_weights();
+                }
+                Err(e) => self.notify(e),
+            },
+            AppCommand::Show(s) => self.settings.shown = s,
+            AppCommand::SideBySide(on) => self.settings.side_by_side = on,
+            AppCommand::ClipView(on) => {
+                self.settings.clip_view = on;
+                if !on {
+                    self.settings.preview = PreviewKind::Off;
+                }
+                self.refresh_sample();
+            }
+            AppCommand::Preview(kind) => {
+                self.settings.preview = kind;
+                if kind != PreviewKind::Off && !self.settings.clip_view {
+                    self.settings.clip_view = true;
+                    self.refresh_sample();
+                }
+                self.refresh_preview();
+            }
+            AppCommand::RedrawMask => {
+                self.settings.mask_seed = self.settings.mask_seed.wrapping_add(1);
+                self.refresh_preview();
+            }
+            AppCommand::SelectCell { frame, joint } => {
+                self.selected_joint = Some(joint);
+                self.settings.timeline.frame = frame;
+                self.settings.timeline.playing = false;
+            }
+            AppCommand::Tab(t) => self.settings.tab = t,
+            AppCommand::Train(cmd) => match &mut self.runner {
+                Some(r) => r.send(cmd),
+                None => self.notify("training is not available in this shell"),
+            },
+        }
+    }
+
+    fn refresh_sample(&mut self) {
+        let seq = match self.dataset.sequences.get(self.sample) {
+            Some(s) if self.settings.clip_view => test_clip(s, &self.train.config.clip),
+            Some(s) => s.clone(),
+            None => Sequence::new("", -1, 0, 1, 0, vec![]),
+        };
+        self.shown_seq = Arc::new(seq);
+        self.refresh_weights();
+        self.refresh_preview();
+        self.reconstruction_dirty = true;
+    }
+
+    fn refresh_weights(&mut self) {
+        self.weights = focal_weights(&self.shown_seq, &self.settings.focal);
+    }
+
+    fn refresh_preview(&mut self) {
+        let b = &self.train.config.batch;
+        self.preview = (self.settings.preview != PreviewKind::Off)
+            .then(|| {
+                MaskPreview::draw(
+                    &self.shown_seq,
+                    self.train.config.model.patch,
+                    b.mask_ratio,
+                    b.tau,
+                    self.settings.mask_seed,
+                )
+            })
+            .flatten();
+    }
+
+    fn refresh_reconstruction(&mut self) {
+        self.reconstruction_dirty = false;
+        let Some(r) = &self.reconstructor else {
+            self.reconstruction = None;
+            return;
+        };
+        let s = &self.settings.reconstruction;
+        let future = r.reconstruct(&self.dataset, self.sample, 0, s.masking.kind(), s.seed);
+        self.reconstruction = Some(crate::block_on::block_on(future).and_then(|x| x));
+    }
+
+    fn class_name(&self, label: i64) -> &str {
+        usize::try_from(label).ok().and_then(|l| self.dataset.label_names.get(l)).map_or("-", String::as_str)
     }
 
     fn browser_ui(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Samples");
+        ui.heading("Data");
+        ui.label(&self.data_name);
+        let st = &self.stats;
         ui.label(format!(
-            "{} sequences, {} classes, {} fps",
-            self.dataset.len(),
+            "{} sequences, {} classes, {} joints, {} fps\nlength {} / {} / {} frames (min / median / max)",
+            st.sequences,
             self.dataset.label_names.len(),
-            self.dataset.fps
+            self.dataset.layout.joint_count(),
+            self.dataset.fps,
+            st.length_min_median_max[0],
+            st.length_min_median_max[1],
+            st.length_min_median_max[2],
         ));
-        ui.text_edit_singleline(&mut self.filter);
+        if ui
+            .button("Open data…")
+            .on_hover_text("amr-skeleton-v1 (.safetensors), BVH or NTU .npz; or drop a file on the window")
+            .clicked()
+        {
+            self.requests.push(Request::OpenData);
+        }
+        ui.separator();
+        let class_text =
+            self.class_filter.and_then(|c| self.dataset.label_names.get(c)).map_or("all classes", String::as_str);
+        egui::ComboBox::from_id_salt("class-filter").selected_text(class_text).show_ui(ui, |ui| {
+            ui.selectable_value(&mut self.class_filter, None, "all classes");
+            for (i, name) in self.dataset.label_names.iter().enumerate() {
+                let n = self.stats.class_counts.get(i).copied().unwrap_or(0);
+                ui.selectable_value(&mut self.class_filter, Some(i), format!("{name} ({n})"));
+            }
+        });
+        ui.add(egui::TextEdit::singleline(&mut self.filter).hint_text("search by name"));
         let filter = self.filter.to_lowercase();
         let mut chosen = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for (i, s) in self.dataset.sequences.iter().enumerate() {
-                let class = usize::try_from(s.label)
-                    .ok()
-                    .and_then(|l| self.dataset.label_names.get(l))
-                    .map_or("-", String::as_str);
-                let text = format!("{} [{class}]", s.name);
+                if self.class_filter.is_some_and(|c| usize::try_from(s.label).ok() != Some(c)) {
+                    continue;
+                }
+                let text = format!("{} [{}]", s.name, self.class_name(s.label));
                 if !filter.is_empty() && !text.to_lowercase().contains(&filter) {
                     continue;
                 }
@@ -128,102 +507,403 @@ impl AmrApp {
             }
         });
         if let Some(i) = chosen {
-            self.select(i);
+            self.commands.push(AppCommand::Select(i));
         }
     }
 
-    fn controls_ui(&mut self, ui: &mut egui::Ui, frames: usize) {
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            if ui.button(if self.playing { "Pause" } else { "Play" }).clicked() {
-                self.playing = !self.playing;
+            for (tab, name) in [(Tab::Explore, "Explore"), (Tab::Train, "Train"), (Tab::Reconstruct, "Reconstruct")] {
+                if ui.selectable_label(self.settings.tab == tab, name).clicked() {
+                    self.commands.push(AppCommand::Tab(tab));
+                }
             }
-            ui.add(egui::Slider::new(&mut self.frame, 0..=frames.saturating_sub(1)).text("frame"));
-            ui.add(egui::Slider::new(&mut self.speed, 0.1..=4.0).text("speed"));
+            ui.separator();
+            ui.menu_button("Export", |ui| {
+                for (r, name) in [
+                    (Request::ExportView, "view (PNG)"),
+                    (Request::ExportHeatmap, "heatmap (PNG, SVG)"),
+                    (Request::ExportLoss, "loss curve (PNG, SVG)"),
+                ] {
+                    if ui.button(name).clicked() {
+                        self.requests.push(r);
+                        ui.close();
+                    }
+                }
+            });
+            ui.separator();
+            ui.label(&self.message);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.weak(format!("{:.0} fps", self.fps));
+            });
         });
-        ui.horizontal(|ui| {
+    }
+
+    fn explore_controls_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
             ui.label("weights:");
-            ui.selectable_value(&mut self.shown, Shown::Fused, "fused");
-            for (i, n) in self.focal.windows.clone().iter().enumerate() {
-                ui.selectable_value(&mut self.shown, Shown::Scale(i), format!("n={n}"));
+            let mut shown = self.settings.shown;
+            ui.selectable_value(&mut shown, Shown::Fused, "fused");
+            for (i, n) in self.settings.focal.windows.iter().enumerate() {
+                ui.selectable_value(&mut shown, Shown::Scale(i), format!("n={n}"));
             }
-            let mut changed =
-                ui.add(egui::Slider::new(&mut self.focal.k, 0.001..=1.0).logarithmic(true).text("k")).changed();
-            let mut max = self.focal.fusion == Fusion::Max;
-            if ui.checkbox(&mut max, "max fusion").changed() {
-                self.focal.fusion = if max { Fusion::Max } else { Fusion::Mean };
-                changed = true;
+            if shown != self.settings.shown {
+                self.commands.push(AppCommand::Show(shown));
             }
-            if changed {
-                self.recompute();
+            let mut side = self.settings.side_by_side;
+            if ui
+                .checkbox(&mut side, "side by side")
+                .on_hover_text("every window size and the fused weights together")
+                .changed()
+            {
+                self.commands.push(AppCommand::SideBySide(side));
             }
-            legend_ui(ui, "focal weight");
+            let mut clip = self.settings.clip_view;
+            if ui.checkbox(&mut clip, format!("model clip (T={})", self.train.config.clip.frames)).changed() {
+                self.commands.push(AppCommand::ClipView(clip));
+            }
+            ui.separator();
+            ui.label("masking preview:");
+            let mut kind = self.settings.preview;
+            ui.selectable_value(&mut kind, PreviewKind::Off, "off");
+            ui.selectable_value(&mut kind, PreviewKind::Motion, "motion-aware");
+            ui.selectable_value(&mut kind, PreviewKind::Random, "random");
+            if kind != self.settings.preview {
+                self.commands.push(AppCommand::Preview(kind));
+            }
+            if self.settings.preview != PreviewKind::Off && ui.button("redraw").clicked() {
+                self.commands.push(AppCommand::RedrawMask);
+            }
         });
+        let mut focal = self.settings.focal.clone();
+        if focal_controls_ui(ui, &mut focal) {
+            self.commands.push(AppCommand::SetFocal(focal));
+        }
+        if let Some(p) = &self.preview {
+            let b = &self.train.config.batch;
+            ui.label(format!(
+                "{} hides {} of {} tokens (ratio {}, tau {}, seed {}); mean motion left visible: motion-aware {:.2e}, random {:.2e} (all tokens {:.2e})",
+                if self.settings.preview == PreviewKind::Motion { "motion-aware masking" } else { "random masking" },
+                p.hidden_count(self.settings.preview),
+                p.motion.len(),
+                b.mask_ratio,
+                b.tau,
+                self.settings.mask_seed,
+                p.visible_motion[0],
+                p.visible_motion[1],
+                p.mean_motion
+            ));
+        }
+        ui.horizontal(|ui| {
+            legend_ui(ui, "focal weight");
+            if let Some(v) = self.selected_joint {
+                ui.label(format!("selected: {}", self.dataset.layout.joint_names.get(v).map_or("?", String::as_str)));
+            }
+        });
+    }
+
+    /// The views' weight choices: the shown one, or every scale and the fused weights side by side.
+    fn views(&self) -> Vec<Shown> {
+        if self.settings.side_by_side {
+            (0..self.settings.focal.windows.len()).map(Shown::Scale).chain([Shown::Fused]).collect()
+        } else {
+            vec![self.settings.shown]
+        }
+    }
+
+    /// The heatmaps; returns how many were drawn.
+    fn heatmaps_ui(&mut self, ui: &mut egui::Ui) -> usize {
+        let seq = Arc::clone(&self.shown_seq);
+        let names = &self.dataset.layout.joint_names;
+        let views = self.views();
+        let each = ((ui.available_height() - 20.0 * views.len() as f32) / views.len() as f32).clamp(60.0, 320.0);
+        let preview = self.preview.clone();
+        let kind = self.settings.preview;
+        for shown in &views {
+            let shown = *shown;
+            ui.label(format!("{} (joints x frames)", shown.name(&self.settings.focal)));
+            let weights = &self.weights;
+            let value = |t: usize, v: usize| shown.weight(weights, t, 0, v);
+            let hidden = |t: usize, v: usize| preview.as_ref().is_some_and(|p| p.hidden(kind, t, v));
+            let id = shown.name(&self.settings.focal);
+            let view = HeatmapView {
+                frames: seq.frames,
+                joint_names: names,
+                cursor: self.settings.timeline.frame,
+                selected_joint: self.selected_joint,
+                value: &value,
+                hidden: preview.is_some().then_some(&hidden as &dyn Fn(usize, usize) -> bool),
+                height: each,
+                id: &id,
+            };
+            let r = heatmap_ui(ui, &view);
+            if let Some((t, v)) = r.hovered {
+                let energies: Vec<String> = weights
+                    .scales
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "n={}: e {:.2e} w {:.3}",
+                            s.window,
+                            s.energy_at_frame(t, 0, v, weights.joints),
+                            s.weight_at_frame(t, 0, v, weights.joints)
+                        )
+                    })
+                    .collect();
+                let masked = if hidden(t, v) { "\nhidden by the masking preview" } else { "" };
+                r.response.on_hover_text(format!(
+                    "{} frame {t}: weight {:.4} ({})\n{}{masked}",
+                    names.get(v).map_or("?", String::as_str),
+                    value(t, v),
+                    shown.name(&self.settings.focal),
+                    energies.join("\n")
+                ));
+            }
+            if let Some((frame, joint)) = r.clicked {
+                self.commands.push(AppCommand::SelectCell { frame, joint });
+            }
+        }
+        views.len()
+    }
+
+    /// The skeleton views; returns what the first drew and the joints drawn in all.
+    fn skeletons_ui(&mut self, ui: &mut egui::Ui) -> (crate::skeleton_view::Drawn, usize) {
+        let seq = Arc::clone(&self.shown_seq);
+        let views = self.views();
+        let preview = self.preview.clone();
+        let kind = self.settings.preview;
+        let mut camera = self.settings.camera;
+        let mut first = None;
+        let mut joints = 0;
+        let frame = self.settings.timeline.frame;
+        let weights = &self.weights;
+        let layout = &self.dataset.layout;
+        let focal = &self.settings.focal;
+        let selected = self.selected_joint;
+        let draw = |ui: &mut egui::Ui, shown: Shown, camera: &mut Camera| {
+            let weight = |t: usize, m: usize, v: usize| shown.weight(weights, t, m, v);
+            let hidden = |t: usize, _m: usize, v: usize| preview.as_ref().is_some_and(|p| p.hidden(kind, t, v));
+            let view = SkeletonView {
+                seq: &seq,
+                layout,
+                frame,
+                weight: &weight,
+                hidden: preview.is_some().then_some(&hidden as &dyn Fn(usize, usize, usize) -> bool),
+                selected_joint: selected,
+                ghost: None,
+            };
+            skeleton_ui(ui, &view, camera)
+        };
+        if views.len() == 1 {
+            let d = draw(ui, views[0], &mut camera);
+            first = Some(d);
+            joints += d.joints;
+        } else {
+            ui.columns(views.len(), |cols| {
+                for (col, shown) in cols.iter_mut().zip(&views) {
+                    col.label(shown.name(focal));
+                    let d = draw(col, *shown, &mut camera);
+                    first.get_or_insert(d);
+                    joints += d.joints;
+                }
+            });
+        }
+        self.settings.camera = camera;
+        (first.unwrap_or_default(), joints)
+    }
+
+    fn explore_ui(&mut self, ui: &mut egui::Ui, report: &mut DrawReport) {
+        let seq = Arc::clone(&self.shown_seq);
+        ui.heading(format!(
+            "{} [{}]  frame {}/{}",
+            seq.name,
+            self.class_name(seq.label),
+            self.settings.timeline.frame + 1,
+            seq.frames
+        ));
+        self.explore_controls_ui(ui);
+        self.settings.timeline.timeline_ui(ui, seq.frames);
+        let heatmap_height = if self.settings.side_by_side { ui.available_height() * 0.5 } else { 240.0 };
+        let heatmaps = egui::Panel::bottom("heatmaps")
+            .resizable(true)
+            .default_size(heatmap_height)
+            .show(ui, |ui| egui::ScrollArea::vertical().show(ui, |ui| self.heatmaps_ui(ui)).inner);
+        report.heatmaps = heatmaps.inner;
+        let (drawn, joints) = self.skeletons_ui(ui);
+        report.joints = joints;
+        report.bones = drawn.bones;
+        report.persons = drawn.persons;
+        report.hidden_tokens = self.preview.as_ref().map_or(0, |p| p.hidden_count(self.settings.preview));
+    }
+
+    fn train_ui(&mut self, ui: &mut egui::Ui, report: &mut DrawReport) {
+        let actions = self.train.panel_ui(ui, &self.settings.focal);
+        for a in actions {
+            match a {
+                PanelAction::Train(cmd) => self.commands.push(AppCommand::Train(cmd)),
+                PanelAction::LoadConfig => self.requests.push(Request::LoadConfig),
+                PanelAction::LoadCheckpoint => self.requests.push(Request::LoadCheckpoint),
+                PanelAction::ExportLoss => self.requests.push(Request::ExportLoss),
+            }
+        }
+        report.start_button = ui.ctx().data(|d| d.get_temp::<[f32; 2]>(egui::Id::unique("amr-start-button")));
+        report.stop_button = ui.ctx().data(|d| d.get_temp::<[f32; 2]>(egui::Id::unique("amr-stop-button")));
+    }
+
+    fn reconstruct_ui(&mut self, ui: &mut egui::Ui, report: &mut DrawReport) {
+        let before = self.settings.reconstruction.clone();
+        let has_model = self.reconstructor.is_some();
+        let out = reconstruction_ui(
+            ui,
+            &mut self.settings.reconstruction,
+            self.reconstruction.as_ref(),
+            has_model,
+            &self.dataset.layout,
+            &mut self.settings.timeline,
+            &mut self.settings.camera,
+        );
+        if out.load_checkpoint {
+            self.requests.push(Request::LoadCheckpoint);
+        }
+        if self.settings.reconstruction != before {
+            self.reconstruction_dirty = true;
+        }
+        report.joints = out.drawn.joints;
+        report.bones = out.drawn.bones;
+        report.persons = out.drawn.persons;
+        report.heatmaps = out.heatmaps;
+        report.reconstruction_error = out.mean_error;
+    }
+
+    /// Draws one frame into `ui` (the whole window); the shells call this from `eframe::App::ui`.
+    pub fn ui_root(&mut self, ui: &mut egui::Ui) {
+        let now = ui.input(|i| i.time);
+        self.fps = self.clock.tick(now);
+        let events = self.runner.as_mut().map(|r| r.poll()).unwrap_or_default();
+        for e in events {
+            if let crate::training::TrainEvent::Saved { checkpoint, .. } = &e {
+                self.set_checkpoint(checkpoint);
+            }
+            self.train.handle(&e);
+        }
+        if self.reconstruction_dirty && self.settings.tab == Tab::Reconstruct {
+            self.refresh_reconstruction();
+        }
+        egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
+        egui::Panel::left("data").default_size(250.0).resizable(true).show(ui, |ui| self.browser_ui(ui));
+        let frames = match self.settings.tab {
+            Tab::Reconstruct => self.reconstruction.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, |r| r.clip.frames),
+            _ => self.shown_seq.frames,
+        };
+        let fps = self.dataset.fps;
+        let mut report = DrawReport {
+            tab: self.settings.tab,
+            sample: self.shown_seq.name.clone(),
+            frame: 0,
+            joints: 0,
+            bones: 0,
+            persons: 0,
+            weight_range: [0.0, 0.0],
+            weights: self.settings.shown.name(&self.settings.focal),
+            heatmaps: 0,
+            hidden_tokens: 0,
+            fps: self.fps,
+            train_state: self.train.state,
+            loss_points: self.train.history.len(),
+            last_loss: self.train.history.last().map(|r| r.loss),
+            start_button: None,
+            stop_button: None,
+            reconstruction_error: None,
+            message: self.message.clone(),
+        };
+        egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
+            Tab::Explore => self.explore_ui(ui, &mut report),
+            Tab::Train => self.train_ui(ui, &mut report),
+            Tab::Reconstruct => self.reconstruct_ui(ui, &mut report),
+        });
+        if self.settings.timeline.advance(now, fps, frames) || self.runner_busy() {
+            ui.ctx().request_repaint();
+        }
+        let frame = self.settings.timeline.frame;
+        report.frame = frame;
+        let seq = &self.shown_seq;
+        let ws: Vec<f32> = (0..seq.persons)
+            .filter(|&m| !seq.person_absent(m))
+            .flat_map(|m| (0..seq.joints).map(move |v| (m, v)))
+            .map(|(m, v)| self.settings.shown.weight(&self.weights, frame.min(seq.frames.saturating_sub(1)), m, v))
+            .collect();
+        if !ws.is_empty() {
+            report.weight_range =
+                [ws.iter().copied().fold(f32::MAX, f32::min), ws.iter().copied().fold(f32::MIN, f32::max)];
+        }
+        if let Ok(mut r) = self.report.lock() {
+            *r = Some(report);
+        }
+        self.apply_commands();
+    }
+
+    fn runner_busy(&self) -> bool {
+        !matches!(self.train.state, crate::training::TrainState::Idle)
     }
 }
 
 impl eframe::App for AmrApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::Panel::left("samples").default_size(240.0).show(ui, |ui| self.browser_ui(ui));
-        let dataset = Arc::clone(&self.dataset);
-        let Some(seq) = dataset.sequences.get(self.sample) else {
-            egui::CentralPanel::default().show(ui, |ui| ui.label("No sequences in this dataset."));
-            return;
-        };
-        let now = ui.input(|i| i.time);
-        if self.playing && seq.frames > 0 {
-            let dt = now - self.clock;
-            if dt >= 1.0 / (f64::from(self.dataset.fps) * f64::from(self.speed)) {
-                self.frame = (self.frame + 1) % seq.frames;
-                self.clock = now;
-            }
-            ui.ctx().request_repaint();
-        }
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading(format!("{}  (frame {}/{})", seq.name, self.frame + 1, seq.frames));
-            self.controls_ui(ui, seq.frames);
-            let names = &dataset.layout.joint_names;
-            let hovered = egui::Panel::bottom("heatmap")
-                .default_size(200.0)
-                .show(ui, |ui| heatmap_ui(ui, seq.frames, names, self.frame, &|t, v| self.weight_at(t, 0, v)));
-            if let Some((t, v)) = hovered.inner {
-                let e = match self.shown {
-                    Shown::Scale(i) => {
-                        self.weights.scales.get(i).map_or(0.0, |s| s.energy_at_frame(t, 0, v, self.weights.joints))
-                    }
-                    Shown::Fused => f32::NAN,
-                };
-                hovered.response.on_hover_text(format!(
-                    "{} frame {t}: weight {:.4}, energy {e:.3e}",
-                    names[v],
-                    self.weight_at(t, 0, v)
-                ));
-            }
-            let mut camera = self.camera;
-            let frame = self.frame;
-            let drawn = skeleton_ui(ui, seq, &dataset.layout, frame, &mut camera, &|t, m, v| self.weight_at(t, m, v));
-            self.camera = camera;
-            let ws: Vec<f32> = (0..seq.persons)
-                .flat_map(|m| (0..seq.joints).map(move |v| (m, v)))
-                .map(|(m, v)| self.weight_at(frame, m, v))
-                .collect();
-            let report = DrawReport {
-                sample: seq.name.clone(),
-                frame,
-                joints: drawn.joints,
-                bones: drawn.bones,
-                persons: drawn.persons,
-                weight_range: [
-                    ws.iter().copied().fold(f32::MAX, f32::min),
-                    ws.iter().copied().fold(f32::MIN, f32::max),
-                ],
-                weights: match self.shown {
-                    Shown::Fused => "fused".into(),
-                    Shown::Scale(i) => format!("n={}", self.focal.windows.get(i).copied().unwrap_or(0)),
-                },
-            };
-            if let Ok(mut r) = self.report.lock() {
-                *r = Some(report);
-            }
-        });
+        self.ui_root(ui);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> AmrApp {
+        AmrApp::new(crate::demo::demo_dataset().unwrap(), "demo", Arc::new(Mutex::new(None)))
+    }
+
+    #[test]
+    fn changing_k_changes_the_weights_and_a_bad_value_is_refused() {
+        let mut a = app();
+        let before = a.weights.fused.clone();
+        let f = FocalConfig { k: 0.5, ..FocalConfig::default() };
+        a.queue(AppCommand::SetFocal(f.clone()));
+        a.apply_commands();
+        assert_eq!(a.weights, focal_weights(&a.shown_seq, &f));
+        assert_ne!(a.weights.fused, before);
+        a.queue(AppCommand::SetFocal(FocalConfig { k: -1.0, ..f.clone() }));
+        a.apply_commands();
+        assert_eq!(a.settings.focal, f, "a negative k is refused");
+        assert!(a.message.contains("focal.k"), "{}", a.message);
+    }
+
+    #[test]
+    fn the_masking_preview_switches_to_the_model_clip_and_redraws() {
+        let mut a = app();
+        a.queue(AppCommand::Preview(PreviewKind::Motion));
+        a.apply_commands();
+        assert!(a.settings.clip_view);
+        assert_eq!(a.shown_seq.frames, 120);
+        let first = a.preview.clone().unwrap();
+        a.queue(AppCommand::RedrawMask);
+        a.apply_commands();
+        assert_ne!(a.preview.as_ref().unwrap().motion, first.motion);
+        a.queue(AppCommand::ClipView(false));
+        a.apply_commands();
+        assert!(a.preview.is_none() && a.settings.preview == PreviewKind::Off);
+    }
+
+    #[test]
+    fn settings_survive_a_round_trip() {
+        let mut a = app();
+        a.queue(AppCommand::SetFocal(FocalConfig { k: 0.2, windows: vec![6, 10], ..FocalConfig::default() }));
+        a.queue(AppCommand::SideBySide(true));
+        a.apply_commands();
+        let s = a.settings();
+        let text = serde_json::to_string(&s).unwrap();
+        let back: Settings = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, s);
+        let b = app().with_settings(back);
+        assert_eq!(b.settings.focal.windows, vec![6, 10]);
+        assert!(b.settings.side_by_side);
     }
 }

@@ -1,9 +1,15 @@
 //! amr-ui: the widgets and the App shared by the desktop (`app-native`) and web (`app-web`) shells.
 
 mod app;
+pub mod block_on;
 pub mod colormap;
 pub mod demo;
+pub mod explorer;
 pub mod heatmap;
+pub mod reconstruction_view;
 pub mod skeleton_view;
+pub mod timeline;
+pub mod training;
+pub mod training_panel;
 
-pub use app::{AmrApp, DrawReport, ReportSink};
+pub use app::{AmrApp, AppCommand, DrawReport, ReportSink, Request, Settings, Tab};

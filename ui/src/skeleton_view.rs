@@ -7,7 +7,8 @@ use amr_core::skeleton::Layout;
 use crate::colormap::weight_color;
 
 /// Camera of the view: yaw and pitch of an orbit around the sequence's centre, and a zoom factor.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Camera {
     /// Rotation about the vertical axis, radians.
     pub yaw: f32,
@@ -80,15 +81,27 @@ impl ScreenFromWorld {
     }
 }
 
-/// Draws frame `t` of `seq`; `weight(t, m, v)` gives each joint's focal weight in [0, 1].
-pub fn skeleton_ui(
-    ui: &mut egui::Ui,
-    seq: &Sequence,
-    layout: &Layout,
-    t: usize,
-    cam: &mut Camera,
-    weight: &dyn Fn(usize, usize, usize) -> f32,
-) -> Drawn {
+/// What one skeleton view shows.
+pub struct SkeletonView<'a> {
+    /// The sequence.
+    pub seq: &'a Sequence,
+    /// Its joint layout (bones).
+    pub layout: &'a Layout,
+    /// The frame drawn.
+    pub frame: usize,
+    /// Each joint's focal weight in [0, 1]: `weight(t, m, v)`.
+    pub weight: &'a dyn Fn(usize, usize, usize) -> f32,
+    /// Joints to draw greyed (hidden tokens), if any: `hidden(t, m, v)`.
+    pub hidden: Option<&'a dyn Fn(usize, usize, usize) -> bool>,
+    /// A joint to ring.
+    pub selected_joint: Option<usize>,
+    /// A second skeleton drawn over the first in outline (a reconstruction), same frame.
+    pub ghost: Option<&'a Sequence>,
+}
+
+/// Draws `view` into the space left in `ui`: drag to orbit, scroll to zoom, double-click to reset.
+pub fn skeleton_ui(ui: &mut egui::Ui, view: &SkeletonView<'_>, cam: &mut Camera) -> Drawn {
+    let seq = view.seq;
     let size = ui.available_size().max(egui::vec2(64.0, 64.0));
     let (response, painter) = ui.allocate_painter(size, egui::Sense::drag());
     if response.dragged() {
@@ -106,21 +119,38 @@ pub fn skeleton_ui(
     let rect = response.rect;
     painter.rect_filled(rect, 4.0, egui::Color32::from_gray(24));
     let screen_from_world = ScreenFromWorld::fit(seq, rect, *cam);
-    let t = t.min(seq.frames.saturating_sub(1));
+    let t = view.frame.min(seq.frames.saturating_sub(1));
     let mut drawn = Drawn::default();
     for m in (0..seq.persons).filter(|&m| !seq.person_absent(m)) {
         drawn.persons += 1;
-        for (child, parent) in layout.bones() {
+        for (child, parent) in view.layout.bones() {
             let a = screen_from_world.apply(seq.joint(t, m, child));
             let b = screen_from_world.apply(seq.joint(t, m, parent));
             painter.line_segment([a, b], egui::Stroke::new(2.0, egui::Color32::from_gray(170)));
             drawn.bones += 1;
         }
         for v in 0..seq.joints {
-            let w = weight(t, m, v);
+            let w = (view.weight)(t, m, v);
             let p = screen_from_world.apply(seq.joint(t, m, v));
-            painter.circle_filled(p, 3.0 + 6.0 * w.clamp(0.0, 1.0), weight_color(w));
+            let hidden = view.hidden.is_some_and(|f| f(t, m, v));
+            let colour = if hidden { egui::Color32::from_gray(90) } else { weight_color(w) };
+            painter.circle_filled(p, 3.0 + 6.0 * w.clamp(0.0, 1.0), colour);
+            if view.selected_joint == Some(v) {
+                painter.circle_stroke(p, 11.0, egui::Stroke::new(1.5, egui::Color32::LIGHT_BLUE));
+            }
             drawn.joints += 1;
+        }
+    }
+    if let Some(g) = view.ghost.filter(|g| g.joints == seq.joints && g.frames > 0) {
+        let tg = t.min(g.frames - 1);
+        let stroke = egui::Stroke::new(1.5, egui::Color32::from_rgb(120, 220, 255));
+        for (child, parent) in view.layout.bones() {
+            let a = screen_from_world.apply(g.joint(tg, 0, child));
+            let b = screen_from_world.apply(g.joint(tg, 0, parent));
+            painter.line_segment([a, b], stroke);
+        }
+        for v in 0..g.joints {
+            painter.circle_stroke(screen_from_world.apply(g.joint(tg, 0, v)), 3.0, stroke);
         }
     }
     drawn

@@ -1,0 +1,246 @@
+//! The desktop app's training worker: a thread that owns the run folder and the trainer, takes the
+//! panel's commands between steps (so pause and stop take effect within one step) and sends a report
+//! after every step.
+
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+
+use amr_core::backend::DeviceChoice;
+use amr_core::pretrain::Checkpoint;
+use amr_ui::training::{TrainCommand, TrainEvent, TrainRunner};
+
+use crate::run_folder::RunFolder;
+
+/// The panel's end of the worker.
+pub struct ThreadRunner {
+    commands: Sender<TrainCommand>,
+    events: Receiver<TrainEvent>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ThreadRunner {
+    /// Starts the worker thread; it trains on `device` and wakes the window's `ctx` on every event.
+    pub fn spawn(device: DeviceChoice, ctx: Option<egui::Context>) -> std::io::Result<Self> {
+        let (commands, command_rx) = channel();
+        let (event_tx, events) = channel();
+        let thread = std::thread::Builder::new().name("amr-trainer".into()).spawn(move || {
+            let out = Outbox { tx: event_tx, ctx };
+            while let Ok(cmd) = command_rx.recv() {
+                let opened = match cmd {
+                    TrainCommand::Start { config, dir } => RunFolder::create(dir.as_ref(), &config, device),
+                    TrainCommand::Resume { dir } => RunFolder::resume(dir.as_ref(), device),
+                    TrainCommand::Pause | TrainCommand::Continue | TrainCommand::Stop | TrainCommand::Save => {
+                        continue;
+                    }
+                };
+                match opened {
+                    Ok(run) => {
+                        if !train(run, &command_rx, &out) {
+                            return;
+                        }
+                    }
+                    Err(e) => out.send(TrainEvent::Failed(format!("{e:#}"))),
+                }
+            }
+        })?;
+        Ok(Self { commands, events, thread: Some(thread) })
+    }
+}
+
+impl Drop for ThreadRunner {
+    /// Closing the window ends the worker: it writes the checkpoint of a running run after the step in
+    /// flight, and the window waits for it.
+    fn drop(&mut self) {
+        let (dead, _) = channel();
+        drop(std::mem::replace(&mut self.commands, dead));
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            log::error!("the training worker panicked");
+        }
+    }
+}
+
+impl TrainRunner for ThreadRunner {
+    fn send(&mut self, command: TrainCommand) {
+        if self.commands.send(command).is_err() {
+            log::error!("the training worker has ended");
+        }
+    }
+
+    fn poll(&mut self) -> Vec<TrainEvent> {
+        self.events.try_iter().collect()
+    }
+}
+
+struct Outbox {
+    tx: Sender<TrainEvent>,
+    ctx: Option<egui::Context>,
+}
+
+impl Outbox {
+    fn send(&self, e: TrainEvent) {
+        let _ = self.tx.send(e);
+        if let Some(ctx) = &self.ctx {
+            ctx.request_repaint();
+        }
+    }
+
+    /// Writes the checkpoint and tells the panel (the model only travels to the UI).
+    fn save(&self, run: &RunFolder) -> bool {
+        match run.save() {
+            Ok(c) => {
+                let path = run.dir.join(crate::run_folder::CHECKPOINT).display().to_string();
+                let checkpoint = Box::new(Checkpoint { optimizer: Default::default(), ..c });
+                self.send(TrainEvent::Saved { path, checkpoint });
+                true
+            }
+            Err(e) => {
+                self.send(TrainEvent::Failed(format!("{e:#}")));
+                false
+            }
+        }
+    }
+
+    fn end(&self, run: &RunFolder, reason: &str) {
+        if let Err(e) = run.plot() {
+            log::error!("drawing the loss curve: {e:#}");
+        }
+        self.send(TrainEvent::Ended { steps: run.trainer.steps(), reason: reason.into() });
+    }
+}
+
+/// Trains the open run until it ends, is stopped or fails; false when the panel has gone.
+fn train(mut run: RunFolder, commands: &Receiver<TrainCommand>, out: &Outbox) -> bool {
+    let config = run.trainer.config.clone();
+    let total = run.trainer.total_steps();
+    let end = if config.run.max_steps > 0 { (run.trainer.steps() + config.run.max_steps).min(total) } else { total };
+    out.send(TrainEvent::Started {
+        dir: run.dir.display().to_string(),
+        device: run.device_name.clone(),
+        total_steps: total,
+        history: run.rows.clone(),
+        config: Box::new(config.clone()),
+    });
+    let mut paused = false;
+    loop {
+        loop {
+            let cmd =
+                if paused { commands.recv().map_err(|_| TryRecvError::Disconnected) } else { commands.try_recv() };
+            match cmd {
+                Ok(TrainCommand::Pause) => {
+                    paused = true;
+                    out.send(TrainEvent::Paused);
+                }
+                Ok(TrainCommand::Continue) => {
+                    paused = false;
+                    out.send(TrainEvent::Continued);
+                }
+                Ok(TrainCommand::Save) => {
+                    out.save(&run);
+                }
+                Ok(TrainCommand::Stop) => {
+                    if out.save(&run) {
+                        out.end(&run, "stopped; continue it with Resume folder or `amr --no-gui pretrain --resume`");
+                    }
+                    return true;
+                }
+                Ok(TrainCommand::Start { .. } | TrainCommand::Resume { .. }) => {
+                    out.send(TrainEvent::Failed("a run is going already; stop it first".into()));
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    out.save(&run);
+                    return false;
+                }
+            }
+        }
+        if run.trainer.steps() >= end {
+            if out.save(&run) {
+                out.end(&run, if end == total { "the schedule is done" } else { "max steps reached" });
+            }
+            return true;
+        }
+        let report = match run.trainer.step(&run.dataset) {
+            Ok(r) => r,
+            Err(e) => {
+                out.send(TrainEvent::Failed(format!("{e}; {} holds the last checkpoint", run.dir.display())));
+                return true;
+            }
+        };
+        if let Err(e) = run.record(report.clone()) {
+            out.send(TrainEvent::Failed(format!("{e:#}")));
+            return true;
+        }
+        out.send(TrainEvent::Step(report));
+        if run.trainer.steps().is_multiple_of(config.run.checkpoint_every) && !out.save(&run) {
+            return true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use amr_core::pretrain::PretrainConfig;
+
+    fn tiny() -> PretrainConfig {
+        let mut c = PretrainConfig::demo();
+        c.model = c.model.with_dim(16).with_heads(2).with_mlp(32).with_encoder_depth(1).with_decoder_depth(1);
+        c.batch_size = 2;
+        c.run.checkpoint_every = 3;
+        c
+    }
+
+    fn wait(r: &mut ThreadRunner, until: impl Fn(&TrainEvent) -> bool) -> Vec<TrainEvent> {
+        let mut seen = Vec::new();
+        for _ in 0..600 {
+            let batch = r.poll();
+            let done = batch.iter().any(&until);
+            seen.extend(batch);
+            if done {
+                return seen;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("no such event within 60 s; saw {seen:?}");
+    }
+
+    #[test]
+    fn the_worker_pauses_stops_within_a_step_and_resumes_the_same_folder() {
+        let dir = std::env::temp_dir().join(format!("amr-worker-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut r = ThreadRunner::spawn(DeviceChoice::Cpu, None).unwrap();
+        r.send(TrainCommand::Start { config: Box::new(tiny()), dir: dir.display().to_string() });
+        let seen = wait(&mut r, |e| matches!(e, TrainEvent::Step(s) if s.step >= 3));
+        assert!(matches!(seen[0], TrainEvent::Started { .. }), "{seen:?}");
+        assert!(seen.iter().any(|e| matches!(e, TrainEvent::Saved { .. })), "a checkpoint every 3 steps");
+        r.send(TrainCommand::Pause);
+        let seen = wait(&mut r, |e| matches!(e, TrainEvent::Paused));
+        let paused_at = seen.iter().filter_map(|e| if let TrainEvent::Step(s) = e { Some(s.step) } else { None }).max();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(r.poll().is_empty(), "no steps while paused");
+        r.send(TrainCommand::Continue);
+        wait(&mut r, |e| matches!(e, TrainEvent::Step(_)));
+        r.send(TrainCommand::Stop);
+        let seen = wait(&mut r, |e| matches!(e, TrainEvent::Ended { .. }));
+        let steps_after_stop = seen.iter().filter(|e| matches!(e, TrainEvent::Step(_))).count();
+        assert!(steps_after_stop <= 1, "stop takes effect within one step: {seen:?}");
+        let Some(TrainEvent::Ended { steps, .. }) = seen.last() else { panic!("{seen:?}") };
+        assert!(*steps > paused_at.unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(r.poll().is_empty(), "nothing after the end");
+        // The folder is the headless command's: its checkpoint resumes at the same step.
+        let ckpt = Checkpoint::<PretrainConfig>::load(&dir.join("checkpoint.safetensors")).unwrap();
+        assert_eq!(ckpt.state.as_ref().unwrap().steps, *steps);
+        let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        assert_eq!(metrics.lines().count(), steps + 1);
+        r.send(TrainCommand::Resume { dir: dir.display().to_string() });
+        let seen = wait(&mut r, |e| matches!(e, TrainEvent::Step(_)));
+        let Some(TrainEvent::Started { history, .. }) = seen.first() else { panic!("{seen:?}") };
+        assert_eq!(history.len(), *steps);
+        let first = seen.iter().find_map(|e| if let TrainEvent::Step(s) = e { Some(s.step) } else { None });
+        assert_eq!(first, Some(steps + 1));
+        drop(r);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
