@@ -17,6 +17,9 @@ pub struct GuiArgs {
     /// Open this dataset file (amr-skeleton-v1, BVH or NTU npz) instead of the embedded demo data.
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Open this checkpoint in the reconstruction view.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
     /// Keep writing what the App draws (JSON, about 4 times a second) to this file, for tests and scripts.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -266,6 +269,10 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
         viewport: egui::ViewportBuilder::default().with_inner_size([1280.0, 800.0]).with_title("AMR"),
         ..Default::default()
     };
+    let checkpoint = match &args.checkpoint {
+        Some(p) => Some((std::fs::read(p).with_context(|| format!("reading {}", p.display()))?, p.display().to_string())),
+        None => None,
+    };
     let device = args.device;
     let report = args.report.clone();
     let export_dir = args.export_dir.clone();
@@ -274,7 +281,11 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let runner = crate::worker::ThreadRunner::spawn(device, Some(cc.egui_ctx.clone()))?;
-            let app = AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner));
+            let mut app =
+                AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner));
+            if let Some((bytes, path)) = &checkpoint {
+                app.load_checkpoint_bytes(bytes, path);
+            }
             Ok(Box::new(Shell {
                 app,
                 sink,

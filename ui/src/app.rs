@@ -46,6 +46,8 @@ pub struct DrawReport {
     pub hidden_tokens: usize,
     /// Frames per second of the UI over the last second.
     pub fps: f32,
+    /// CPU milliseconds of the previous frame (the App and the renderer, as eframe measures it).
+    pub frame_cpu_ms: Option<f32>,
     /// The training panel's state.
     pub train_state: crate::training::TrainState,
     /// Points on the loss curve.
@@ -218,6 +220,7 @@ pub struct AmrApp {
     message: String,
     clock: FrameClock,
     fps: f32,
+    frame_cpu: Option<f32>,
     report: ReportSink,
 }
 
@@ -247,6 +250,7 @@ impl AmrApp {
             message: format!("opened {name}"),
             clock: FrameClock::default(),
             fps: 0.0,
+            frame_cpu: None,
             report,
         };
         app.refresh_sample();
@@ -612,11 +616,11 @@ impl AmrApp {
     }
 
     /// The heatmaps; returns how many were drawn.
-    fn heatmaps_ui(&mut self, ui: &mut egui::Ui) -> usize {
+    fn heatmaps_ui(&mut self, ui: &mut egui::Ui, height: f32) -> usize {
         let seq = Arc::clone(&self.shown_seq);
         let names = &self.dataset.layout.joint_names;
         let views = self.views();
-        let each = ((ui.available_height() - 20.0 * views.len() as f32) / views.len() as f32).clamp(60.0, 320.0);
+        let each = ((height - 24.0 * views.len() as f32) / views.len() as f32).clamp(60.0, 320.0);
         let preview = self.preview.clone();
         let kind = self.settings.preview;
         for shown in &views {
@@ -699,8 +703,11 @@ impl AmrApp {
             first = Some(d);
             joints += d.joints;
         } else {
+            // Columns take the full height of their parent; the heatmap panel below has its share.
+            let height = ui.available_height();
             ui.columns(views.len(), |cols| {
                 for (col, shown) in cols.iter_mut().zip(&views) {
+                    col.set_max_height(height);
                     col.label(shown.name(focal));
                     let d = draw(col, *shown, &mut camera);
                     first.get_or_insert(d);
@@ -723,11 +730,11 @@ impl AmrApp {
         ));
         self.explore_controls_ui(ui);
         self.settings.timeline.timeline_ui(ui, seq.frames);
-        let heatmap_height = if self.settings.side_by_side { ui.available_height() * 0.5 } else { 240.0 };
-        let heatmaps = egui::Panel::bottom("heatmaps")
-            .resizable(true)
-            .default_size(heatmap_height)
-            .show(ui, |ui| egui::ScrollArea::vertical().show(ui, |ui| self.heatmaps_ui(ui)).inner);
+        let heatmap_height = if self.settings.side_by_side { ui.available_height() * 0.55 } else { 260.0 };
+        let heatmaps = egui::Panel::bottom("heatmaps").resizable(true).default_size(heatmap_height).show(ui, |ui| {
+            let height = ui.available_height();
+            egui::ScrollArea::vertical().show(ui, |ui| self.heatmaps_ui(ui, height)).inner
+        });
         report.heatmaps = heatmaps.inner;
         let (drawn, joints) = self.skeletons_ui(ui);
         report.joints = joints;
@@ -808,6 +815,7 @@ impl AmrApp {
             heatmaps: 0,
             hidden_tokens: 0,
             fps: self.fps,
+            frame_cpu_ms: self.frame_cpu.map(|s| s * 1000.0),
             train_state: self.train.state,
             loss_points: self.train.history.len(),
             last_loss: self.train.history.last().map(|r| r.loss),
@@ -848,7 +856,8 @@ impl AmrApp {
 }
 
 impl eframe::App for AmrApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.frame_cpu = frame.info().cpu_usage;
         self.ui_root(ui);
     }
 }

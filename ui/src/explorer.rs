@@ -119,7 +119,12 @@ pub fn focal_controls_ui(ui: &mut egui::Ui, focal: &mut FocalConfig) -> bool {
             .on_hover_text("curvature of the weight function (Eq. 4); the paper uses 0.01")
             .changed();
         changed |= ui
-            .add(egui::Slider::new(&mut focal.eps, 1e-12..=1e-2).logarithmic(true).text("eps"))
+            .add(
+                egui::Slider::new(&mut focal.eps, 1e-12..=1e-2)
+                    .logarithmic(true)
+                    .custom_formatter(|v, _| format!("{v:.1e}"))
+                    .text("eps"),
+            )
             .on_hover_text("stabiliser of Eq. 4, in m²")
             .changed();
         ui.label("windows n:");

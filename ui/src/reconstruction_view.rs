@@ -166,7 +166,11 @@ pub fn reconstruction_ui(
     };
     let hidden3 = |t: usize, _: usize, v: usize| r.is_masked(t, v);
     let uniform = |_: usize, _: usize, _: usize| 0.5;
+    let height = ui.available_height();
     ui.columns(2, |cols| {
+        for c in cols.iter_mut() {
+            c.set_max_height(height);
+        }
         cols[0].label("input, hidden tokens grey; reconstruction in cyan");
         out.drawn = skeleton_ui(
             &mut cols[0],

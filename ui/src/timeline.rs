@@ -52,10 +52,10 @@ impl Timeline {
     pub fn timeline_ui(&mut self, ui: &mut egui::Ui, frames: usize) {
         let last = frames.saturating_sub(1);
         ui.horizontal(|ui| {
-            if ui.button("⏮").on_hover_text("first frame").clicked() {
+            if ui.button("|<").on_hover_text("first frame").clicked() {
                 self.frame = 0;
             }
-            if ui.button("◀").on_hover_text("step back").clicked() {
+            if ui.button("<").on_hover_text("step back").clicked() {
                 self.playing = false;
                 self.frame = self.frame.saturating_sub(1);
             }
@@ -65,7 +65,7 @@ impl Timeline {
                     self.frame = 0;
                 }
             }
-            if ui.button("▶").on_hover_text("step forward").clicked() {
+            if ui.button(">").on_hover_text("step forward").clicked() {
                 self.playing = false;
                 self.frame = (self.frame + 1).min(last);
             }
@@ -73,7 +73,7 @@ impl Timeline {
             ui.add(egui::Slider::new(&mut self.speed, 0.1..=4.0).logarithmic(true).text("speed"));
         });
         let width = ui.available_width();
-        ui.spacing_mut().slider_width = (width - 80.0).max(100.0);
+        ui.spacing_mut().slider_width = (width - 140.0).max(100.0);
         if ui.add(egui::Slider::new(&mut self.frame, 0..=last).text("frame")).dragged() {
             self.playing = false;
         }

@@ -270,6 +270,7 @@ impl TrainPanel {
             .height(110.0)
             .x_axis_label("step")
             .y_axis_label("learning rate")
+            .y_axis_formatter(|m, _| format!("{:.1e}", m.value))
             .show(ui, |p| p.line(Line::new("lr", PlotPoints::from(lr))));
     }
 }
