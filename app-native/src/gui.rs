@@ -270,7 +270,9 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let checkpoint = match &args.checkpoint {
-        Some(p) => Some((std::fs::read(p).with_context(|| format!("reading {}", p.display()))?, p.display().to_string())),
+        Some(p) => {
+            Some((std::fs::read(p).with_context(|| format!("reading {}", p.display()))?, p.display().to_string()))
+        }
         None => None,
     };
     let device = args.device;

@@ -42,3 +42,9 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Number of pixels of a PNG for which `f(x, y, [r, g, b])` holds.
+pub fn count_pixels(png: &Path, f: impl Fn(u32, u32, [u8; 3]) -> bool) -> usize {
+    let img = image::open(png).unwrap_or_else(|e| panic!("{}: {e}", png.display())).to_rgb8();
+    img.enumerate_pixels().filter(|(x, y, p)| f(*x, *y, p.0)).count()
+}

@@ -54,14 +54,24 @@ pub struct DrawReport {
     pub loss_points: usize,
     /// The last loss.
     pub last_loss: Option<f32>,
-    /// Centre of the Start button on screen (points), when the training tab shows it.
-    pub start_button: Option<[f32; 2]>,
-    /// Centre of the Stop button on screen (points), when the training tab shows it.
-    pub stop_button: Option<[f32; 2]>,
+    /// Centres on screen (points) of the buttons drawn this frame, by name (`start`, `stop`,
+    /// `tab-train`, ...), for tests that click through the window system.
+    pub buttons: std::collections::BTreeMap<String, [f32; 2]>,
     /// Mean per-joint reconstruction error, when the reconstruction view has one.
     pub reconstruction_error: Option<f32>,
     /// The last message to the user.
     pub message: String,
+}
+
+const BUTTONS: &str = "amr-buttons";
+
+/// Records a button's centre for the draw report (UI tests click through the window system).
+pub(crate) fn remember_centre(ui: &egui::Ui, key: &str, r: &egui::Response) {
+    let c = r.rect.center();
+    ui.ctx().data_mut(|d| {
+        d.get_temp_mut_or_default::<std::collections::BTreeMap<String, [f32; 2]>>(egui::Id::unique(BUTTONS))
+            .insert(key.to_string(), [c.x, c.y]);
+    });
 }
 
 /// Where the App puts its [`DrawReport`]s; the shell keeps the other handle.
@@ -518,7 +528,9 @@ impl AmrApp {
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             for (tab, name) in [(Tab::Explore, "Explore"), (Tab::Train, "Train"), (Tab::Reconstruct, "Reconstruct")] {
-                if ui.selectable_label(self.settings.tab == tab, name).clicked() {
+                let r = ui.selectable_label(self.settings.tab == tab, name);
+                remember_centre(ui, &format!("tab-{}", name.to_lowercase()), &r);
+                if r.clicked() {
                     self.commands.push(AppCommand::Tab(tab));
                 }
             }
@@ -743,7 +755,7 @@ impl AmrApp {
         report.hidden_tokens = self.preview.as_ref().map_or(0, |p| p.hidden_count(self.settings.preview));
     }
 
-    fn train_ui(&mut self, ui: &mut egui::Ui, report: &mut DrawReport) {
+    fn train_ui(&mut self, ui: &mut egui::Ui) {
         let actions = self.train.panel_ui(ui, &self.settings.focal);
         for a in actions {
             match a {
@@ -753,8 +765,6 @@ impl AmrApp {
                 PanelAction::ExportLoss => self.requests.push(Request::ExportLoss),
             }
         }
-        report.start_button = ui.ctx().data(|d| d.get_temp::<[f32; 2]>(egui::Id::unique("amr-start-button")));
-        report.stop_button = ui.ctx().data(|d| d.get_temp::<[f32; 2]>(egui::Id::unique("amr-stop-button")));
     }
 
     fn reconstruct_ui(&mut self, ui: &mut egui::Ui, report: &mut DrawReport) {
@@ -819,14 +829,13 @@ impl AmrApp {
             train_state: self.train.state,
             loss_points: self.train.history.len(),
             last_loss: self.train.history.last().map(|r| r.loss),
-            start_button: None,
-            stop_button: None,
+            buttons: Default::default(),
             reconstruction_error: None,
             message: self.message.clone(),
         };
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
             Tab::Explore => self.explore_ui(ui, &mut report),
-            Tab::Train => self.train_ui(ui, &mut report),
+            Tab::Train => self.train_ui(ui),
             Tab::Reconstruct => self.reconstruct_ui(ui, &mut report),
         });
         if self.settings.timeline.advance(now, fps, frames) || self.runner_busy() {
@@ -844,6 +853,10 @@ impl AmrApp {
             report.weight_range =
                 [ws.iter().copied().fold(f32::MAX, f32::min), ws.iter().copied().fold(f32::MIN, f32::max)];
         }
+        report.buttons = ui.ctx().data_mut(|d| {
+            d.get_temp_mut_or_default::<std::collections::BTreeMap<String, [f32; 2]>>(egui::Id::unique(BUTTONS)).clone()
+        });
+        ui.ctx().data_mut(|d| d.remove::<std::collections::BTreeMap<String, [f32; 2]>>(egui::Id::unique(BUTTONS)));
         if let Ok(mut r) = self.report.lock() {
             *r = Some(report);
         }

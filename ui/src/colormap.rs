@@ -19,6 +19,15 @@ pub fn weight_color(value: f32) -> egui::Color32 {
     egui::Color32::from_rgb(r, g, b)
 }
 
+/// Whether `rgb` lies within `tolerance` (per channel) of the colour map at one of 256 evenly spaced
+/// values: how tests recognise the map's colours in screenshots.
+pub fn is_map_colour(rgb: [u8; 3], tolerance: u8) -> bool {
+    (0..256).any(|i| {
+        let m = weight_rgb(i as f32 / 255.0);
+        (0..3).all(|c| rgb[c].abs_diff(m[c]) <= tolerance)
+    })
+}
+
 /// Draws a horizontal legend bar with its end labels.
 pub fn legend_ui(ui: &mut egui::Ui, label: &str) {
     ui.horizontal(|ui| {
@@ -47,5 +56,13 @@ mod tests {
         assert_eq!(weight_rgb(-3.0), weight_rgb(0.0));
         assert_eq!(weight_rgb(f32::NAN), weight_rgb(0.0));
         assert_eq!(weight_rgb(7.0), weight_rgb(1.0));
+    }
+
+    #[test]
+    fn map_colours_are_recognised_and_greys_are_not() {
+        assert!(is_map_colour(weight_rgb(0.37), 0));
+        assert!(is_map_colour([70, 3, 85], 3));
+        assert!(!is_map_colour([128, 128, 128], 6));
+        assert!(!is_map_colour([24, 24, 24], 6));
     }
 }

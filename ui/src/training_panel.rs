@@ -7,6 +7,9 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::training::{TrainCommand, TrainEvent, TrainState};
 
+/// The loss curve's colour (UI tests look for it in screenshots).
+pub const LOSS_COLOUR: egui::Color32 = egui::Color32::from_rgb(255, 120, 40);
+
 /// What the panel asks of the App beyond the runner.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PanelAction {
@@ -140,7 +143,7 @@ impl TrainPanel {
         }
         ui.horizontal(|ui| {
             let start = ui.add_enabled(idle && valid.is_ok(), egui::Button::new("Start"));
-            remember_centre(ui, "amr-start-button", &start);
+            crate::app::remember_centre(ui, "start", &start);
             if start.clicked() {
                 actions.push(PanelAction::Train(TrainCommand::Start {
                     config: Box::new(self.config.clone()),
@@ -156,8 +159,12 @@ impl TrainPanel {
                 self.status = "resuming".into();
             }
             match self.state {
-                TrainState::Running if ui.button("Pause").clicked() => {
-                    actions.push(PanelAction::Train(TrainCommand::Pause));
+                TrainState::Running => {
+                    let pause = ui.button("Pause");
+                    crate::app::remember_centre(ui, "pause", &pause);
+                    if pause.clicked() {
+                        actions.push(PanelAction::Train(TrainCommand::Pause));
+                    }
                 }
                 TrainState::Paused if ui.button("Continue").clicked() => {
                     actions.push(PanelAction::Train(TrainCommand::Continue));
@@ -166,7 +173,7 @@ impl TrainPanel {
             }
             let active = matches!(self.state, TrainState::Running | TrainState::Paused);
             let stop = ui.add_enabled(active, egui::Button::new("Stop"));
-            remember_centre(ui, "amr-stop-button", &stop);
+            crate::app::remember_centre(ui, "stop", &stop);
             if stop.clicked() {
                 actions.push(PanelAction::Train(TrainCommand::Stop));
                 self.state = TrainState::Stopping;
@@ -265,7 +272,7 @@ impl TrainPanel {
             .legend(Legend::default())
             .x_axis_label("step")
             .y_axis_label("loss")
-            .show(ui, |p| p.line(Line::new("loss", PlotPoints::from(loss))));
+            .show(ui, |p| p.line(Line::new("loss", PlotPoints::from(loss)).color(LOSS_COLOUR).width(2.0)));
         Plot::new("lr-curve")
             .height(110.0)
             .x_axis_label("step")
@@ -273,13 +280,6 @@ impl TrainPanel {
             .y_axis_formatter(|m, _| format!("{:.1e}", m.value))
             .show(ui, |p| p.line(Line::new("lr", PlotPoints::from(lr))));
     }
-}
-
-/// Keeps a button's centre in the context's memory (the draw report gives it to UI tests that click
-/// through the window system).
-fn remember_centre(ui: &egui::Ui, key: &str, r: &egui::Response) {
-    let c = r.rect.center();
-    ui.ctx().data_mut(|d| d.insert_temp(egui::Id::unique(key), [c.x, c.y]));
 }
 
 fn state_word(s: TrainState) -> &'static str {
