@@ -36,6 +36,7 @@ impl Desktop {
         let _ = std::fs::remove_file(&report);
         let _ = std::fs::remove_dir_all(dir.join("run"));
         let _ = std::fs::remove_file(dir.join("settings.json"));
+        let _ = std::fs::remove_dir_all(dir.join("exports"));
         let runtime = dir.join("xdg");
         std::fs::create_dir_all(&runtime).unwrap();
         let app = KillOnDrop(
@@ -47,6 +48,8 @@ impl Desktop {
                 .arg("--run-dir")
                 .arg(dir.join("run"))
                 .args(["--device", "cpu"])
+                .arg("--export-dir")
+                .arg(dir.join("exports"))
                 .env("DISPLAY", &display)
                 .env("XDG_RUNTIME_DIR", &runtime)
                 .env_remove("WAYLAND_DISPLAY")
@@ -70,12 +73,13 @@ impl Desktop {
         .unwrap_or_else(|| panic!("{what} not within {secs} s; last report:\n{last}"))
     }
 
+    /// Moves the pointer onto `button` (from the draw report), lets a few frames see it hover, clicks.
     fn click(&self, report: &serde_json::Value, button: &str) {
         let xy = &report["buttons"][button];
         let (x, y) =
             (xy[0].as_f64().unwrap_or_else(|| panic!("no `{button}` button in {report}")), xy[1].as_f64().unwrap());
         let st = Command::new("xdotool")
-            .args(["mousemove", &format!("{}", x.round()), &format!("{}", y.round()), "click", "1"])
+            .args(["mousemove", &format!("{}", x.round()), &format!("{}", y.round()), "sleep", "0.5", "click", "1"])
             .env("DISPLAY", &self.display)
             .status()
             .expect("xdotool (apt install xdotool)");
@@ -117,6 +121,24 @@ fn desktop_app_draws_the_demo_and_trains_from_the_ui() {
     // The heatmap: many pixels of the focal-weight colour map below the skeleton view.
     let heat = count_pixels(&shot, |x, y, rgb| y > 500 && x > 300 && amr_ui::colormap::is_map_colour(rgb, 6));
     assert!(heat > 5000, "only {heat} colour-map pixels in the heatmap area");
+
+    // Export the heatmap (plotters PNG + SVG) and the view (a PNG of the window) from the menu.
+    for item in ["export-heatmap", "export-view"] {
+        d.click(&r, "export");
+        let menu = d.report_where(30, "the export menu", |r| r["buttons"][item].is_array());
+        d.click(&menu, item);
+        d.report_where(30, "the menu to close", |r| r["buttons"][item].is_null());
+    }
+    let exports = d.dir.join("exports");
+    let files = wait_for(60, || {
+        let names: Vec<String> =
+            std::fs::read_dir(&exports).ok()?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        let has = |p: &str, ext: &str| names.iter().any(|n| n.starts_with(p) && n.ends_with(ext));
+        (has("heatmap-", ".png") && has("heatmap-", ".svg") && has("view-", ".png")).then_some(names)
+    })
+    .expect("the exported heatmap (PNG, SVG) and view (PNG)");
+    let view = files.iter().find(|n| n.starts_with("view-")).unwrap();
+    assert!(unique_colours(&exports.join(view)) > 200, "the exported view is nearly blank");
 
     // Clicks through X: the training tab, then Start.
     d.click(&r, "tab-train");

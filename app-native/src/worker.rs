@@ -243,4 +243,62 @@ mod tests {
         drop(r);
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn the_stop_button_stops_the_worker_and_the_headless_command_resumes_the_run() {
+        use amr_ui::training::TrainState;
+        use amr_ui::{AmrApp, DrawReport, ReportSink, Settings, Tab};
+        use egui_kittest::kittest::Queryable as _;
+        use std::sync::{Arc, Mutex};
+
+        let dir = std::env::temp_dir().join(format!("amr-stop-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sink: ReportSink = Arc::new(Mutex::new(None));
+        let settings =
+            Settings { tab: Tab::Train, run_config: tiny(), run_dir: dir.display().to_string(), ..Settings::default() };
+        let runner = ThreadRunner::spawn(DeviceChoice::Cpu, None).unwrap();
+        let app = AmrApp::new(amr_ui::demo::demo_dataset().unwrap(), "demo", sink.clone())
+            .with_settings(settings)
+            .with_runner(Box::new(runner));
+        let mut h = egui_kittest::Harness::builder()
+            .with_size([1280.0, 800.0])
+            .with_accessibility_check(false)
+            .build_ui_state(|ui, app: &mut AmrApp| app.ui_root(ui), app);
+        let last = || -> DrawReport { sink.lock().unwrap().clone().unwrap() };
+        let mut until = |h: &mut egui_kittest::Harness<'_, AmrApp>, what: &str, ok: &dyn Fn(&DrawReport) -> bool| {
+            for _ in 0..1200 {
+                h.step();
+                if ok(&last()) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            panic!("{what} not within 60 s: {:?}", last());
+        };
+        h.run_steps(2);
+        h.get_by_label("Start").click();
+        until(&mut h, "two steps", &|r| r.loss_points >= 2);
+        h.get_by_label("Stop").click();
+        until(&mut h, "the end of the run", &|r| r.train_state == TrainState::Idle);
+        let steps = last().loss_points;
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        h.run_steps(3);
+        assert_eq!(last().loss_points, steps, "the worker took no step after stop");
+        assert!(last().message.is_empty() || !last().message.contains("failed"), "{:?}", last());
+        // The headless command continues the run the panel started.
+        let args = crate::pretrain_cmd::PretrainArgs {
+            config: None,
+            out: None,
+            resume: Some(dir.clone()),
+            device: DeviceChoice::Cpu,
+            max_steps: Some(2),
+            focal_gpu: false,
+        };
+        crate::pretrain_cmd::run(&args).unwrap();
+        let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        assert_eq!(metrics.lines().count(), steps + 2 + 1, "{metrics}");
+        let ckpt = Checkpoint::<PretrainConfig>::load(&dir.join("checkpoint.safetensors")).unwrap();
+        assert_eq!(ckpt.state.unwrap().steps, steps + 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

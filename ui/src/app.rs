@@ -535,18 +535,21 @@ impl AmrApp {
                 }
             }
             ui.separator();
-            ui.menu_button("Export", |ui| {
-                for (r, name) in [
-                    (Request::ExportView, "view (PNG)"),
-                    (Request::ExportHeatmap, "heatmap (PNG, SVG)"),
-                    (Request::ExportLoss, "loss curve (PNG, SVG)"),
+            let menu = ui.menu_button("Export", |ui| {
+                for (r, name, key) in [
+                    (Request::ExportView, "view (PNG)", "export-view"),
+                    (Request::ExportHeatmap, "heatmap (PNG, SVG)", "export-heatmap"),
+                    (Request::ExportLoss, "loss curve (PNG, SVG)", "export-loss"),
                 ] {
-                    if ui.button(name).clicked() {
+                    let b = ui.button(name);
+                    remember_centre(ui, key, &b);
+                    if b.clicked() {
                         self.requests.push(r);
                         ui.close();
                     }
                 }
             });
+            remember_centre(ui, "export", &menu.response);
             ui.separator();
             ui.label(&self.message);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -912,6 +915,52 @@ mod tests {
         a.queue(AppCommand::ClipView(false));
         a.apply_commands();
         assert!(a.preview.is_none() && a.settings.preview == PreviewKind::Off);
+    }
+
+    /// The App in a headless harness (no window, no GPU), its draw reports read back.
+    fn harness() -> (egui_kittest::Harness<'static, AmrApp>, ReportSink) {
+        let sink: ReportSink = Arc::new(Mutex::new(None));
+        let app = AmrApp::new(crate::demo::demo_dataset().unwrap(), "demo", sink.clone());
+        let h = egui_kittest::Harness::builder()
+            .with_size([1280.0, 800.0])
+            .with_accessibility_check(false)
+            .build_ui_state(|ui, app: &mut AmrApp| app.ui_root(ui), app);
+        (h, sink)
+    }
+
+    fn last(sink: &ReportSink) -> DrawReport {
+        sink.lock().unwrap().clone().unwrap()
+    }
+
+    #[test]
+    fn widgets_switch_scales_and_the_k_slider_changes_the_drawn_weights() {
+        use egui_kittest::kittest::Queryable as _;
+        let (mut h, sink) = harness();
+        h.run_steps(3);
+        h.get_by_label("Pause").click();
+        h.run_steps(3);
+        let before = last(&sink);
+        assert_eq!((before.weights.as_str(), before.joints, before.heatmaps), ("fused", 21, 1));
+        h.get_by_role_and_label(egui::Role::Slider, "k").set_value_accesskit(0.5);
+        h.run_steps(3);
+        let after = last(&sink);
+        assert_eq!(after.frame, before.frame, "the timeline is paused");
+        assert!((h.state().settings.focal.k - 0.5).abs() < 1e-6);
+        assert_ne!(after.weight_range, before.weight_range, "k changes the weights drawn");
+        // The drawn range is that of the reference weights at the new k.
+        let w = focal_weights(&h.state().shown_seq, &FocalConfig { k: 0.5, ..FocalConfig::default() });
+        let ws: Vec<f32> = (0..21).map(|v| w.fused_at(after.frame, 0, v)).collect();
+        assert_eq!(after.weight_range[1], ws.iter().copied().fold(f32::MIN, f32::max));
+        h.get_by_label("n=4").click();
+        h.run_steps(3);
+        assert_eq!(last(&sink).weights, "n=4");
+        h.get_by_label("side by side").click();
+        h.run_steps(3);
+        let side = last(&sink);
+        assert_eq!((side.heatmaps, side.joints), (4, 4 * 21), "three scales and the fused weights");
+        h.get_by_label("motion-aware").click();
+        h.run_steps(3);
+        assert_eq!(last(&sink).hidden_tokens, 630 - 63);
     }
 
     #[test]
