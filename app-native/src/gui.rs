@@ -74,6 +74,27 @@ struct Shell {
 }
 
 impl Shell {
+    fn new(
+        app: AmrApp,
+        sink: ReportSink,
+        report: Option<PathBuf>,
+        settings_path: Option<PathBuf>,
+        export_dir: PathBuf,
+    ) -> Self {
+        Self {
+            app,
+            sink,
+            report,
+            last_report: f64::MIN,
+            settings_path,
+            saved_settings: None,
+            last_settings_check: 0.0,
+            dialog: None,
+            export_dir,
+            inbox: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
     fn open_path(&mut self, path: &Path, purpose: Purpose) {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
@@ -288,19 +309,52 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
             if let Some((bytes, path)) = &checkpoint {
                 app.load_checkpoint_bytes(bytes, path);
             }
-            Ok(Box::new(Shell {
-                app,
-                sink,
-                report,
-                last_report: f64::MIN,
-                settings_path,
-                saved_settings: None,
-                last_settings_check: 0.0,
-                dialog: None,
-                export_dir,
-                inbox: Arc::new(Mutex::new(Vec::new())),
-            }))
+            Ok(Box::new(Shell::new(app, sink, report, settings_path, export_dir)))
         }),
     )
     .map_err(|e| anyhow::anyhow!("the window failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell() -> Shell {
+        let sink: ReportSink = Arc::new(Mutex::new(None));
+        let app = AmrApp::new(amr_ui::demo::demo_dataset().unwrap(), "demo", sink.clone());
+        Shell::new(app, sink, None, None, PathBuf::from("exports"))
+    }
+
+    fn message(s: &Shell) -> String {
+        s.app.message().to_string()
+    }
+
+    #[test]
+    fn opened_and_dropped_files_go_where_their_kind_says_and_bad_ones_are_named() {
+        let mut s = shell();
+        let bvh = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/raw/bvh/dataset-2_run_normal_001.bvh");
+        s.open_path(&bvh, Purpose::Data);
+        assert_eq!(s.app.dataset().len(), 1, "{}", message(&s));
+        assert!(s.app.shown_sequence().frames > 10);
+        // A damaged BVH is named and the open dataset stays.
+        s.open_bytes(b"HIERARCHY\nROOT Hips\n{\n", Path::new("/tmp/bad.bvh"), None);
+        assert!(message(&s).contains("bad.bvh"), "{}", message(&s));
+        assert_eq!(s.app.dataset().len(), 1);
+        // A dropped TOML file is a run config; a wrong value names the field.
+        s.open_bytes(b"batch_size = 0\n", Path::new("run.toml"), None);
+        assert!(message(&s).contains("run.toml") && message(&s).contains("batch_size"), "{}", message(&s));
+        // A dropped checkpoint feeds the reconstruction view.
+        let mut cfg = amr_core::pretrain::PretrainConfig::demo();
+        cfg.model = cfg.model.with_dim(16).with_heads(2).with_mlp(32).with_encoder_depth(1).with_decoder_depth(1);
+        let model = cfg.model.init(&amr_core::backend::cpu_device());
+        let ckpt: amr_core::pretrain::Checkpoint = amr_core::pretrain::Checkpoint {
+            config: cfg,
+            model: amr_core::model::named_params(&model),
+            optimizer: Default::default(),
+            state: None,
+        };
+        s.open_bytes(&ckpt.to_bytes().unwrap(), Path::new("model.safetensors"), None);
+        assert!(message(&s).starts_with("checkpoint"), "{}", message(&s));
+        assert_eq!(s.app.dataset().len(), 1, "a checkpoint is not a dataset");
+    }
 }

@@ -265,7 +265,7 @@ mod tests {
             .with_accessibility_check(false)
             .build_ui_state(|ui, app: &mut AmrApp| app.ui_root(ui), app);
         let last = || -> DrawReport { sink.lock().unwrap().clone().unwrap() };
-        let mut until = |h: &mut egui_kittest::Harness<'_, AmrApp>, what: &str, ok: &dyn Fn(&DrawReport) -> bool| {
+        let until = |h: &mut egui_kittest::Harness<'_, AmrApp>, what: &str, ok: &dyn Fn(&DrawReport) -> bool| {
             for _ in 0..1200 {
                 h.step();
                 if ok(&last()) {

@@ -51,7 +51,7 @@ mod web {
                 return status("error: no canvas #the_canvas_id in the page", false);
             };
             let sink: ReportSink = Arc::new(Mutex::new(None));
-            let shell = WebShell { app: AmrApp::new(dataset, sink.clone()), sink, last: None };
+            let shell = WebShell { app: AmrApp::new(dataset, amr_ui::demo::DEMO_NAME, sink.clone()), sink, last: None };
             let started = eframe::WebRunner::new()
                 .start(canvas, eframe::WebOptions::default(), Box::new(|_cc| Ok(Box::new(shell))))
                 .await;

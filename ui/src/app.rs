@@ -305,6 +305,11 @@ impl AmrApp {
         log::info!("{}", self.message);
     }
 
+    /// The last message to the user.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// Takes the shell's requests.
     pub fn take_requests(&mut self) -> Vec<Request> {
         std::mem::take(&mut self.requests)
@@ -961,6 +966,13 @@ mod tests {
         h.get_by_label("motion-aware").click();
         h.run_steps(3);
         assert_eq!(last(&sink).hidden_tokens, 630 - 63);
+        // A two-person dataset draws both persons.
+        let two = amr_core::data::synthetic_dataset(&amr_core::skeleton::ntu25(), 2, 40, 2, 1);
+        h.state_mut().set_dataset(two, "two.safetensors");
+        h.get_by_label("side by side").click();
+        h.run_steps(3);
+        let r = last(&sink);
+        assert_eq!((r.persons, r.joints, r.bones), (2, 50, 48), "{r:?}");
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub fn skeleton_ui(ui: &mut egui::Ui, view: &SkeletonView<'_>, cam: &mut Camera)
     if response.double_clicked() {
         *cam = Camera::default();
     }
+    let response = response.on_hover_text("drag: orbit · scroll: zoom · double-click: reset the view");
     let rect = response.rect;
     painter.rect_filled(rect, 4.0, egui::Color32::from_gray(24));
     let screen_from_world = ScreenFromWorld::fit(seq, rect, *cam);
