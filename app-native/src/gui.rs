@@ -26,7 +26,7 @@ pub struct GuiArgs {
     /// The settings file (default: $XDG_CONFIG_HOME/amr/settings.json or ~/.config/amr/settings.json).
     #[arg(long)]
     pub settings: Option<PathBuf>,
-    /// Open on this tab: explore, train or reconstruct.
+    /// Open on this tab: explore, learn, train or reconstruct.
     #[arg(long)]
     pub tab: Option<String>,
     /// The training panel's run folder.
@@ -279,7 +279,8 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
             "explore" => Tab::Explore,
             "train" => Tab::Train,
             "reconstruct" => Tab::Reconstruct,
-            other => anyhow::bail!("--tab {other}: expected explore, train or reconstruct"),
+            "learn" => Tab::Learn,
+            other => anyhow::bail!("--tab {other}: expected explore, learn, train or reconstruct"),
         };
     }
     if let Some(d) = &args.run_dir {

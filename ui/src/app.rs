@@ -15,11 +15,13 @@ use amr_core::pretrain::{Checkpoint, PretrainConfig, Reconstruction, Reconstruct
 use crate::colormap::legend_ui;
 use crate::explorer::{MaskPreview, PreviewKind, Shown, focal_controls_ui};
 use crate::heatmap::{HeatmapView, heatmap_ui};
+use crate::learn::{LearnSettings, learn_fusion_ui, learn_loss_ui, learn_steps_ui};
 use crate::reconstruction_view::{ReconstructionSettings, reconstruction_ui};
 use crate::skeleton_view::{Camera, SkeletonView, skeleton_ui};
 use crate::timeline::Timeline;
 use crate::training::{TrainCommand, TrainRunner};
 use crate::training_panel::{PanelAction, TrainPanel};
+use crate::url_state::UrlState;
 
 /// What the App drew in its last frame, for tests and status lines.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -88,6 +90,8 @@ pub enum Tab {
     Train,
     /// The reconstruction view.
     Reconstruct,
+    /// The motion-energy explorer: the weighting explained step by step.
+    Learn,
 }
 
 /// What the App asks of its shell.
@@ -133,6 +137,8 @@ pub enum AppCommand {
     },
     /// Switch tabs.
     Tab(Tab),
+    /// Move the timeline to a frame and pause it.
+    SetFrame(usize),
     /// A command for the trainer.
     Train(TrainCommand),
 }
@@ -165,6 +171,8 @@ pub struct Settings {
     pub run_dir: String,
     /// The reconstruction view's choices.
     pub reconstruction: ReconstructionSettings,
+    /// The motion-energy explorer's choices.
+    pub learn: LearnSettings,
 }
 
 impl Default for Settings {
@@ -182,6 +190,7 @@ impl Default for Settings {
             run_config: PretrainConfig::demo(),
             run_dir: "runs/desktop".into(),
             reconstruction: ReconstructionSettings::default(),
+            learn: LearnSettings::default(),
         }
     }
 }
@@ -305,6 +314,72 @@ impl AmrApp {
         log::info!("{}", self.message);
     }
 
+    /// The view's state as a URL fragment (see [`crate::url_state`]).
+    pub fn url_hash(&self) -> String {
+        let st = &self.settings;
+        UrlState {
+            tab: Some(st.tab),
+            sample: Some(self.sample),
+            frame: Some(st.timeline.frame),
+            joint: self.selected_joint,
+            k: Some(st.focal.k),
+            eps: Some(st.focal.eps),
+            windows: Some(st.focal.windows.clone()),
+            fusion: Some(st.focal.fusion),
+            shown: Some(st.shown),
+            side_by_side: Some(st.side_by_side),
+            preview: Some(st.preview),
+            seed: Some(st.mask_seed),
+        }
+        .to_hash()
+    }
+
+    /// Applies a URL fragment; what it leaves out stays. Bad keys are skipped and named in the message.
+    pub fn apply_url_hash(&mut self, hash: &str) {
+        let (u, errors) = UrlState::parse(hash);
+        if let Some(seed) = u.seed {
+            self.settings.mask_seed = seed;
+        }
+        let mut cmds = Vec::new();
+        if let Some(t) = u.tab {
+            cmds.push(AppCommand::Tab(t));
+        }
+        if let Some(i) = u.sample {
+            cmds.push(AppCommand::Select(i));
+        }
+        if u.k.is_some() || u.eps.is_some() || u.windows.is_some() || u.fusion.is_some() {
+            let f = &self.settings.focal;
+            cmds.push(AppCommand::SetFocal(FocalConfig {
+                k: u.k.unwrap_or(f.k),
+                eps: u.eps.unwrap_or(f.eps),
+                windows: u.windows.unwrap_or_else(|| f.windows.clone()),
+                fusion: u.fusion.unwrap_or(f.fusion),
+            }));
+        }
+        if let Some(s) = u.shown {
+            cmds.push(AppCommand::Show(s));
+        }
+        if let Some(b) = u.side_by_side {
+            cmds.push(AppCommand::SideBySide(b));
+        }
+        if let Some(p) = u.preview {
+            cmds.push(AppCommand::Preview(p));
+        }
+        if u.frame.is_some() || u.joint.is_some() {
+            let frame = u.frame.unwrap_or(self.settings.timeline.frame);
+            match u.joint {
+                Some(joint) => cmds.push(AppCommand::SelectCell { frame, joint }),
+                None => cmds.push(AppCommand::SetFrame(frame)),
+            }
+        }
+        for c in cmds {
+            self.apply(c);
+        }
+        if !errors.is_empty() {
+            self.notify(errors.join("; "));
+        }
+    }
+
     /// The last message to the user.
     pub fn message(&self) -> &str {
         &self.message
@@ -419,11 +494,15 @@ impl AmrApp {
                 self.refresh_preview();
             }
             AppCommand::SelectCell { frame, joint } => {
-                self.selected_joint = Some(joint);
-                self.settings.timeline.frame = frame;
+                self.selected_joint = (joint < self.shown_seq.joints).then_some(joint);
+                self.settings.timeline.frame = frame.min(self.shown_seq.frames.saturating_sub(1));
                 self.settings.timeline.playing = false;
             }
             AppCommand::Tab(t) => self.settings.tab = t,
+            AppCommand::SetFrame(frame) => {
+                self.settings.timeline.frame = frame.min(self.shown_seq.frames.saturating_sub(1));
+                self.settings.timeline.playing = false;
+            }
             AppCommand::Train(cmd) => match &mut self.runner {
                 Some(r) => r.send(cmd),
                 None => self.notify("training is not available in this shell"),
@@ -532,7 +611,12 @@ impl AmrApp {
 
     fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            for (tab, name) in [(Tab::Explore, "Explore"), (Tab::Train, "Train"), (Tab::Reconstruct, "Reconstruct")] {
+            for (tab, name) in [
+                (Tab::Explore, "Explore"),
+                (Tab::Learn, "Learn"),
+                (Tab::Train, "Train"),
+                (Tab::Reconstruct, "Reconstruct"),
+            ] {
                 let r = ui.selectable_label(self.settings.tab == tab, name);
                 remember_centre(ui, &format!("tab-{}", name.to_lowercase()), &r);
                 if r.clicked() {
@@ -636,14 +720,13 @@ impl AmrApp {
     }
 
     /// The heatmaps; returns how many were drawn.
-    fn heatmaps_ui(&mut self, ui: &mut egui::Ui, height: f32) -> usize {
+    fn heatmaps_ui(&mut self, ui: &mut egui::Ui, views: &[Shown], height: f32) -> usize {
         let seq = Arc::clone(&self.shown_seq);
         let names = &self.dataset.layout.joint_names;
-        let views = self.views();
         let each = ((height - 24.0 * views.len() as f32) / views.len() as f32).clamp(60.0, 320.0);
         let preview = self.preview.clone();
         let kind = self.settings.preview;
-        for shown in &views {
+        for shown in views {
             let shown = *shown;
             ui.label(format!("{} (joints x frames)", shown.name(&self.settings.focal)));
             let weights = &self.weights;
@@ -753,7 +836,8 @@ impl AmrApp {
         let heatmap_height = if self.settings.side_by_side { ui.available_height() * 0.55 } else { 260.0 };
         let heatmaps = egui::Panel::bottom("heatmaps").resizable(true).default_size(heatmap_height).show(ui, |ui| {
             let height = ui.available_height();
-            egui::ScrollArea::vertical().show(ui, |ui| self.heatmaps_ui(ui, height)).inner
+            let views = self.views();
+            egui::ScrollArea::vertical().show(ui, |ui| self.heatmaps_ui(ui, &views, height)).inner
         });
         report.heatmaps = heatmaps.inner;
         let (drawn, joints) = self.skeletons_ui(ui);
@@ -761,6 +845,46 @@ impl AmrApp {
         report.bones = drawn.bones;
         report.persons = drawn.persons;
         report.hidden_tokens = self.preview.as_ref().map_or(0, |p| p.hidden_count(self.settings.preview));
+    }
+
+    /// The joint that moves most over the clip (largest summed fused weight).
+    fn most_moving_joint(&self) -> usize {
+        let w = &self.weights;
+        (0..w.joints)
+            .map(|v| (v, (0..w.frames).map(|t| w.fused_at(t, 0, v)).sum::<f32>()))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(v, _)| v)
+    }
+
+    fn learn_ui(&mut self, ui: &mut egui::Ui, report: &mut DrawReport) {
+        let seq = Arc::clone(&self.shown_seq);
+        let ds = Arc::clone(&self.dataset);
+        let joint = self.selected_joint.filter(|&v| v < seq.joints).unwrap_or_else(|| self.most_moving_joint());
+        let frame = self.settings.timeline.frame;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            self.settings.timeline.timeline_ui(ui, seq.frames);
+            let out = learn_steps_ui(
+                ui,
+                &mut self.settings.learn,
+                &seq,
+                &ds.layout.joint_names,
+                &self.weights,
+                &self.settings.focal,
+                (joint, frame),
+            );
+            if let Some(f) = out.focal {
+                self.commands.push(AppCommand::SetFocal(f));
+            }
+            ui.separator();
+            learn_fusion_ui(ui, &self.settings.focal);
+            let views: Vec<Shown> =
+                (0..self.settings.focal.windows.len()).map(Shown::Scale).chain([Shown::Fused]).collect();
+            report.heatmaps = self.heatmaps_ui(ui, &views, 110.0 * views.len() as f32);
+            ui.separator();
+            if let Some(v) = learn_loss_ui(ui, &ds.layout.joint_names, &self.weights) {
+                self.commands.push(AppCommand::SelectCell { frame, joint: v });
+            }
+        });
     }
 
     fn train_ui(&mut self, ui: &mut egui::Ui) {
@@ -845,6 +969,7 @@ impl AmrApp {
             Tab::Explore => self.explore_ui(ui, &mut report),
             Tab::Train => self.train_ui(ui),
             Tab::Reconstruct => self.reconstruct_ui(ui, &mut report),
+            Tab::Learn => self.learn_ui(ui, &mut report),
         });
         if self.settings.timeline.advance(now, fps, frames) || self.runner_busy() {
             ui.ctx().request_repaint();
@@ -973,6 +1098,26 @@ mod tests {
         h.run_steps(3);
         let r = last(&sink);
         assert_eq!((r.persons, r.joints, r.bones), (2, 50, 48), "{r:?}");
+    }
+
+    #[test]
+    fn a_url_fragment_reopens_the_same_view() {
+        let mut a = app();
+        a.apply_url_hash("#tab=learn&s=5&f=12&j=7&k=0.2&n=4,10&view=scale1&side=1&mask=random&seed=3");
+        assert_eq!(a.settings.tab, Tab::Learn);
+        assert_eq!((a.sample, a.settings.timeline.frame, a.selected_joint), (5, 12, Some(7)));
+        assert_eq!(a.settings.focal.windows, vec![4, 10]);
+        assert_eq!(a.weights, focal_weights(&a.shown_seq, &a.settings.focal));
+        assert_eq!((a.settings.shown, a.settings.side_by_side), (Shown::Scale(1), true));
+        assert_eq!((a.settings.preview, a.settings.mask_seed), (PreviewKind::Random, 3));
+        let hash = a.url_hash();
+        let mut b = app();
+        b.apply_url_hash(&hash);
+        assert_eq!(b.url_hash(), hash);
+        assert_eq!(b.weights, a.weights);
+        b.apply_url_hash("k=oops");
+        assert!(b.message.contains("k=oops"), "{}", b.message);
+        assert_eq!(b.settings.focal.k, a.settings.focal.k);
     }
 
     #[test]

@@ -6,10 +6,12 @@ pub mod colormap;
 pub mod demo;
 pub mod explorer;
 pub mod heatmap;
+pub mod learn;
 pub mod reconstruction_view;
 pub mod skeleton_view;
 pub mod timeline;
 pub mod training;
 pub mod training_panel;
+pub mod url_state;
 
 pub use app::{AmrApp, AppCommand, DrawReport, ReportSink, Request, Settings, Tab};

@@ -73,10 +73,12 @@ impl Timeline {
             ui.add(egui::Slider::new(&mut self.speed, 0.1..=4.0).logarithmic(true).text("speed"));
         });
         let width = ui.available_width();
-        ui.spacing_mut().slider_width = (width - 140.0).max(100.0);
-        if ui.add(egui::Slider::new(&mut self.frame, 0..=last).text("frame")).dragged() {
-            self.playing = false;
-        }
+        ui.scope(|ui| {
+            ui.spacing_mut().slider_width = (width - 140.0).max(100.0);
+            if ui.add(egui::Slider::new(&mut self.frame, 0..=last).text("frame")).dragged() {
+                self.playing = false;
+            }
+        });
     }
 }
 
