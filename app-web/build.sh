@@ -19,4 +19,6 @@ if [ "${AMR_WASM_OPT:-0}" = "1" ] && command -v wasm-opt >/dev/null; then
     "$out/amr_web_bg.wasm" -o "$out/amr_web_bg.wasm"
 fi
 cp app-web/index.html "$out/index.html"
-echo "web app in $out: $(du -h "$out/amr_web_bg.wasm" | cut -f1) wasm"
+# The demo subset the page fetches after its first paint (the first take of each action is in the wasm).
+cp assets/bandai2_web.safetensors "$out/"
+echo "web app in $out: $(du -h "$out/amr_web_bg.wasm" | cut -f1) wasm, $(du -h "$out/bandai2_web.safetensors" | cut -f1) data"

@@ -199,6 +199,7 @@ fn subset_reproduces_the_embedded_demo_data() {
     for (name, args) in [
         ("bandai2_demo.safetensors", vec!["--per-group", "3", "--by", "style"]),
         ("bandai2_web.safetensors", vec!["--per-group", "2", "--by", "style", "--only", "style=normal,active"]),
+        ("bandai2_first.safetensors", vec!["--per-group", "1", "--only", "style=normal,active"]),
     ] {
         let out = tmp(name);
         let mut a = vec!["subset", full.to_str().unwrap(), out.to_str().unwrap()];

@@ -1,16 +1,21 @@
-//! The web app in headless Chromium: the static folder built by app-web/build.sh is served on
-//! localhost; the page must reach its ready state, report a drawn skeleton of the demo data coloured
-//! by focal weight, and its screenshot must not be blank.
+//! The web app in headless Chromium, driven through chromedriver (W3C WebDriver over HTTP): the static
+//! folder built by app-web/build.sh is served on localhost; the page must get ready on the demo data,
+//! follow the weighting in its URL fragment, train from a click on its Start button (the loss read
+//! from the page's status goes down), download a checkpoint the native code opens, and show a file
+//! picked in its file input. Screenshots are checked for content.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
 
 mod support;
-use support::{tmp_dir, unique_colours};
+use support::{KillOnDrop, count_pixels, tmp_dir, unique_colours, wait_for};
 
 fn dist() -> PathBuf {
     let d = std::env::var("AMR_WEB_DIST")
@@ -33,7 +38,8 @@ fn serve(root: PathBuf) -> u16 {
                 if BufReader::new(&mut stream).read_line(&mut line).is_err() {
                     return;
                 }
-                let path = line.split_whitespace().nth(1).unwrap_or("/").split('?').next().unwrap_or("/").to_owned();
+                let path =
+                    line.split_whitespace().nth(1).unwrap_or("/").split(['?', '#']).next().unwrap_or("/").to_owned();
                 let rel = if path.ends_with('/') { format!("{path}index.html") } else { path };
                 let file = root.join(rel.trim_start_matches('/'));
                 let (status, body) = match std::fs::File::open(&file) {
@@ -62,50 +68,236 @@ fn serve(root: PathBuf) -> u16 {
     port
 }
 
-fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
-    Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--window-size=1280,800",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .output()
-        .expect("chromium (apt install chromium)")
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A headless Chromium session through chromedriver.
+struct Browser {
+    port: u16,
+    session: String,
+    _driver: KillOnDrop,
+}
+
+impl Browser {
+    fn start(profile: &Path, downloads: &Path) -> Self {
+        let port = free_port();
+        let driver = KillOnDrop(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver (apt install chromium-driver)"),
+        );
+        let mut b = Self { port, session: String::new(), _driver: driver };
+        wait_for(30, || b.http("GET", "/status", None).ok().filter(|v| v["value"]["ready"] == true))
+            .expect("chromedriver did not get ready");
+        let binary = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].into_iter().find(|p| Path::new(p).exists());
+        let mut options = json!({
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,800", format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false },
+        });
+        if let Some(bin) = binary {
+            options["binary"] = json!(bin);
+        }
+        let caps =
+            json!({ "capabilities": { "alwaysMatch": { "browserName": "chrome", "goog:chromeOptions": options } } });
+        let v = b.http("POST", "/session", Some(caps)).unwrap();
+        b.session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
+        b
+    }
+
+    fn http(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.set_read_timeout(Some(std::time::Duration::from_secs(300))).map_err(|e| e.to_string())?;
+        s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+        // chromedriver may keep the connection open: read the headers, then Content-Length bytes.
+        let mut r = BufReader::new(s);
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                return Err("the connection closed before the body".into());
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().map_err(|_| format!("bad length {v}"))?;
+            }
+        }
+        let mut body = vec![0u8; length];
+        r.read_exact(&mut body).map_err(|e| e.to_string())?;
+        serde_json::from_slice(&body).map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&body)))
+    }
+
+    fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let v = self.http(method, &format!("/session/{}{path}", self.session), body).unwrap();
+        assert!(v["value"]["error"].is_null(), "{method} {path}: {v}");
+        v["value"].clone()
+    }
+
+    fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    fn status(&self) -> Value {
+        let text = self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": "return document.getElementById('amr-status').textContent", "args": [] })),
+        );
+        serde_json::from_str(text.as_str().unwrap_or("")).unwrap_or(Value::Null)
+    }
+
+    fn status_where(&self, secs: u64, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        wait_for(secs, || {
+            let s = self.status();
+            last = s.clone();
+            ok(&s).then_some(s)
+        })
+        .unwrap_or_else(|| panic!("{what} not within {secs} s; last status:\n{last}"))
+    }
+
+    /// Moves the mouse to (x, y) in CSS pixels, lets the page see it hover, clicks.
+    fn click_at(&self, xy: &Value) {
+        let (x, y) = (xy[0].as_f64().unwrap().round() as i64, xy[1].as_f64().unwrap().round() as i64);
+        let actions = json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" },
+            "actions": [
+                { "type": "pointerMove", "duration": 0, "x": x, "y": y, "origin": "viewport" },
+                { "type": "pause", "duration": 400 },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pause", "duration": 100 },
+                { "type": "pointerUp", "button": 0 },
+            ] }] });
+        self.cmd("POST", "/actions", Some(actions));
+        self.cmd("DELETE", "/actions", None);
+    }
+
+    fn screenshot(&self, path: &Path) {
+        let b64 = self.cmd("GET", "/screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD.decode(b64.as_str().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
+        if let Ok(keep) = std::env::var("AMR_SCREENSHOT_DIR") {
+            let _ = std::fs::copy(path, Path::new(&keep).join(path.file_name().unwrap()));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.http("DELETE", &format!("/session/{}", self.session), None);
+    }
+}
+
+fn ready(s: &Value) -> bool {
+    s["ready"] == true
+}
+
+fn skeleton_drawn(s: &Value) -> bool {
+    ready(s) && s["report"]["joints"].as_u64().is_some_and(|j| j > 0)
 }
 
 #[test]
-fn web_page_gets_ready_and_draws_the_demo_skeleton() {
+fn web_page_explores_trains_downloads_and_opens_files() {
     let port = serve(dist());
-    let url = format!("http://127.0.0.1:{port}/");
+    let base = format!("http://127.0.0.1:{port}/");
     let dir = tmp_dir("web");
-    let dom = chromium(&["--virtual-time-budget=60000", "--dump-dom", &url], &dir.join("profile-dom"));
-    let html = String::from_utf8_lossy(&dom.stdout);
-    let start = html.find("id=\"amr-status\"").unwrap_or_else(|| panic!("no status element in:\n{html}"));
-    let status = &html[start..html[start..].find("</div>").map_or(html.len(), |e| start + e)];
-    assert!(status.contains("data-ready=\"1\""), "page not ready: {status}");
-    let json = &status[status.find('>').unwrap() + 1..];
-    let r: serde_json::Value =
-        serde_json::from_str(&json.replace("&quot;", "\"")).unwrap_or_else(|e| panic!("{e}: {json}"));
-    assert_eq!(r["joints"], 21, "{json}");
-    assert_eq!(r["bones"], 20, "{json}");
-    let (lo, hi) = (r["weight_range"][0].as_f64().unwrap(), r["weight_range"][1].as_f64().unwrap());
-    assert!(hi > lo && hi < 1.0 && lo >= 0.0, "{json}");
+    let downloads = dir.join("downloads");
+    let _ = std::fs::remove_dir_all(&downloads);
+    std::fs::create_dir_all(&downloads).unwrap();
+    let _ = std::fs::remove_dir_all(dir.join("profile"));
+    let b = Browser::start(&dir.join("profile"), &downloads);
+
+    // Ready on the demo data fetched after the first paint, the skeleton coloured by focal weight.
+    b.goto(&format!("{base}#s=3&f=10"));
+    let s = b.status_where(120, "the page's ready state", skeleton_drawn);
+    assert!(s["data"].as_str().unwrap().contains("bandai2_web.safetensors (40 sequences)"), "{s}");
+    assert_eq!(s["report"]["joints"], 21, "{s}");
+    assert_eq!(s["report"]["bones"], 20, "{s}");
+    assert!(s["first_paint_ms"].as_f64().is_some(), "{s}");
+    eprintln!("backend: {}; WebGPU in this browser: {}", s["backend"], s["webgpu_in_browser"]);
+    let default_range = s["report"]["weight_range"].clone();
+    let (lo, hi) = (default_range[0].as_f64().unwrap(), default_range[1].as_f64().unwrap());
+    assert!(hi > lo && hi < 1.0 && lo >= 0.0, "{s}");
+    assert_eq!(s["report"]["frame"], 10, "{s}");
     let shot = dir.join("web.png");
-    let _ = chromium(
-        &["--virtual-time-budget=60000", &format!("--screenshot={}", shot.display()), &url],
-        &dir.join("profile-shot"),
+    b.screenshot(&shot);
+    assert!(unique_colours(&shot) > 200, "the web screenshot is nearly blank");
+    let heat = count_pixels(&shot, |_, _, rgb| amr_ui::colormap::is_map_colour(rgb, 6));
+    assert!(heat > 3000, "only {heat} colour-map pixels: no heatmap drawn");
+
+    // The same view with another k in the fragment: other weights, and the fragment keeps it.
+    b.goto(&format!("{base}?again#s=3&f=10&k=0.5"));
+    let s = b.status_where(120, "the page with k = 0.5", |s| skeleton_drawn(s) && s["k"] == 0.5);
+    assert_eq!(s["report"]["frame"], 10, "{s}");
+    assert_ne!(s["report"]["weight_range"], default_range, "k = 0.5 must change the weights: {s}");
+    assert!(s["hash"].as_str().unwrap().contains("k=0.5"), "{s}");
+
+    // The learn tab, for the README.
+    b.goto(&format!("{base}?learn#tab=learn&s=21&f=40"));
+    let s = b.status_where(120, "the learn tab", |s| ready(s) && s["report"]["tab"] == "learn");
+    assert_eq!(s["report"]["heatmaps"], 4, "three window sizes and the fused weights: {s}");
+    b.screenshot(&dir.join("web-learn.png"));
+
+    // Training started by a click on the page's Start button; the page's status shows the loss fall.
+    b.goto(&format!("{base}?train#tab=train"));
+    let s = b.status_where(120, "the training tab", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
+    b.click_at(&s["report"]["buttons"]["start"]);
+    let s = b.status_where(300, "30 training steps", |s| s["training"]["steps"].as_u64() >= Some(30));
+    let (first, last) =
+        (s["training"]["mean_loss_first_5"].as_f64().unwrap(), s["training"]["mean_loss_last_5"].as_f64().unwrap());
+    eprintln!(
+        "browser training (CPU backend): {} steps/s, {} frames/s; loss {first:.4} -> {last:.4}",
+        s["training"]["steps_per_second"], s["report"]["fps"]
     );
-    let colours = unique_colours(&shot);
-    assert!(colours > 200, "web screenshot has only {colours} colours");
-    if let Ok(keep) = std::env::var("AMR_SCREENSHOT_DIR") {
-        let _ = std::fs::copy(&shot, Path::new(&keep).join("web.png"));
-    }
+    assert!(last < first, "the loss did not go down: {s}");
+    b.screenshot(&dir.join("web-training.png"));
+    // Save checkpoint downloads the run; the native code opens it.
+    let s = b.status_where(30, "the save button", |s| s["report"]["buttons"]["save"].is_array());
+    b.click_at(&s["report"]["buttons"]["save"]);
+    let file = wait_for(60, || {
+        std::fs::read_dir(&downloads)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "safetensors"))
+    })
+    .expect("a downloaded checkpoint");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let ckpt = amr_core::pretrain::Checkpoint::<amr_core::pretrain::PretrainConfig>::load(&file).unwrap();
+    assert!(ckpt.state.unwrap().steps >= 30);
+    let s = b.status_where(30, "the stop button", |s| s["report"]["buttons"]["stop"].is_array());
+    b.click_at(&s["report"]["buttons"]["stop"]);
+    b.status_where(60, "the run to end", |s| s["report"]["train_state"] == "idle");
+
+    // A BVH file picked in the page's file input is read client-side and shown.
+    let bvh = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/raw/bvh/dataset-2_run_normal_001.bvh");
+    let bvh = bvh.canonicalize().unwrap();
+    b.goto(&format!("{base}?file#tab=explore"));
+    b.status_where(120, "the page", skeleton_drawn);
+    let el = b.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": "#amr-file" })));
+    let id = el.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string();
+    b.cmd("POST", &format!("/element/{id}/value"), Some(json!({ "text": bvh.display().to_string() })));
+    let s = b.status_where(60, "the opened BVH", |s| {
+        s["data"].as_str().is_some_and(|d| d.contains("dataset-2_run_normal_001.bvh (1 sequences)"))
+    });
+    assert!(s["report"]["joints"].as_u64() > Some(10), "{s}");
+    let shot = dir.join("web-file.png");
+    b.screenshot(&shot);
+    assert!(unique_colours(&shot) > 200);
 }

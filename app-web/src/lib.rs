@@ -1,62 +1,68 @@
-//! amr-web: the AMR App in the browser. `start` runs when the page loads the module; the page's
-//! `#amr-status` element reports readiness and what was drawn (for people and for tests).
+//! amr-web: the AMR App in the browser. `start` runs when the page loads the module: it paints the
+//! embedded first clips at once, fetches the demo subset beside the page, trains in the page on
+//! burn's CPU backend, and reports its state in `#amr-status` (JSON, for people and tests).
+
+#[cfg(target_arch = "wasm32")]
+mod page;
+#[cfg(target_arch = "wasm32")]
+mod runner;
+#[cfg(target_arch = "wasm32")]
+mod shell;
 
 #[cfg(target_arch = "wasm32")]
 mod web {
     use std::sync::{Arc, Mutex};
 
-    use amr_ui::{AmrApp, DrawReport, ReportSink};
-    use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
 
-    fn status(text: &str, ready: bool) {
-        let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
-        if let Some(el) = doc.get_element_by_id("amr-status") {
-            el.set_text_content(Some(text));
-            let _ = el.set_attribute("data-ready", if ready { "1" } else { "0" });
-        }
-    }
+    use crate::page;
+    use crate::shell::{Inbox, InboxQueue, WebShell};
 
-    struct WebShell {
-        app: AmrApp,
-        sink: ReportSink,
-        last: Option<DrawReport>,
-    }
+    /// The demo subset the page fetches after its first paint (copied next to the page by build.sh).
+    const DEMO_URL: &str = "bandai2_web.safetensors";
 
-    impl eframe::App for WebShell {
-        fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
-            self.app.ui(ui, frame);
-            let report = self.sink.lock().ok().and_then(|r| r.clone());
-            // The page's status changes only when what is drawn changes: serialise then, not every frame.
-            if report.is_some() && report != self.last {
-                status(&serde_json::to_string(&report).unwrap_or_default(), true);
-                self.last = report;
-            }
-        }
-    }
-
-    /// Entry point: loads the embedded demo data and starts the App on `#the_canvas_id`.
+    /// Entry point: starts the App on `#the_canvas_id`.
     #[wasm_bindgen(start)]
     pub fn start() {
         wasm_bindgen_futures::spawn_local(async {
             let dataset = match amr_ui::demo::demo_dataset() {
                 Ok(d) => d,
-                Err(e) => return status(&format!("error: {e}"), false),
+                Err(e) => return page::status(&format!("error: {e}"), false),
             };
-            let Some(canvas) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id("the_canvas_id"))
-                .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok())
-            else {
-                return status("error: no canvas #the_canvas_id in the page", false);
+            let Some(canvas) = page::canvas() else {
+                return page::status("error: no canvas #the_canvas_id in the page", false);
             };
-            let sink: ReportSink = Arc::new(Mutex::new(None));
-            let shell = WebShell { app: AmrApp::new(dataset, amr_ui::demo::DEMO_NAME, sink.clone()), sink, last: None };
+            let inbox: InboxQueue = Arc::new(Mutex::new(Vec::new()));
+            let files = Arc::clone(&inbox);
+            page::on_file_input(move |name, bytes| {
+                if let Ok(mut q) = files.lock() {
+                    q.push(Inbox::File { name, bytes, demo: false });
+                }
+            });
+            let fetched = Arc::clone(&inbox);
             let started = eframe::WebRunner::new()
-                .start(canvas, eframe::WebOptions::default(), Box::new(|_cc| Ok(Box::new(shell))))
+                .start(
+                    canvas,
+                    eframe::WebOptions::default(),
+                    Box::new(move |cc| {
+                        let ctx = cc.egui_ctx.clone();
+                        // The rest of the demo data arrives after the first paint.
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let item = match page::fetch_bytes(DEMO_URL).await {
+                                Ok(bytes) => Inbox::File { name: DEMO_URL.into(), bytes, demo: true },
+                                Err(e) => Inbox::DemoFailed(e),
+                            };
+                            if let Ok(mut q) = fetched.lock() {
+                                q.push(item);
+                            }
+                            ctx.request_repaint();
+                        });
+                        Ok(Box::new(WebShell::new(dataset, &cc.egui_ctx, inbox)))
+                    }),
+                )
                 .await;
             if let Err(e) = started {
-                status(&format!("error: {e:?}"), false);
+                page::status(&format!("error: {e:?}"), false);
             }
         });
     }

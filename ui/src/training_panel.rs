@@ -178,7 +178,10 @@ impl TrainPanel {
                 actions.push(PanelAction::Train(TrainCommand::Stop));
                 self.state = TrainState::Stopping;
             }
-            if ui.add_enabled(active, egui::Button::new("Save checkpoint")).clicked() {
+            let save_label = if self.has_files { "Save checkpoint" } else { "Download checkpoint" };
+            let save = ui.add_enabled(active, egui::Button::new(save_label));
+            crate::app::remember_centre(ui, "save", &save);
+            if save.clicked() {
                 actions.push(PanelAction::Train(TrainCommand::Save));
             }
             if ui.button("Load checkpoint…").clicked() {

@@ -78,6 +78,17 @@ impl PretrainConfig {
         c
     }
 
+    /// The browser's demo run: the demo's method on a model small enough that one step of 8 clips
+    /// takes a fraction of a second in single-threaded WebAssembly (width 64, depths 2 + 1), so the
+    /// page keeps drawing between steps.
+    pub fn browser_demo() -> Self {
+        let mut c = Self::demo();
+        c.model = c.model.with_dim(64).with_heads(4).with_mlp(128).with_encoder_depth(2).with_decoder_depth(1);
+        c.batch_size = 8;
+        c.run.checkpoint_every = 25;
+        c
+    }
+
     /// Checks every field, naming the first that is out of range.
     pub fn validate(&self) -> Result<(), String> {
         self.model.validate()?;

@@ -1,0 +1,218 @@
+//! The web shell: the shared App plus what the page provides: the browser trainer, files picked in
+//! the page, the demo data fetched after the first paint, the URL fragment, downloads, local storage,
+//! and a status line (`#amr-status`, JSON) that people and tests read.
+
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use amr_core::pretrain::PretrainConfig;
+use amr_ui::{AmrApp, DrawReport, ReportSink, Request, Settings};
+
+use crate::page;
+use crate::runner::{BACKEND, WebRunner};
+
+/// What arrives from outside the frame loop.
+pub enum Inbox {
+    /// A file's bytes: the user's, or the demo data fetched after the first paint.
+    File {
+        /// Its name.
+        name: String,
+        /// Its bytes.
+        bytes: Vec<u8>,
+        /// Whether it is the fetched demo data.
+        demo: bool,
+    },
+    /// The demo data could not be fetched; the first-paint data stays.
+    DemoFailed(String),
+    /// A screenshot to save.
+    Screenshot(Arc<egui::ColorImage>),
+}
+
+/// A shared queue into the shell.
+pub type InboxQueue = Arc<Mutex<Vec<Inbox>>>;
+
+const SETTINGS_KEY: &str = "amr-settings";
+
+/// The App in the page.
+pub struct WebShell {
+    app: AmrApp,
+    sink: ReportSink,
+    runner: WebRunner,
+    inbox: InboxQueue,
+    /// The fragment the page was opened with (applied again when the demo data arrives).
+    initial_hash: String,
+    last_hash: String,
+    data_name: String,
+    data_ready: bool,
+    first_paint_ms: Option<f64>,
+    last_status_ms: f64,
+    last_status: String,
+    last_settings_ms: f64,
+    saved_settings: String,
+}
+
+impl WebShell {
+    /// The shell on `dataset` (the embedded first-paint data), its trainer on `ctx`.
+    pub fn new(dataset: amr_core::data::Dataset, ctx: &egui::Context, inbox: InboxQueue) -> Self {
+        let sink: ReportSink = Arc::new(Mutex::new(None));
+        let runner = WebRunner::spawn(Rc::new(dataset.clone()), ctx.clone());
+        let settings = page::load(SETTINGS_KEY)
+            .and_then(|t| serde_json::from_str::<Settings>(&t).ok())
+            .unwrap_or_else(|| Settings { run_config: PretrainConfig::browser_demo(), ..Settings::default() });
+        let name = amr_ui::demo::DEMO_NAME.replace("bandai2_demo", "bandai2_first");
+        let mut app =
+            AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner.clone()));
+        let initial_hash = page::hash();
+        app.apply_url_hash(&initial_hash);
+        Self {
+            app,
+            sink,
+            runner,
+            inbox,
+            initial_hash,
+            last_hash: String::new(),
+            data_name: name,
+            data_ready: false,
+            first_paint_ms: None,
+            last_status_ms: f64::MIN,
+            last_status: String::new(),
+            last_settings_ms: 0.0,
+            saved_settings: String::new(),
+        }
+    }
+
+    fn open(&mut self, name: &str, bytes: &[u8], demo: bool) {
+        let path = std::path::Path::new(name);
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+        if ext == "toml" {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => self.app.load_config_text(text, name),
+                Err(e) => self.app.notify(format!("{name}: a run config is UTF-8 text: {e}")),
+            }
+            return;
+        }
+        match amr_core::data::read_dataset_bytes(bytes, path) {
+            Ok(ds) => {
+                let n = ds.len();
+                self.runner.set_dataset(Rc::new(ds.clone()));
+                self.app.set_dataset(ds, name);
+                self.data_name = format!("{name} ({n} sequences)");
+                if demo {
+                    self.data_ready = true;
+                    let hash = self.initial_hash.clone();
+                    self.app.apply_url_hash(&hash);
+                }
+            }
+            Err(e) if ext == "safetensors" => {
+                match amr_core::pretrain::Checkpoint::<PretrainConfig>::from_bytes(bytes, path) {
+                    Ok(c) => {
+                        self.app.set_checkpoint(&c);
+                        self.app.notify(format!("checkpoint {name}"));
+                    }
+                    Err(_) => self.app.notify(e.to_string()),
+                }
+            }
+            Err(e) => self.app.notify(e.to_string()),
+        }
+        // A damaged demo file leaves the first-paint data in place (and says why).
+        self.data_ready |= demo;
+    }
+
+    fn status_json(&self, report: Option<&DrawReport>) -> String {
+        let history = self.app.loss_history();
+        let tail = &history[history.len().saturating_sub(20)..];
+        let secs: f64 = tail.iter().map(|r| r.seconds).sum();
+        let mean = |rows: &[amr_core::pretrain::StepReport]| {
+            (!rows.is_empty()).then(|| rows.iter().map(|r| f64::from(r.loss)).sum::<f64>() / rows.len() as f64)
+        };
+        let k = self.app.weights().1.k;
+        serde_json::json!({
+            "ready": self.data_ready && report.is_some(),
+            "backend": BACKEND,
+            "webgpu_in_browser": page::has_webgpu(),
+            "data": self.data_name,
+            "first_paint_ms": self.first_paint_ms,
+            "k": k,
+            "hash": self.last_hash,
+            "training": {
+                "steps": history.len(),
+                "first_loss": history.first().map(|r| r.loss),
+                "last_loss": history.last().map(|r| r.loss),
+                "mean_loss_first_5": mean(&history[..history.len().min(5)]),
+                "mean_loss_last_5": mean(&history[history.len().saturating_sub(5)..]),
+                "steps_per_second": if secs > 0.0 { Some(tail.len() as f64 / secs) } else { None },
+            },
+            "report": report,
+        })
+        .to_string()
+    }
+}
+
+impl eframe::App for WebShell {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        let arrived: Vec<Inbox> = self.inbox.lock().map(|mut q| std::mem::take(&mut *q)).unwrap_or_default();
+        for item in arrived {
+            match item {
+                Inbox::File { name, bytes, demo } => self.open(&name, &bytes, demo),
+                Inbox::DemoFailed(e) => {
+                    self.app.notify(format!("the demo data could not be fetched ({e}); showing the embedded clips"));
+                    self.data_ready = true;
+                }
+                Inbox::Screenshot(image) => match page::download_png(&image, "amr-view.png") {
+                    Ok(()) => self.app.notify("saved amr-view.png"),
+                    Err(e) => self.app.notify(e),
+                },
+            }
+        }
+        // A fragment edited by the user (or a link followed inside the page) takes over.
+        let hash = page::hash();
+        if !hash.is_empty() && hash.trim_start_matches('#') != self.last_hash {
+            self.app.apply_url_hash(&hash);
+        }
+        self.app.ui(ui, frame);
+        self.first_paint_ms.get_or_insert_with(page::now_ms);
+        for r in self.app.take_requests() {
+            match r {
+                Request::OpenData | Request::LoadConfig | Request::LoadCheckpoint => page::pick_file(),
+                Request::ExportView => {
+                    let inbox = Arc::clone(&self.inbox);
+                    ctx.request_screenshot(move |image| {
+                        if let Ok(mut q) = inbox.lock() {
+                            q.push(Inbox::Screenshot(image));
+                        }
+                    });
+                    ctx.request_repaint();
+                }
+                Request::ExportHeatmap | Request::ExportLoss => {
+                    self.app.notify("the heatmap and loss-curve pictures (PNG, SVG) are exported by the desktop app");
+                }
+            }
+        }
+        let fragment = self.app.url_hash();
+        if fragment != self.last_hash {
+            page::set_hash(&fragment);
+            self.last_hash = fragment;
+        }
+        let now = page::now_ms();
+        if now - self.last_status_ms > 250.0 {
+            self.last_status_ms = now;
+            let report = self.sink.lock().ok().and_then(|r| r.clone());
+            let text = self.status_json(report.as_ref());
+            if text != self.last_status {
+                page::status(&text, self.data_ready && report.is_some());
+                self.last_status = text;
+            }
+            ctx.request_repaint_after(std::time::Duration::from_millis(250));
+        }
+        if now - self.last_settings_ms > 1000.0 {
+            self.last_settings_ms = now;
+            if let Ok(text) = serde_json::to_string(&self.app.settings())
+                && text != self.saved_settings
+            {
+                page::store(SETTINGS_KEY, &text);
+                self.saved_settings = text;
+            }
+        }
+    }
+}
