@@ -129,7 +129,7 @@ impl WebShell {
         serde_json::json!({
             "ready": self.data_ready && report.is_some(),
             "backend": BACKEND,
-            "webgpu_in_browser": page::has_webgpu(),
+            "navigator_gpu": page::has_webgpu(),
             "data": self.data_name,
             "first_paint_ms": self.first_paint_ms,
             "k": k,
@@ -177,10 +177,12 @@ impl eframe::App for WebShell {
                 Request::OpenData | Request::LoadConfig | Request::LoadCheckpoint => page::pick_file(),
                 Request::ExportView => {
                     let inbox = Arc::clone(&self.inbox);
+                    let wake = ctx.clone();
                     ctx.request_screenshot(move |image| {
                         if let Ok(mut q) = inbox.lock() {
                             q.push(Inbox::Screenshot(image));
                         }
+                        wake.request_repaint();
                     });
                     ctx.request_repaint();
                 }
@@ -203,8 +205,9 @@ impl eframe::App for WebShell {
                 page::status(&text, self.data_ready && report.is_some());
                 self.last_status = text;
             }
-            ctx.request_repaint_after(std::time::Duration::from_millis(250));
         }
+        // The status line and the inbox are looked at four times a second even when nothing moves.
+        ctx.request_repaint_after(std::time::Duration::from_millis(250));
         if now - self.last_settings_ms > 1000.0 {
             self.last_settings_ms = now;
             if let Ok(text) = serde_json::to_string(&self.app.settings())
