@@ -96,7 +96,7 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
                     }
                 }
                 TrainCommand::Start { .. } => {
-                    out.push(TrainEvent::Failed("a run is going already; stop it first".into()))
+                    out.push(TrainEvent::Failed("a run is going already; stop it first".into()));
                 }
                 TrainCommand::Resume { .. } => out.push(TrainEvent::Failed(
                     "the browser keeps no run folders; continue a downloaded checkpoint in the desktop app".into(),
