@@ -320,7 +320,9 @@ impl AmrApp {
         UrlState {
             tab: Some(st.tab),
             sample: Some(self.sample),
-            frame: Some(st.timeline.frame),
+            // A playing timeline changes the frame every tick: only a paused frame is worth a link
+            // (and the page then rewrites its URL only when something the user chose changes).
+            frame: (!st.timeline.playing).then_some(st.timeline.frame),
             joint: self.selected_joint,
             k: Some(st.focal.k),
             eps: Some(st.focal.eps),

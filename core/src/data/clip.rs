@@ -119,22 +119,29 @@ pub fn test_clip(seq: &Sequence, cfg: &ClipConfig) -> Sequence {
 /// sqrt(variance + eps) (population variance over the T frames). An absent person stays zero.
 pub fn nat_normalize(seq: &Sequence, eps: f32) -> Sequence {
     let mut out = seq.clone();
-    let t_len = seq.frames.max(1) as f64;
     for m in 0..seq.persons {
         for v in 0..seq.joints {
             for c in 0..3 {
-                let at = |t: usize| seq.index(t, m, v, c);
-                let mean = (0..seq.frames).map(|t| f64::from(seq.positions[at(t)])).sum::<f64>() / t_len;
-                let var =
-                    (0..seq.frames).map(|t| (f64::from(seq.positions[at(t)]) - mean).powi(2)).sum::<f64>() / t_len;
-                let inv = 1.0 / (var + f64::from(eps)).sqrt();
+                let (mean, sd) = nat_stats(seq, m, v, c, eps);
+                let inv = 1.0 / sd;
                 for t in 0..seq.frames {
-                    out.positions[at(t)] = ((f64::from(seq.positions[at(t)]) - mean) * inv) as f32;
+                    let i = seq.index(t, m, v, c);
+                    out.positions[i] = ((f64::from(seq.positions[i]) - mean) * inv) as f32;
                 }
             }
         }
     }
     out
+}
+
+/// The mean over time and sqrt(population variance + eps) of person `m`, joint `v`, axis `c`: the
+/// statistics [`nat_normalize`] divides by (and a NAT prediction is mapped back with).
+pub fn nat_stats(seq: &Sequence, m: usize, v: usize, c: usize, eps: f32) -> (f64, f64) {
+    let t_len = seq.frames.max(1) as f64;
+    let at = |t: usize| f64::from(seq.positions[seq.index(t, m, v, c)]);
+    let mean = (0..seq.frames).map(at).sum::<f64>() / t_len;
+    let var = (0..seq.frames).map(|t| (at(t) - mean).powi(2)).sum::<f64>() / t_len;
+    (mean, (var + f64::from(eps)).sqrt())
 }
 
 #[cfg(test)]

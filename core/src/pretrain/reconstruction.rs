@@ -7,7 +7,7 @@ use burn::prelude::*;
 use super::batch::{Masking, make_batch};
 use super::checkpoint::Checkpoint;
 use super::trainer::{PretrainConfig, forward_batch};
-use crate::data::clip::{ClipConfig, test_clip};
+use crate::data::clip::{ClipConfig, nat_stats, test_clip};
 use crate::data::{Dataset, Sequence};
 use crate::model::{AmrModel, DecoderKind, load_params};
 use crate::rng::SeededRng;
@@ -79,10 +79,7 @@ pub fn denormalize_nat(clip: &Sequence, nat: &[f32]) -> Sequence {
     let mut out = vec![0.0f32; t_len * joints * 3];
     for v in 0..joints {
         for c in 0..3 {
-            let xs: Vec<f64> = (0..t_len).map(|t| f64::from(clip.positions[clip.index(t, 0, v, c)])).collect();
-            let mean = xs.iter().sum::<f64>() / t_len.max(1) as f64;
-            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / t_len.max(1) as f64;
-            let sd = (var + 1e-6).sqrt();
+            let (mean, sd) = nat_stats(clip, 0, v, c, 1e-6);
             for t in 0..t_len {
                 let i = (t * joints + v) * 3 + c;
                 out[i] = (f64::from(nat.get(i).copied().unwrap_or(0.0)) * sd + mean) as f32;
