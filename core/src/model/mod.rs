@@ -17,7 +17,9 @@ pub use decoder::{AmrDecoder, MampDecoder};
 pub use embed::{PatchEmbed, patchify};
 pub use encoder::Encoder;
 pub use flops::pretrain_macs;
-pub use params::{NamedParams, NamedTensor, ParamMismatch, check_params, load_params, named_params, param_shapes};
+pub use params::{
+    NamedParams, NamedTensor, ParamMismatch, check_params, load_params, named_params, named_params_async, param_shapes,
+};
 
 use burn::prelude::*;
 

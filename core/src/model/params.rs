@@ -18,11 +18,22 @@ pub struct NamedTensor {
 }
 
 impl NamedTensor {
-    /// A tensor from its values (a read-back of a device tensor).
+    /// A tensor from its values (a blocking read-back of a device tensor; the browser uses
+    /// [`Self::from_tensor_async`]).
     pub fn from_tensor<const D: usize>(t: Tensor<D>) -> Self {
         let shape = t.dims().to_vec();
-        let values = t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default();
-        Self { shape, values }
+        Self::from_data(shape, t.into_data())
+    }
+
+    /// A tensor from its values, read back from the device without blocking.
+    pub async fn from_tensor_async<const D: usize>(t: Tensor<D>) -> Result<Self, String> {
+        let shape = t.dims().to_vec();
+        let data = t.into_data_async().await.map_err(|e| format!("reading a tensor back from the device: {e:?}"))?;
+        Ok(Self::from_data(shape, data))
+    }
+
+    fn from_data(shape: Vec<usize>, data: TensorData) -> Self {
+        Self { shape, values: data.convert::<f32>().try_to_vec::<f32>().unwrap_or_default() }
     }
 
     /// The tensor on `device`; `None` when the rank is not `D`.
@@ -98,6 +109,17 @@ impl Read<NamedTensor> for Values {
     }
 }
 
+/// The parameter itself, flattened (its shape kept), for a read-back after the visit.
+struct Flat;
+impl Read<(Vec<usize>, Tensor<1>)> for Flat {
+    fn read<const D: usize>(&self, param: &Param<Tensor<D>>) -> (Vec<usize>, Tensor<1>) {
+        let t = param.val();
+        let shape = t.dims().to_vec();
+        let n = shape.iter().product::<usize>();
+        (shape, t.reshape([n]))
+    }
+}
+
 struct Shapes;
 impl Read<Vec<usize>> for Shapes {
     fn read<const D: usize>(&self, param: &Param<Tensor<D>>) -> Vec<usize> {
@@ -128,6 +150,18 @@ fn collect<M: Module, T, F: Read<T>>(module: &M, read: F) -> BTreeMap<String, T>
 /// Every float parameter of `module` by path.
 pub fn named_params<M: Module>(module: &M) -> NamedParams {
     collect(module, Values)
+}
+
+/// Every float parameter of `module` by path, read back from the device without blocking (what
+/// the browser awaits; natively the same map as [`named_params`]).
+pub async fn named_params_async<M: Module>(module: &M) -> Result<NamedParams, String> {
+    let mut out = NamedParams::new();
+    for (key, (shape, flat)) in collect(module, Flat) {
+        let mut t = NamedTensor::from_tensor_async(flat).await?;
+        t.shape = shape;
+        out.insert(key, t);
+    }
+    Ok(out)
 }
 
 /// The shapes of every float parameter of `module` by path (no values are read back).

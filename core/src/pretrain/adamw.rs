@@ -75,7 +75,8 @@ impl AdamW {
         })
     }
 
-    /// The moments by `m.<path>` / `v.<path>`, with the step count under `step` (a 1-element tensor).
+    /// The moments by `m.<path>` / `v.<path>` (a blocking read-back; the browser awaits
+    /// [`Self::state_async`]).
     pub fn state(&self) -> NamedParams {
         let mut out = NamedParams::new();
         for (k, (m, v)) in &self.moments {
@@ -83,6 +84,16 @@ impl AdamW {
             out.insert(format!("v.{k}"), NamedTensor::from_tensor(v.clone()));
         }
         out
+    }
+
+    /// The moments of [`Self::state`], read back from the device without blocking.
+    pub async fn state_async(&self) -> Result<NamedParams, String> {
+        let mut out = NamedParams::new();
+        for (k, (m, v)) in &self.moments {
+            out.insert(format!("m.{k}"), NamedTensor::from_tensor_async(m.clone()).await?);
+            out.insert(format!("v.{k}"), NamedTensor::from_tensor_async(v.clone()).await?);
+        }
+        Ok(out)
     }
 
     /// Restores the moments written by [`AdamW::state`] and the step count, on `device`.

@@ -20,7 +20,7 @@ pub use config_file::{RunSettings, parse_pretrain_config, pretrain_config_toml};
 #[cfg(not(target_arch = "wasm32"))]
 pub use gpu_weights::gpu_focal_weights;
 pub use loss::{focal_loss, masked_token_loss};
-pub use reconstruction::{Reconstruction, Reconstructor, denormalize_nat, frames_from_patches};
+pub use reconstruction::{PendingReconstruction, Reconstruction, Reconstructor, denormalize_nat, frames_from_patches};
 pub use schedule::LrSchedule;
 pub use targets::{motion_targets, nat_targets, patch_layout};
 pub use trainer::{PretrainConfig, StepReport, TrainError, Trainer};

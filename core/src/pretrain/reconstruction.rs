@@ -113,6 +113,19 @@ impl Reconstructor {
         masking: Option<Masking>,
         seed: u64,
     ) -> Result<Reconstruction, String> {
+        self.start(ds, index, person, masking, seed)?.finish().await
+    }
+
+    /// The forward pass of [`Self::reconstruct`], queued on the device; the returned value owns
+    /// everything its read-back needs, so a frame loop can keep its future and poll it later.
+    pub fn start(
+        &self,
+        ds: &Dataset,
+        index: usize,
+        person: usize,
+        masking: Option<Masking>,
+        seed: u64,
+    ) -> Result<PendingReconstruction, String> {
         let seq = ds.sequences.get(index).ok_or_else(|| format!("sequence {index} is not in the dataset"))?;
         let m = &self.config.model;
         let clip = test_clip(seq, &self.config.clip);
@@ -125,24 +138,11 @@ impl Reconstructor {
             batch_cfg.masking = mk;
         }
         let b = make_batch(&one, &[0], &keep_clip, &batch_cfg, m, &mut SeededRng::new(seed))?;
-        let p = person.min(b.persons.saturating_sub(1));
         let pred = forward_batch(&self.model, m, &b, &self.device)?;
         let [_, rows, per] = pred.dims();
-        let values = pred
-            .into_data_async()
-            .await
-            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?
-            .try_into_vec::<f32>()
-            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?;
-        let span = per / 3;
-        let pred_rows = &values[p * rows * per..(p + 1) * rows * per];
-        let target_rows = &b.target[p * rows * per..(p + 1) * rows * per];
-        let (t_len, joints) = (m.frames, m.joints);
-        let prediction = frames_from_patches(pred_rows, t_len, joints, span);
-        let target = frames_from_patches(target_rows, t_len, joints, span);
-        let tokens = m.tokens();
-        let masked = b.masked[p * tokens..(p + 1) * tokens].iter().map(|&x| x > 0.5).collect();
-        let person_clip = Sequence::new(
+        let p = person.min(b.persons.saturating_sub(1));
+        let (t_len, joints, tokens) = (m.frames, m.joints, m.tokens());
+        let clip = Sequence::new(
             clip.name.clone(),
             clip.label,
             t_len,
@@ -150,6 +150,53 @@ impl Reconstructor {
             joints,
             b.x[p * t_len * joints * 3..(p + 1) * t_len * joints * 3].to_vec(),
         );
+        Ok(PendingReconstruction {
+            pred,
+            rows: rows * per,
+            person: p,
+            span: per / 3,
+            target: b.target[p * rows * per..(p + 1) * rows * per].to_vec(),
+            masked: b.masked[p * tokens..(p + 1) * tokens].iter().map(|&x| x > 0.5).collect(),
+            clip,
+            patch: m.patch,
+            decoder: m.decoder,
+            target_kind: self.config.batch.target,
+        })
+    }
+}
+
+/// A reconstruction whose forward pass is queued on the device: [`Self::finish`] reads the output
+/// back without blocking and lays it out.
+pub struct PendingReconstruction {
+    pred: Tensor<3>,
+    /// Values per person in `pred`.
+    rows: usize,
+    person: usize,
+    span: usize,
+    target: Vec<f32>,
+    masked: Vec<bool>,
+    clip: Sequence,
+    patch: usize,
+    decoder: DecoderKind,
+    target_kind: super::TargetKind,
+}
+
+impl PendingReconstruction {
+    /// Reads the model's output back and builds the [`Reconstruction`].
+    pub async fn finish(self) -> Result<Reconstruction, String> {
+        let values = self
+            .pred
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?
+            .try_into_vec::<f32>()
+            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?;
+        let (p, rows) = (self.person, self.rows);
+        let pred_rows = values.get(p * rows..(p + 1) * rows).ok_or("the model's output has too few rows")?;
+        let clip = self.clip;
+        let (t_len, joints) = (clip.frames, clip.joints);
+        let prediction = frames_from_patches(pred_rows, t_len, joints, self.span);
+        let target = frames_from_patches(&self.target, t_len, joints, self.span);
         let joint_error = (0..joints)
             .map(|v| {
                 let mut sum = 0.0f64;
@@ -162,17 +209,17 @@ impl Reconstructor {
                 (sum / (t_len * 3) as f64) as f32
             })
             .collect();
-        let predicted_clip = match (m.decoder, self.config.batch.target) {
+        let predicted_clip = match (self.decoder, self.target_kind) {
             (DecoderKind::Mamp, _) => None,
-            (_, super::TargetKind::Nat) => Some(denormalize_nat(&person_clip, &prediction)),
+            (_, super::TargetKind::Nat) => Some(denormalize_nat(&clip, &prediction)),
             (_, super::TargetKind::Raw) => {
                 Some(Sequence::new(clip.name.clone(), clip.label, t_len, 1, joints, prediction.clone()))
             }
         };
         Ok(Reconstruction {
-            clip: person_clip,
-            patch: m.patch,
-            masked,
+            clip,
+            patch: self.patch,
+            masked: self.masked,
             target,
             prediction,
             predicted_clip,

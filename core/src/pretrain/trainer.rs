@@ -14,7 +14,7 @@ use super::config_file::RunSettings;
 use super::{BatchConfig, LrSchedule, PretrainBatch, focal_loss, make_batch, masked_token_loss};
 use crate::data::Dataset;
 use crate::data::clip::ClipConfig;
-use crate::model::{AmrConfig, AmrModel, DecoderKind, load_params, named_params};
+use crate::model::{AmrConfig, AmrModel, DecoderKind, load_params, named_params_async};
 use crate::rng::SeededRng;
 
 /// Everything that defines a pretraining run.
@@ -254,13 +254,22 @@ impl Trainer {
         Ok(t)
     }
 
-    /// Everything needed to continue this run later.
+    /// Everything needed to continue this run later (blocks on the read-back; the browser awaits
+    /// [`Self::checkpoint_async`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+        pollster::block_on(self.checkpoint_async())
+    }
+
+    /// Everything needed to continue this run later, read back from the device without blocking.
+    pub async fn checkpoint_async(&self) -> Result<Checkpoint, TrainError> {
         let model = self.model.as_ref().ok_or_else(|| TrainError::Config("no model".into()))?;
+        let params = named_params_async(model).await.map_err(TrainError::Config)?;
+        let optimizer = self.optim.state_async().await.map_err(TrainError::Config)?;
         Ok(Checkpoint {
             config: self.config.clone(),
-            model: named_params(model),
-            optimizer: self.optim.state(),
+            model: params,
+            optimizer,
             state: Some(TrainerState {
                 steps: self.steps,
                 rng: self.rng.clone(),
@@ -446,6 +455,7 @@ pub(crate) fn forward_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::named_params;
     use crate::test_data::web_demo as demo;
 
     fn small() -> PretrainConfig {
@@ -528,7 +538,12 @@ mod tests {
 
         let mut first = Trainer::new(cfg, ds.len(), &dev).unwrap();
         let mut losses: Vec<f32> = (0..4).map(|_| first.step(&ds).unwrap().loss).collect();
-        let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
+        let saved = first.checkpoint().unwrap();
+        // The checkpoint reads parameters back flat and asynchronously; the rank-D blocking read
+        // must give the same shapes and values.
+        assert_eq!(saved.model, named_params(first.model().unwrap()));
+        assert_eq!(saved.optimizer, first.optim.state());
+        let bytes = saved.to_bytes().unwrap();
         drop(first);
         let ckpt = Checkpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
         let mut resumed = Trainer::resume(&ckpt, ds.len(), &dev).unwrap();
