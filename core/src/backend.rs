@@ -2,6 +2,9 @@
 
 use burn::prelude::*;
 
+/// burn's run-time device handle (CPU, wgpu, ...), re-exported for the front ends.
+pub use burn::prelude::Device;
+
 /// Which device the user asked for (`--device auto|gpu|cpu`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,4 +65,36 @@ pub fn resolve_device(choice: DeviceChoice) -> (Device, String) {
             None => (cpu_device(), "cpu (burn flex; no hardware GPU found)".into()),
         },
     }
+}
+
+/// burn's own wgpu device on the default adapter, acquired without blocking (the browser's path:
+/// WebGPU hands out devices through promises).
+pub async fn wgpu_device_async() -> Result<Device, String> {
+    Device::wgpu_options().init_async().await.map_err(|e| e.to_string())
+}
+
+/// What a wgpu device must enable for burn's WGSL kernels: every feature and limit of its adapter
+/// (burn compiles its kernels for what the adapter offers). A renderer that wants to share its
+/// device with burn creates it with this descriptor.
+pub fn compute_device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'static> {
+    wgpu::DeviceDescriptor {
+        label: Some("amr render + compute"),
+        required_features: adapter.features().difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
+        required_limits: adapter.limits(),
+        memory_hints: wgpu::MemoryHints::MemoryUsage,
+        ..Default::default()
+    }
+}
+
+/// Registers an application's wgpu device (egui's) with burn, so that training and drawing share
+/// one device and queue. The device should have been created with [`compute_device_descriptor`].
+pub fn shared_wgpu_device(
+    instance: wgpu::Instance,
+    adapter: wgpu::Adapter,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+) -> Result<Device, String> {
+    let backend = adapter.get_info().backend;
+    let setup = burn::tensor::wgpu::WgpuSetup { instance, adapter, device, queue, backend };
+    Device::wgpu_options().setup(setup).init().map_err(|e| e.to_string())
 }

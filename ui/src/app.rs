@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use amr_core::backend::Device;
 use amr_core::data::clip::test_clip;
 use amr_core::data::{Dataset, DatasetStats, Sequence};
 use amr_core::focal::{FocalConfig, FocalWeights, focal_weights};
@@ -14,6 +15,7 @@ use amr_core::pretrain::{Checkpoint, PretrainConfig, Reconstruction, Reconstruct
 
 use crate::colormap::legend_ui;
 use crate::explorer::{MaskPreview, PreviewKind, Shown, focal_controls_ui};
+use crate::frame_future::FrameFuture;
 use crate::heatmap::{HeatmapView, heatmap_ui};
 use crate::learn::{LearnSettings, learn_fusion_ui, learn_loss_ui, learn_steps_ui};
 use crate::reconstruction_view::{ReconstructionSettings, reconstruction_ui};
@@ -234,6 +236,10 @@ pub struct AmrApp {
     reconstructor: Option<Reconstructor>,
     reconstruction: Option<Result<Reconstruction, String>>,
     reconstruction_dirty: bool,
+    /// A reconstruction whose read-back the browser is waiting for.
+    pending_reconstruction: Option<FrameFuture<Result<Reconstruction, String>>>,
+    /// Where the reconstruction view's model runs.
+    device: Device,
     commands: Vec<AppCommand>,
     requests: Vec<Request>,
     message: String,
@@ -264,6 +270,8 @@ impl AmrApp {
             reconstructor: None,
             reconstruction: None,
             reconstruction_dirty: false,
+            pending_reconstruction: None,
+            device: amr_core::backend::cpu_device(),
             commands: Vec::new(),
             requests: Vec::new(),
             message: format!("opened {name}"),
@@ -280,6 +288,12 @@ impl AmrApp {
     pub fn with_runner(mut self, runner: Box<dyn TrainRunner>) -> Self {
         self.runner = Some(runner);
         self
+    }
+
+    /// Runs the reconstruction view's model on `device` (burn's CPU backend unless the shell says
+    /// otherwise), from the next checkpoint on.
+    pub fn set_device(&mut self, device: Device) {
+        self.device = device;
     }
 
     /// Applies saved settings.
@@ -425,7 +439,7 @@ impl AmrApp {
 
     /// Uses `ckpt`'s model for the reconstruction view.
     pub fn set_checkpoint(&mut self, ckpt: &Checkpoint) {
-        match Reconstructor::new(ckpt, &amr_core::backend::cpu_device()) {
+        match Reconstructor::new(ckpt, &self.device) {
             Ok(r) => {
                 self.reconstructor = Some(r);
                 self.reconstruction_dirty = true;
@@ -550,8 +564,18 @@ impl AmrApp {
             return;
         };
         let s = &self.settings.reconstruction;
-        let future = r.reconstruct(&self.dataset, self.sample, 0, s.masking.kind(), s.seed);
-        self.reconstruction = Some(crate::block_on::block_on(future).and_then(|x| x));
+        match r.start(&self.dataset, self.sample, 0, s.masking.kind(), s.seed) {
+            Ok(pending) => self.pending_reconstruction = Some(FrameFuture::new(pending.finish())),
+            Err(e) => self.reconstruction = Some(Err(e)),
+        }
+    }
+
+    /// Takes the reconstruction whose read-back was waited for, once the device has answered.
+    fn poll_reconstruction(&mut self, ctx: &egui::Context) {
+        if let Some(done) = self.pending_reconstruction.as_mut().and_then(|f| f.poll(ctx)) {
+            self.pending_reconstruction = None;
+            self.reconstruction = Some(done);
+        }
     }
 
     fn class_name(&self, label: i64) -> &str {
@@ -940,6 +964,7 @@ impl AmrApp {
         if self.reconstruction_dirty && self.settings.tab == Tab::Reconstruct {
             self.refresh_reconstruction();
         }
+        self.poll_reconstruction(ui.ctx());
         egui::Panel::top("top-bar").show(ui, |ui| self.top_bar_ui(ui));
         egui::Panel::left("data").default_size(250.0).resizable(true).show(ui, |ui| self.browser_ui(ui));
         let frames = match self.settings.tab {

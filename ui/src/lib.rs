@@ -1,10 +1,10 @@
 //! amr-ui: the widgets and the App shared by the desktop (`app-native`) and web (`app-web`) shells.
 
 mod app;
-pub mod block_on;
 pub mod colormap;
 pub mod demo;
 pub mod explorer;
+pub mod frame_future;
 pub mod heatmap;
 pub mod learn;
 pub mod reconstruction_view;
