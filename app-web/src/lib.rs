@@ -1,7 +1,9 @@
-//! amr-web: the AMR App in the browser. `start` runs when the page loads the module: it paints the
-//! embedded first clips at once, fetches the demo subset beside the page, trains in the page on
-//! burn's CPU backend, and reports its state in `#amr-status` (JSON, for people and tests).
+//! amr-web: the AMR App in the browser. `start` runs when the page loads the module: it picks the
+//! compute backend (WebGPU on egui's device, or burn's CPU backend), paints the embedded first clips
+//! at once, fetches the demo subset beside the page, trains in the page, and reports its state in
+//! `#amr-status` (JSON, for people and tests).
 
+pub mod compute;
 #[cfg(target_arch = "wasm32")]
 mod page;
 #[cfg(target_arch = "wasm32")]
@@ -15,11 +17,39 @@ mod web {
 
     use wasm_bindgen::prelude::*;
 
-    use crate::page;
     use crate::shell::{Inbox, InboxQueue, WebShell};
+    use crate::{compute, page};
 
     /// The demo subset the page fetches after its first paint (copied next to the page by build.sh).
     const DEMO_URL: &str = "bandai2_web.safetensors";
+
+    /// The device the page starts on: egui's WebGPU device when the plan is WebGPU and it can be
+    /// shared, the CPU backend otherwise. When WebGPU is wanted but egui's device cannot be shared,
+    /// burn's own WebGPU device is requested in the background and arrives through the inbox.
+    fn pick_compute(
+        plan: &compute::Plan,
+        adapter: Option<&compute::Adapter>,
+        cc: &eframe::CreationContext<'_>,
+        inbox: &InboxQueue,
+    ) -> compute::Compute {
+        let Some(adapter) = adapter.filter(|_| plan.webgpu) else {
+            return compute::Compute::cpu(&plan.reason);
+        };
+        match compute::egui_device(cc.wgpu_render_state.as_ref(), adapter) {
+            Ok(c) => c,
+            Err(why) => {
+                let (inbox, ctx, adapter) = (Arc::clone(inbox), cc.egui_ctx.clone(), adapter.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let got = compute::own_device(&adapter, &why).await;
+                    if let Ok(mut q) = inbox.lock() {
+                        q.push(Inbox::Compute(got));
+                    }
+                    ctx.request_repaint();
+                });
+                compute::Compute::cpu("until burn's own WebGPU device is ready")
+            }
+        }
+    }
 
     /// Entry point: starts the App on `#the_canvas_id`.
     #[wasm_bindgen(start)]
@@ -32,6 +62,12 @@ mod web {
             let Some(canvas) = page::canvas() else {
                 return page::status("error: no canvas #the_canvas_id in the page", false);
             };
+            let choice = compute::Choice::from_query(&page::query()).unwrap_or_else(|e| {
+                log::warn!("{e}");
+                compute::Choice::Auto
+            });
+            let adapter = compute::probe().await;
+            let plan = compute::decide(choice, adapter.as_ref());
             let inbox: InboxQueue = Arc::new(Mutex::new(Vec::new()));
             let files = Arc::clone(&inbox);
             page::on_file_input(move |name, bytes| {
@@ -43,9 +79,10 @@ mod web {
             let started = eframe::WebRunner::new()
                 .start(
                     canvas,
-                    eframe::WebOptions::default(),
+                    compute::web_options(&plan),
                     Box::new(move |cc| {
                         let ctx = cc.egui_ctx.clone();
+                        let computing = pick_compute(&plan, adapter.as_ref(), cc, &inbox);
                         // The rest of the demo data arrives after the first paint.
                         wasm_bindgen_futures::spawn_local(async move {
                             let item = match page::fetch_bytes(DEMO_URL).await {
@@ -57,7 +94,7 @@ mod web {
                             }
                             ctx.request_repaint();
                         });
-                        Ok(Box::new(WebShell::new(dataset, &cc.egui_ctx, inbox)))
+                        Ok(Box::new(WebShell::new(dataset, &cc.egui_ctx, inbox, computing, adapter, plan.reason)))
                     }),
                 )
                 .await;

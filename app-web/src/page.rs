@@ -30,6 +30,11 @@ pub fn hash() -> String {
     window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
 }
 
+/// The URL query, with its `?` (empty when there is none).
+pub fn query() -> String {
+    window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
 /// Replaces the URL fragment without a history entry.
 pub fn set_hash(fragment: &str) {
     if let Some(h) = window().and_then(|w| w.history().ok()) {

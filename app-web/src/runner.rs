@@ -1,6 +1,7 @@
 //! The browser's trainer: an async task on the page's event loop that takes one step at a time and
-//! yields to the browser between steps, so the App keeps drawing. Loss values are read back with
-//! `step_async`; nothing blocks the page.
+//! yields to the browser between steps, so the App keeps drawing. It trains on the page's compute
+//! device (WebGPU or the CPU backend); losses and checkpoints are read back with `step_async` and
+//! `checkpoint_async`, so nothing blocks the page.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -10,11 +11,13 @@ use amr_core::data::Dataset;
 use amr_core::pretrain::{Checkpoint, Trainer};
 use amr_ui::training::{TrainCommand, TrainEvent, TrainRunner};
 
-#[derive(Default)]
+use crate::compute::Compute;
+
 struct Inner {
     commands: VecDeque<TrainCommand>,
     events: Vec<TrainEvent>,
     dataset: Option<Rc<Dataset>>,
+    compute: Compute,
 }
 
 /// The panel's end of the browser trainer.
@@ -23,13 +26,15 @@ pub struct WebRunner {
     inner: Rc<RefCell<Inner>>,
 }
 
-/// The device training runs on, in words (the page shows it).
-pub const BACKEND: &str = "cpu (burn flex in WebAssembly)";
-
 impl WebRunner {
-    /// Starts the task; it trains on `dataset` and wakes the App's `ctx` on every event.
-    pub fn spawn(dataset: Rc<Dataset>, ctx: egui::Context) -> Self {
-        let inner = Rc::new(RefCell::new(Inner { dataset: Some(dataset), ..Inner::default() }));
+    /// Starts the task; it trains on `dataset` on `compute` and wakes the App's `ctx` on every event.
+    pub fn spawn(dataset: Rc<Dataset>, compute: Compute, ctx: egui::Context) -> Self {
+        let inner = Rc::new(RefCell::new(Inner {
+            commands: VecDeque::new(),
+            events: Vec::new(),
+            dataset: Some(dataset),
+            compute,
+        }));
         wasm_bindgen_futures::spawn_local(run(Rc::clone(&inner), ctx));
         Self { inner }
     }
@@ -37,6 +42,11 @@ impl WebRunner {
     /// Trains on `dataset` from the next run on (the data the page fetched after its first paint).
     pub fn set_dataset(&self, dataset: Rc<Dataset>) {
         self.inner.borrow_mut().dataset = Some(dataset);
+    }
+
+    /// Trains on `compute` from the next run on.
+    pub fn set_compute(&self, compute: Compute) {
+        self.inner.borrow_mut().compute = compute;
     }
 }
 
@@ -62,8 +72,8 @@ fn model_only(c: Checkpoint) -> Box<Checkpoint> {
 }
 
 /// Offers the run's checkpoint (model, optimiser, state) as a download the desktop app opens.
-fn download(run: &Run) -> Result<(String, Box<Checkpoint>), String> {
-    let ckpt = run.trainer.checkpoint().map_err(|e| e.to_string())?;
+async fn download(run: &Run) -> Result<(String, Box<Checkpoint>), String> {
+    let ckpt = run.trainer.checkpoint_async().await.map_err(|e| e.to_string())?;
     let bytes = ckpt.to_bytes()?;
     let name = format!("amr-browser-step{}.safetensors", run.trainer.steps());
     crate::page::download(&bytes, &name, "application/octet-stream")?;
@@ -79,13 +89,14 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
             match c {
                 TrainCommand::Start { config, .. } if current.is_none() => {
                     let Some(ds) = inner.borrow().dataset.clone() else { continue };
-                    match Trainer::new((*config).clone(), ds.len(), &amr_core::backend::cpu_device()) {
+                    let compute = inner.borrow().compute.clone();
+                    match Trainer::new((*config).clone(), ds.len(), &compute.device) {
                         Ok(trainer) => {
                             let total = trainer.total_steps();
                             let end = if config.run.max_steps > 0 { config.run.max_steps.min(total) } else { total };
                             out.push(TrainEvent::Started {
                                 dir: "the browser's memory".into(),
-                                device: BACKEND.into(),
+                                device: compute.label,
                                 total_steps: total,
                                 history: Vec::new(),
                                 config,
@@ -109,7 +120,7 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
                 }
                 TrainCommand::Save => {
                     if let Some(r) = &current {
-                        match download(r) {
+                        match download(r).await {
                             Ok((path, checkpoint)) => out.push(TrainEvent::Saved { path, checkpoint }),
                             Err(e) => out.push(TrainEvent::Failed(e)),
                         }
@@ -117,7 +128,7 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
                 }
                 TrainCommand::Stop => {
                     if let Some(r) = current.take() {
-                        if let Ok(c) = r.trainer.checkpoint() {
+                        if let Ok(c) = r.trainer.checkpoint_async().await {
                             out.push(TrainEvent::Saved { path: "memory".into(), checkpoint: model_only(c) });
                         }
                         out.push(TrainEvent::Ended {
@@ -136,7 +147,7 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
                     let steps = r.trainer.steps();
                     let every = r.trainer.config.run.checkpoint_every.max(1);
                     if (steps >= r.end || steps.is_multiple_of(every))
-                        && let Ok(c) = r.trainer.checkpoint()
+                        && let Ok(c) = r.trainer.checkpoint_async().await
                     {
                         out.push(TrainEvent::Saved { path: "memory".into(), checkpoint: model_only(c) });
                     }

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use amr_core::pretrain::PretrainConfig;
 use amr_ui::{AmrApp, DrawReport, ReportSink, Request, Settings};
 
+use crate::compute::{Adapter, Compute};
 use crate::page;
-use crate::runner::{BACKEND, WebRunner};
+use crate::runner::WebRunner;
 
 /// What arrives from outside the frame loop.
 pub enum Inbox {
@@ -26,6 +27,8 @@ pub enum Inbox {
     DemoFailed(String),
     /// A screenshot to save.
     Screenshot(Arc<egui::ColorImage>),
+    /// burn's own WebGPU device arrived (or could not be had: the CPU stays).
+    Compute(Result<Compute, String>),
 }
 
 /// A shared queue into the shell.
@@ -39,6 +42,10 @@ pub struct WebShell {
     sink: ReportSink,
     runner: WebRunner,
     inbox: InboxQueue,
+    compute: Compute,
+    adapter: Option<Adapter>,
+    /// Why the page computes where it does.
+    compute_reason: String,
     /// The fragment the page was opened with (applied again when the demo data arrives).
     initial_hash: String,
     last_hash: String,
@@ -52,16 +59,25 @@ pub struct WebShell {
 }
 
 impl WebShell {
-    /// The shell on `dataset` (the embedded first-paint data), its trainer on `ctx`.
-    pub fn new(dataset: amr_core::data::Dataset, ctx: &egui::Context, inbox: InboxQueue) -> Self {
+    /// The shell on `dataset` (the embedded first-paint data), its trainer on `ctx`, computing on
+    /// `compute` (chosen for `reason` on the browser's `adapter`).
+    pub fn new(
+        dataset: amr_core::data::Dataset,
+        ctx: &egui::Context,
+        inbox: InboxQueue,
+        compute: Compute,
+        adapter: Option<Adapter>,
+        reason: String,
+    ) -> Self {
         let sink: ReportSink = Arc::new(Mutex::new(None));
-        let runner = WebRunner::spawn(Rc::new(dataset.clone()), ctx.clone());
+        let runner = WebRunner::spawn(Rc::new(dataset.clone()), compute.clone(), ctx.clone());
         let settings = page::load(SETTINGS_KEY)
             .and_then(|t| serde_json::from_str::<Settings>(&t).ok())
             .unwrap_or_else(|| Settings { run_config: PretrainConfig::browser_demo(), ..Settings::default() });
         let name = amr_ui::demo::DEMO_NAME.replace("bandai2_demo", "bandai2_first");
         let mut app =
             AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner.clone()));
+        app.set_device(compute.device.clone(), &format!("compute: {}", compute.kind));
         let initial_hash = page::hash();
         app.apply_url_hash(&initial_hash);
         Self {
@@ -69,6 +85,9 @@ impl WebShell {
             sink,
             runner,
             inbox,
+            compute,
+            adapter,
+            compute_reason: reason,
             initial_hash,
             last_hash: String::new(),
             data_name: name,
@@ -118,6 +137,13 @@ impl WebShell {
         self.data_ready |= demo;
     }
 
+    fn set_compute(&mut self, compute: Compute) {
+        self.runner.set_compute(compute.clone());
+        self.app.set_device(compute.device.clone(), &format!("compute: {}", compute.kind));
+        self.app.notify(format!("computing on {}", compute.label));
+        self.compute = compute;
+    }
+
     fn status_json(&self, report: Option<&DrawReport>) -> String {
         let history = self.app.loss_history();
         let tail = &history[history.len().saturating_sub(20)..];
@@ -128,8 +154,11 @@ impl WebShell {
         let k = self.app.weights().1.k;
         serde_json::json!({
             "ready": self.data_ready && report.is_some(),
-            "backend": BACKEND,
+            "backend": self.compute.label,
+            "backend_kind": self.compute.kind,
+            "backend_reason": self.compute_reason,
             "navigator_gpu": page::has_webgpu(),
+            "adapter": self.adapter,
             "data": self.data_name,
             "first_paint_ms": self.first_paint_ms,
             "k": k,
@@ -163,6 +192,11 @@ impl eframe::App for WebShell {
                     Ok(()) => self.app.notify("saved amr-view.png"),
                     Err(e) => self.app.notify(e),
                 },
+                Inbox::Compute(Ok(compute)) => self.set_compute(compute),
+                Inbox::Compute(Err(e)) => {
+                    self.compute_reason = format!("WebGPU failed: {e}");
+                    self.app.notify(format!("WebGPU failed ({e}); training stays on the CPU backend"));
+                }
             }
         }
         // A fragment edited by the user (or a link followed inside the page) takes over.

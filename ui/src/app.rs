@@ -240,6 +240,8 @@ pub struct AmrApp {
     pending_reconstruction: Option<FrameFuture<Result<Reconstruction, String>>>,
     /// Where the reconstruction view's model runs.
     device: Device,
+    /// The compute device in words, shown in the top bar when a shell sets one.
+    device_label: String,
     commands: Vec<AppCommand>,
     requests: Vec<Request>,
     message: String,
@@ -272,6 +274,7 @@ impl AmrApp {
             reconstruction_dirty: false,
             pending_reconstruction: None,
             device: amr_core::backend::cpu_device(),
+            device_label: String::new(),
             commands: Vec::new(),
             requests: Vec::new(),
             message: format!("opened {name}"),
@@ -291,9 +294,10 @@ impl AmrApp {
     }
 
     /// Runs the reconstruction view's model on `device` (burn's CPU backend unless the shell says
-    /// otherwise), from the next checkpoint on.
-    pub fn set_device(&mut self, device: Device) {
+    /// otherwise), from the next checkpoint on; `label` says what it is in the top bar.
+    pub fn set_device(&mut self, device: Device, label: &str) {
         self.device = device;
+        self.device_label = label.to_string();
     }
 
     /// Applies saved settings.
@@ -669,6 +673,9 @@ impl AmrApp {
             ui.label(&self.message);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.weak(format!("{:.0} fps", self.fps));
+                if !self.device_label.is_empty() {
+                    ui.weak(&self.device_label);
+                }
             });
         });
     }
