@@ -80,7 +80,8 @@ struct Browser {
 }
 
 impl Browser {
-    fn start(profile: &Path, downloads: &Path) -> Self {
+    /// A browser with the base flags plus `gpu_flags` (how Chromium should draw and compute).
+    fn start(profile: &Path, downloads: &Path, gpu_flags: &[&str]) -> Self {
         let port = free_port();
         let driver = KillOnDrop(
             Command::new("chromedriver")
@@ -94,12 +95,20 @@ impl Browser {
         wait_for(30, || b.http("GET", "/status", None).ok().filter(|v| v["value"]["ready"] == true))
             .expect("chromedriver did not get ready");
         let binary = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].into_iter().find(|p| Path::new(p).exists());
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--window-size=1280,800".into(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        args.extend(gpu_flags.iter().map(|f| f.to_string()));
         let mut options = json!({
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,800", format!("--user-data-dir={}", profile.display()),
-            ],
+            "args": args,
             "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false },
         });
         if let Some(bin) = binary {
@@ -212,6 +221,28 @@ fn skeleton_drawn(s: &Value) -> bool {
     ready(s) && s["report"]["joints"].as_u64().is_some_and(|j| j > 0)
 }
 
+/// The first checkpoint in the downloads folder.
+fn downloaded_checkpoint(downloads: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(downloads)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "safetensors"))
+}
+
+/// Clicks the button the page reports under `key` until `done` holds (a click can land while the page
+/// is busy), up to three times.
+fn click_until(b: &Browser, key: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..3 {
+        let s = b.status_where(60, key, |s| s["report"]["buttons"][key].is_array());
+        b.click_at(&s["report"]["buttons"][key]);
+        if let Some(s) = wait_for(secs, || Some(b.status()).filter(|s| done(s))) {
+            return s;
+        }
+    }
+    panic!("clicking {key} did not take effect: {}", b.status());
+}
+
 #[test]
 fn web_page_explores_trains_downloads_and_opens_files() {
     let port = serve(dist());
@@ -221,7 +252,8 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     let _ = std::fs::remove_dir_all(&downloads);
     std::fs::create_dir_all(&downloads).unwrap();
     let _ = std::fs::remove_dir_all(dir.join("profile"));
-    let b = Browser::start(&dir.join("profile"), &downloads);
+    // Drawn with WebGL2 on SwiftShader; WebGPU off, so training runs on burn's CPU backend.
+    let b = Browser::start(&dir.join("profile"), &downloads, &["--disable-gpu"]);
 
     // Ready on the demo data fetched after the first paint, the skeleton coloured by focal weight.
     b.goto(&format!("{base}#s=3&f=10"));
@@ -230,6 +262,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     assert_eq!(s["report"]["joints"], 21, "{s}");
     assert_eq!(s["report"]["bones"], 20, "{s}");
     assert!(s["first_paint_ms"].as_f64().is_some(), "{s}");
+    assert_eq!(s["backend_kind"], "cpu", "{s}");
     eprintln!("backend: {}; navigator.gpu present: {}", s["backend"], s["navigator_gpu"]);
     let default_range = s["report"]["weight_range"].clone();
     let (lo, hi) = (default_range[0].as_f64().unwrap(), default_range[1].as_f64().unwrap());
@@ -286,13 +319,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     b.screenshot(&dir.join("web-training.png"));
     // Save checkpoint downloads the run; the native code opens it.
     let s = b.status_where(30, "the save button", |s| s["report"]["buttons"]["save"].is_array());
-    let checkpoint = || {
-        std::fs::read_dir(&downloads)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "safetensors"))
-    };
+    let checkpoint = || downloaded_checkpoint(&downloads);
     // The page draws about 3 frames/s while it trains here: a click is tried up to three times.
     let file = (0..3)
         .find_map(|_| {
@@ -322,4 +349,95 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     let shot = dir.join("web-file.png");
     b.screenshot(&shot);
     assert!(unique_colours(&shot) > 200);
+}
+
+#[test]
+fn web_page_trains_and_reconstructs_on_webgpu() {
+    let port = serve(dist());
+    let base = format!("http://127.0.0.1:{port}/");
+    let dir = tmp_dir("webgpu");
+    let downloads = dir.join("downloads");
+    let _ = std::fs::remove_dir_all(&downloads);
+    std::fs::create_dir_all(&downloads).unwrap();
+    let _ = std::fs::remove_dir_all(dir.join("profile"));
+    // WebGPU on SwiftShader, drawn and computed (the flags under which Chromium presents WebGPU
+    // canvases headless).
+    let flags =
+        ["--enable-unsafe-webgpu", "--use-angle=vulkan", "--enable-features=Vulkan", "--use-vulkan=swiftshader"];
+    let b = Browser::start(&dir.join("profile"), &downloads, &flags);
+
+    // Left to itself the page keeps a software adapter for drawing only and trains on the CPU.
+    b.goto(&format!("{base}#tab=train"));
+    let s = b.status_where(120, "the page on auto", ready);
+    assert_eq!(s["backend_kind"], "cpu", "{s}");
+    assert!(s["adapter"]["architecture"].as_str().is_some_and(|a| !a.is_empty()), "{s}");
+    assert!(s["backend_reason"].as_str().unwrap().contains("software"), "{s}");
+
+    // Asked for WebGPU, it trains on egui's own WebGPU device.
+    b.goto(&format!("{base}?backend=webgpu#tab=train&s=3"));
+    let s = b.status_where(120, "the page on WebGPU", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
+    assert_eq!(s["backend_kind"], "webgpu", "{s}");
+    assert!(s["backend"].as_str().unwrap().contains("egui's device"), "{s}");
+    let sample = s["report"]["sample"].clone();
+    let started = std::time::Instant::now();
+    click_until(&b, "start", 60, |s| s["report"]["train_state"] != "idle");
+    let s = b.status_where(600, "3 training steps on WebGPU", |s| s["training"]["steps"].as_u64() >= Some(3));
+    let (first, last) = (s["training"]["first_loss"].as_f64().unwrap(), s["training"]["last_loss"].as_f64().unwrap());
+    eprintln!(
+        "browser training (WebGPU, SwiftShader): {} steps in {:.1} s, {} steps/s over the last steps, {} frames/s; \
+         loss {first:.4} -> {last:.4}",
+        s["training"]["steps"],
+        started.elapsed().as_secs_f64(),
+        s["training"]["steps_per_second"],
+        s["report"]["fps"]
+    );
+    assert!(first.is_finite() && last.is_finite() && first > 0.0, "{s}");
+    // Paused, the checkpoint read back from the GPU downloads; the native code opens it.
+    click_until(&b, "pause", 120, |s| s["report"]["train_state"] == "paused");
+    let file = (0..3)
+        .find_map(|_| {
+            let s = b.status_where(30, "the save button", |s| s["report"]["buttons"]["save"].is_array());
+            b.click_at(&s["report"]["buttons"]["save"]);
+            wait_for(60, || downloaded_checkpoint(&downloads))
+        })
+        .expect("a checkpoint downloaded from the WebGPU run");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let ckpt = amr_core::pretrain::Checkpoint::<amr_core::pretrain::PretrainConfig>::load(&file).unwrap();
+    let steps = ckpt.state.as_ref().unwrap().steps;
+    assert!(steps >= 3, "{steps}");
+    assert!(ckpt.model.values().all(|t| t.values.iter().all(|v| v.is_finite())));
+
+    // The reconstruction view runs the saved model on WebGPU; the CPU backend gives the same error.
+    let s = click_until(&b, "tab-reconstruct", 300, |s| s["report"]["reconstruction_error"].is_number());
+    assert_eq!(s["report"]["sample"], sample, "{s}");
+    let on_webgpu = s["report"]["reconstruction_error"].as_f64().unwrap();
+    let ds = amr_core::data::load_amr_skeleton(&dist().join("bandai2_web.safetensors")).unwrap();
+    let r = amr_core::pretrain::Reconstructor::new(&ckpt, &amr_core::backend::cpu_device()).unwrap();
+    let rec = pollster::block_on(r.reconstruct(&ds, 3, 0, None, 0)).unwrap();
+    let on_cpu = f64::from(rec.joint_error.iter().sum::<f32>() / rec.joint_error.len() as f32);
+    eprintln!("reconstruction error of sample 3: WebGPU {on_webgpu:.6}, CPU {on_cpu:.6}");
+    assert!((on_webgpu - on_cpu).abs() <= 1e-3 * on_cpu.max(1e-3), "WebGPU {on_webgpu} vs CPU {on_cpu}");
+    b.screenshot(&dir.join("web-webgpu.png"));
+    assert!(unique_colours(&dir.join("web-webgpu.png")) > 200, "the WebGPU-drawn page is nearly blank");
+
+    // Not sharing egui's device, burn requests its own; the checkpoint opened in the page's file
+    // input is reconstructed there, again as on the CPU.
+    b.goto(&format!("{base}?backend=webgpu&share=0#tab=reconstruct&s=3"));
+    let s = b.status_where(120, "burn's own WebGPU device", |s| {
+        ready(s) && s["backend"].as_str().is_some_and(|b| b.contains("own device"))
+    });
+    assert_eq!(s["backend_kind"], "webgpu", "{s}");
+    let el = b.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": "#amr-file" })));
+    let id = el.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string();
+    b.cmd(
+        "POST",
+        &format!("/element/{id}/value"),
+        Some(json!({ "text": file.canonicalize().unwrap().display().to_string() })),
+    );
+    let s = b.status_where(300, "the opened checkpoint's reconstruction", |s| {
+        s["report"]["reconstruction_error"].is_number()
+    });
+    let on_own = s["report"]["reconstruction_error"].as_f64().unwrap();
+    eprintln!("reconstruction error of sample 3 on burn's own WebGPU device: {on_own:.6}");
+    assert!((on_own - on_cpu).abs() <= 1e-3 * on_cpu.max(1e-3), "own WebGPU device {on_own} vs CPU {on_cpu}");
 }

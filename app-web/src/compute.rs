@@ -16,15 +16,25 @@ pub enum Choice {
     Cpu,
 }
 
+/// The value of `key` in a URL query (`?a=1&backend=webgpu`).
+fn query_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find_map(|(k, v)| (k == key).then_some(v))
+}
+
+/// Whether burn may share egui's WebGPU device: yes unless the query says `share=0` (then burn
+/// requests its own device, to compare the two).
+pub fn share_from_query(query: &str) -> bool {
+    query_value(query, "share") != Some("0")
+}
+
 impl Choice {
-    /// Reads `backend=` from a URL query (`?a=1&backend=webgpu`); absent means [`Choice::Auto`].
+    /// Reads `backend=` from a URL query; absent means [`Choice::Auto`].
     pub fn from_query(query: &str) -> Result<Self, String> {
-        let value = query
-            .trim_start_matches('?')
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find_map(|(k, v)| (k == "backend").then_some(v));
-        match value {
+        match query_value(query, "backend") {
             None | Some("auto") => Ok(Self::Auto),
             Some("webgpu") => Ok(Self::WebGpu),
             Some("cpu") => Ok(Self::Cpu),
@@ -221,6 +231,8 @@ mod tests {
         assert_eq!(Choice::from_query("?x=1&backend=webgpu"), Ok(Choice::WebGpu));
         assert_eq!(Choice::from_query("?backend=cpu"), Ok(Choice::Cpu));
         assert_eq!(Choice::from_query("?backend=auto&x"), Ok(Choice::Auto));
+        assert!(share_from_query("?backend=webgpu") && share_from_query("?share=1"));
+        assert!(!share_from_query("?backend=webgpu&share=0"));
         let e = Choice::from_query("?backend=cuda").unwrap_err();
         assert!(e.contains("cuda") && e.contains("expected auto, webgpu or cpu"), "{e}");
     }

@@ -23,19 +23,25 @@ mod web {
     /// The demo subset the page fetches after its first paint (copied next to the page by build.sh).
     const DEMO_URL: &str = "bandai2_web.safetensors";
 
-    /// The device the page starts on: egui's WebGPU device when the plan is WebGPU and it can be
-    /// shared, the CPU backend otherwise. When WebGPU is wanted but egui's device cannot be shared,
+    /// The device the page starts on: egui's WebGPU device when the plan is WebGPU and it can (and
+    /// may: `share`) be shared, the CPU backend otherwise. When WebGPU is wanted but egui's device cannot be shared,
     /// burn's own WebGPU device is requested in the background and arrives through the inbox.
     fn pick_compute(
         plan: &compute::Plan,
         adapter: Option<&compute::Adapter>,
+        share: bool,
         cc: &eframe::CreationContext<'_>,
         inbox: &InboxQueue,
     ) -> compute::Compute {
         let Some(adapter) = adapter.filter(|_| plan.webgpu) else {
             return compute::Compute::cpu(&plan.reason);
         };
-        match compute::egui_device(cc.wgpu_render_state.as_ref(), adapter) {
+        let shared = if share {
+            compute::egui_device(cc.wgpu_render_state.as_ref(), adapter)
+        } else {
+            Err("the page was asked not to share (?share=0)".to_string())
+        };
+        match shared {
             Ok(c) => c,
             Err(why) => {
                 let (inbox, ctx, adapter) = (Arc::clone(inbox), cc.egui_ctx.clone(), adapter.clone());
@@ -66,6 +72,7 @@ mod web {
                 log::warn!("{e}");
                 compute::Choice::Auto
             });
+            let share = compute::share_from_query(&page::query());
             let adapter = compute::probe().await;
             let plan = compute::decide(choice, adapter.as_ref());
             let inbox: InboxQueue = Arc::new(Mutex::new(Vec::new()));
@@ -82,7 +89,7 @@ mod web {
                     compute::web_options(&plan),
                     Box::new(move |cc| {
                         let ctx = cc.egui_ctx.clone();
-                        let computing = pick_compute(&plan, adapter.as_ref(), cc, &inbox);
+                        let computing = pick_compute(&plan, adapter.as_ref(), share, cc, &inbox);
                         // The rest of the demo data arrives after the first paint.
                         wasm_bindgen_futures::spawn_local(async move {
                             let item = match page::fetch_bytes(DEMO_URL).await {

@@ -112,7 +112,8 @@ pub fn reconstruction_ui(
             return out;
         }
         None => {
-            ui.label("No clip selected.");
+            // With a model, no result yet means its read-back is still on its way.
+            ui.label("Waiting for the device to read the reconstruction back…");
             return out;
         }
     };
