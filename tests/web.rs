@@ -407,11 +407,24 @@ fn web_page_trains_and_reconstructs_on_webgpu() {
     assert!(steps >= 3, "{steps}");
     assert!(ckpt.model.values().all(|t| t.values.iter().all(|v| v.is_finite())));
 
+    // The same run on the CPU backend natively: the same losses, step by step.
+    let ds = amr_core::data::load_amr_skeleton(&dist().join("bandai2_web.safetensors")).unwrap();
+    let s = b.status();
+    assert_eq!(s["training"]["steps"].as_u64(), Some(steps as u64), "paused before the save: {s}");
+    let mut cpu =
+        amr_core::pretrain::Trainer::new(ckpt.config.clone(), ds.len(), &amr_core::backend::cpu_device()).unwrap();
+    let losses: Vec<f64> = (0..steps).map(|_| f64::from(cpu.step(&ds).unwrap().loss)).collect();
+    eprintln!("the same run on the CPU backend: {losses:?}");
+    for (what, page, native) in
+        [("first", first, losses[0]), ("last", s["training"]["last_loss"].as_f64().unwrap(), losses[steps - 1])]
+    {
+        assert!((page - native).abs() <= 1e-3 * native, "{what} loss: WebGPU {page} vs CPU {native}");
+    }
+
     // The reconstruction view runs the saved model on WebGPU; the CPU backend gives the same error.
     let s = click_until(&b, "tab-reconstruct", 300, |s| s["report"]["reconstruction_error"].is_number());
     assert_eq!(s["report"]["sample"], sample, "{s}");
     let on_webgpu = s["report"]["reconstruction_error"].as_f64().unwrap();
-    let ds = amr_core::data::load_amr_skeleton(&dist().join("bandai2_web.safetensors")).unwrap();
     let r = amr_core::pretrain::Reconstructor::new(&ckpt, &amr_core::backend::cpu_device()).unwrap();
     let rec = pollster::block_on(r.reconstruct(&ds, 3, 0, None, 0)).unwrap();
     let on_cpu = f64::from(rec.joint_error.iter().sum::<f32>() / rec.joint_error.len() as f32);
