@@ -17,6 +17,10 @@ use serde_json::{Value, json};
 mod support;
 use support::{KillOnDrop, count_pixels, tmp_dir, unique_colours, wait_for};
 
+/// One browser at a time: the figures the tests print are taken on a quiet machine, and two
+/// software-rendered pages would starve each other on two cores.
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn dist() -> PathBuf {
     let d = std::env::var("AMR_WEB_DIST")
         .map(PathBuf::from)
@@ -245,6 +249,7 @@ fn click_until(b: &Browser, key: &str, secs: u64, done: impl Fn(&Value) -> bool)
 
 #[test]
 fn web_page_explores_trains_downloads_and_opens_files() {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let port = serve(dist());
     let base = format!("http://127.0.0.1:{port}/");
     let dir = tmp_dir("web");
@@ -353,6 +358,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
 
 #[test]
 fn web_page_trains_and_reconstructs_on_webgpu() {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let port = serve(dist());
     let base = format!("http://127.0.0.1:{port}/");
     let dir = tmp_dir("webgpu");
@@ -367,15 +373,22 @@ fn web_page_trains_and_reconstructs_on_webgpu() {
     let b = Browser::start(&dir.join("profile"), &downloads, &flags);
 
     // Left to itself the page keeps a software adapter for drawing only and trains on the CPU.
-    b.goto(&format!("{base}#tab=train"));
+    b.goto(&format!("{base}#tab=train&s=3"));
     let s = b.status_where(120, "the page on auto", ready);
     assert_eq!(s["backend_kind"], "cpu", "{s}");
     assert!(s["adapter"]["architecture"].as_str().is_some_and(|a| !a.is_empty()), "{s}");
     assert!(s["backend_reason"].as_str().unwrap().contains("software"), "{s}");
 
-    // Asked for WebGPU, it trains on egui's own WebGPU device.
-    b.goto(&format!("{base}?backend=webgpu#tab=train&s=3"));
-    let s = b.status_where(120, "the page on WebGPU", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
+    // Asked for WebGPU (the page's link, which keeps the view), it trains on egui's own WebGPU device.
+    let link = b.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": "a[data-backend=webgpu]" })));
+    let id = link.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string();
+    b.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
+    let s = b.status_where(120, "the page on WebGPU", |s| {
+        ready(s) && s["backend_kind"] == "webgpu" && s["report"]["buttons"]["start"].is_array()
+    });
+    let url = b.cmd("GET", "/url", None);
+    assert!(url.as_str().unwrap().contains("?backend=webgpu#"), "{url}");
+    assert!(s["hash"].as_str().unwrap().contains("s=3"), "{s}");
     assert_eq!(s["backend_kind"], "webgpu", "{s}");
     assert!(s["backend"].as_str().unwrap().contains("egui's device"), "{s}");
     let sample = s["report"]["sample"].clone();
