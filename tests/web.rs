@@ -163,6 +163,18 @@ impl Browser {
         v["value"].clone()
     }
 
+    /// The WebDriver id of the element `css` selects.
+    fn element(&self, css: &str) -> String {
+        let el = self.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": css })));
+        el.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string()
+    }
+
+    /// Picks `path` (absolute) in the page's file input.
+    fn pick_file(&self, path: &Path) {
+        let input = self.element("#amr-file");
+        self.cmd("POST", &format!("/element/{input}/value"), Some(json!({ "text": path.display().to_string() })));
+    }
+
     fn goto(&self, url: &str) {
         self.cmd("POST", "/url", Some(json!({ "url": url })));
     }
@@ -225,6 +237,31 @@ fn skeleton_drawn(s: &Value) -> bool {
     ready(s) && s["report"]["joints"].as_u64().is_some_and(|j| j > 0)
 }
 
+/// A browser on the served page, with its own profile and downloads folder under `tmp/NAME`.
+struct Session {
+    b: Browser,
+    /// The page's address.
+    base: String,
+    dir: PathBuf,
+    downloads: PathBuf,
+    /// Held until the browser is gone (fields drop in order).
+    _one: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Session {
+    fn start(name: &str, gpu_flags: &[&str]) -> Self {
+        let one = ONE_BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let port = serve(dist());
+        let dir = tmp_dir(name);
+        let downloads = dir.join("downloads");
+        let _ = std::fs::remove_dir_all(&downloads);
+        std::fs::create_dir_all(&downloads).unwrap();
+        let _ = std::fs::remove_dir_all(dir.join("profile"));
+        let b = Browser::start(&dir.join("profile"), &downloads, gpu_flags);
+        Self { b, base: format!("http://127.0.0.1:{port}/"), dir, downloads, _one: one }
+    }
+}
+
 /// The first checkpoint in the downloads folder.
 fn downloaded_checkpoint(downloads: &Path) -> Option<PathBuf> {
     std::fs::read_dir(downloads)
@@ -249,16 +286,8 @@ fn click_until(b: &Browser, key: &str, secs: u64, done: impl Fn(&Value) -> bool)
 
 #[test]
 fn web_page_explores_trains_downloads_and_opens_files() {
-    let _one = ONE_BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let port = serve(dist());
-    let base = format!("http://127.0.0.1:{port}/");
-    let dir = tmp_dir("web");
-    let downloads = dir.join("downloads");
-    let _ = std::fs::remove_dir_all(&downloads);
-    std::fs::create_dir_all(&downloads).unwrap();
-    let _ = std::fs::remove_dir_all(dir.join("profile"));
     // Drawn with WebGL2 on SwiftShader; WebGPU off, so training runs on burn's CPU backend.
-    let b = Browser::start(&dir.join("profile"), &downloads, &["--disable-gpu"]);
+    let Session { b, base, dir, downloads, _one } = Session::start("web", &["--disable-gpu"]);
 
     // Ready on the demo data fetched after the first paint, the skeleton coloured by focal weight.
     b.goto(&format!("{base}#s=3&f=10"));
@@ -344,9 +373,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     let bvh = bvh.canonicalize().unwrap();
     b.goto(&format!("{base}?file#tab=explore"));
     b.status_where(120, "the page", skeleton_drawn);
-    let el = b.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": "#amr-file" })));
-    let id = el.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string();
-    b.cmd("POST", &format!("/element/{id}/value"), Some(json!({ "text": bvh.display().to_string() })));
+    b.pick_file(&bvh);
     let s = b.status_where(60, "the opened BVH", |s| {
         s["data"].as_str().is_some_and(|d| d.contains("dataset-2_run_normal_001.bvh (1 sequences)"))
     });
@@ -358,19 +385,11 @@ fn web_page_explores_trains_downloads_and_opens_files() {
 
 #[test]
 fn web_page_trains_and_reconstructs_on_webgpu() {
-    let _one = ONE_BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let port = serve(dist());
-    let base = format!("http://127.0.0.1:{port}/");
-    let dir = tmp_dir("webgpu");
-    let downloads = dir.join("downloads");
-    let _ = std::fs::remove_dir_all(&downloads);
-    std::fs::create_dir_all(&downloads).unwrap();
-    let _ = std::fs::remove_dir_all(dir.join("profile"));
     // WebGPU on SwiftShader, drawn and computed (the flags under which Chromium presents WebGPU
     // canvases headless).
     let flags =
         ["--enable-unsafe-webgpu", "--use-angle=vulkan", "--enable-features=Vulkan", "--use-vulkan=swiftshader"];
-    let b = Browser::start(&dir.join("profile"), &downloads, &flags);
+    let Session { b, base, dir, downloads, _one } = Session::start("webgpu", &flags);
 
     // Left to itself the page keeps a software adapter for drawing only and trains on the CPU.
     b.goto(&format!("{base}#tab=train&s=3"));
@@ -380,9 +399,8 @@ fn web_page_trains_and_reconstructs_on_webgpu() {
     assert!(s["backend_reason"].as_str().unwrap().contains("software"), "{s}");
 
     // Asked for WebGPU (the page's link, which keeps the view), it trains on egui's own WebGPU device.
-    let link = b.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": "a[data-backend=webgpu]" })));
-    let id = link.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string();
-    b.cmd("POST", &format!("/element/{id}/click"), Some(json!({})));
+    let link = b.element("a[data-backend=webgpu]");
+    b.cmd("POST", &format!("/element/{link}/click"), Some(json!({})));
     let s = b.status_where(120, "the page on WebGPU", |s| {
         ready(s) && s["backend_kind"] == "webgpu" && s["report"]["buttons"]["start"].is_array()
     });
@@ -453,13 +471,7 @@ fn web_page_trains_and_reconstructs_on_webgpu() {
         ready(s) && s["backend"].as_str().is_some_and(|b| b.contains("own device"))
     });
     assert_eq!(s["backend_kind"], "webgpu", "{s}");
-    let el = b.cmd("POST", "/element", Some(json!({ "using": "css selector", "value": "#amr-file" })));
-    let id = el.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).unwrap().to_string();
-    b.cmd(
-        "POST",
-        &format!("/element/{id}/value"),
-        Some(json!({ "text": file.canonicalize().unwrap().display().to_string() })),
-    );
+    b.pick_file(&file.canonicalize().unwrap());
     let s = b.status_where(300, "the opened checkpoint's reconstruction", |s| {
         s["report"]["reconstruction_error"].is_number()
     });
