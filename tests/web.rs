@@ -309,8 +309,10 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     assert!(heat > 3000, "only {heat} colour-map pixels: no heatmap drawn");
 
     // The same view with another k in the fragment: other weights, and the fragment keeps it.
-    b.goto(&format!("{base}?again#s=3&f=10&k=0.5"));
+    // (A bad backend in the query is named in the page's status, and the page runs on.)
+    b.goto(&format!("{base}?backend=cuda#s=3&f=10&k=0.5"));
     let s = b.status_where(120, "the page with k = 0.5", |s| skeleton_drawn(s) && s["k"] == 0.5);
+    assert!(s["backend_reason"].as_str().unwrap().contains("?backend=cuda: expected auto, webgpu or cpu"), "{s}");
     assert_eq!(s["report"]["frame"], 10, "{s}");
     assert_ne!(s["report"]["weight_range"], default_range, "k = 0.5 must change the weights: {s}");
     assert!(s["hash"].as_str().unwrap().contains("k=0.5"), "{s}");

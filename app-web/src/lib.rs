@@ -68,13 +68,18 @@ mod web {
             let Some(canvas) = page::canvas() else {
                 return page::status("error: no canvas #the_canvas_id in the page", false);
             };
-            let choice = compute::Choice::from_query(&page::query()).unwrap_or_else(|e| {
-                log::warn!("{e}");
-                compute::Choice::Auto
-            });
-            let share = compute::share_from_query(&page::query());
+            let query = page::query();
+            let (choice, bad_query) = match compute::Choice::from_query(&query) {
+                Ok(c) => (c, None),
+                Err(e) => (compute::Choice::Auto, Some(e)),
+            };
+            let share = compute::share_from_query(&query);
             let adapter = compute::probe().await;
-            let plan = compute::decide(choice, adapter.as_ref());
+            let mut plan = compute::decide(choice, adapter.as_ref());
+            // A bad `?backend=` is named where the choice is shown.
+            if let Some(e) = bad_query {
+                plan.reason = format!("{e}: {}", plan.reason);
+            }
             let inbox: InboxQueue = Arc::new(Mutex::new(Vec::new()));
             let files = Arc::clone(&inbox);
             page::on_file_input(move |name, bytes| {
