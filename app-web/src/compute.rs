@@ -132,7 +132,7 @@ mod web {
     use std::sync::Arc;
 
     use eframe::egui_wgpu;
-    use wasm_bindgen::JsValue;
+    use wasm_bindgen::{JsCast, JsValue};
 
     use super::{Adapter, Compute, Plan};
 
@@ -164,8 +164,6 @@ mod web {
             fallback: fallback.unwrap_or(false),
         })
     }
-
-    use wasm_bindgen::JsCast;
 
     /// eframe's options: when the plan is WebGPU, egui's device enables every feature and limit of
     /// its adapter, so burn can compute on it (egui's default device enables none).

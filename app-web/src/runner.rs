@@ -67,17 +67,14 @@ struct Run {
     paused: bool,
 }
 
-fn model_only(c: Checkpoint) -> Box<Checkpoint> {
-    Box::new(Checkpoint { optimizer: Default::default(), ..c })
-}
-
 /// Offers the run's checkpoint (model, optimiser, state) as a download the desktop app opens.
 async fn download(run: &Run) -> Result<(String, Box<Checkpoint>), String> {
     let ckpt = run.trainer.checkpoint_async().await.map_err(|e| e.to_string())?;
     let bytes = ckpt.to_bytes()?;
     let name = format!("amr-browser-step{}.safetensors", run.trainer.steps());
     crate::page::download(&bytes, &name, "application/octet-stream")?;
-    Ok((name, model_only(ckpt)))
+    // The App keeps the model only (for its reconstruction view).
+    Ok((name, Box::new(Checkpoint { optimizer: Default::default(), ..ckpt })))
 }
 
 async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
@@ -128,8 +125,8 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
                 }
                 TrainCommand::Stop => {
                     if let Some(r) = current.take() {
-                        if let Ok(c) = r.trainer.checkpoint_async().await {
-                            out.push(TrainEvent::Saved { path: "memory".into(), checkpoint: model_only(c) });
+                        if let Ok(c) = r.trainer.model_checkpoint_async().await {
+                            out.push(TrainEvent::Saved { path: "memory".into(), checkpoint: Box::new(c) });
                         }
                         out.push(TrainEvent::Ended {
                             steps: r.trainer.steps(),
@@ -147,9 +144,9 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
                     let steps = r.trainer.steps();
                     let every = r.trainer.config.run.checkpoint_every.max(1);
                     if (steps >= r.end || steps.is_multiple_of(every))
-                        && let Ok(c) = r.trainer.checkpoint_async().await
+                        && let Ok(c) = r.trainer.model_checkpoint_async().await
                     {
-                        out.push(TrainEvent::Saved { path: "memory".into(), checkpoint: model_only(c) });
+                        out.push(TrainEvent::Saved { path: "memory".into(), checkpoint: Box::new(c) });
                     }
                     if steps >= r.end {
                         out.push(TrainEvent::Ended { steps, reason: "the schedule is done".into() });

@@ -36,6 +36,11 @@ pub type InboxQueue = Arc<Mutex<Vec<Inbox>>>;
 
 const SETTINGS_KEY: &str = "amr-settings";
 
+/// Hands `compute`'s device to the App (its reconstruction view) with its top-bar label.
+fn show_compute(app: &mut AmrApp, compute: &Compute) {
+    app.set_device(compute.device.clone(), &format!("compute: {}", compute.kind));
+}
+
 /// The App in the page.
 pub struct WebShell {
     app: AmrApp,
@@ -77,7 +82,7 @@ impl WebShell {
         let name = amr_ui::demo::DEMO_NAME.replace("bandai2_demo", "bandai2_first");
         let mut app =
             AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner.clone()));
-        app.set_device(compute.device.clone(), &format!("compute: {}", compute.kind));
+        show_compute(&mut app, &compute);
         let initial_hash = page::hash();
         app.apply_url_hash(&initial_hash);
         Self {
@@ -139,7 +144,7 @@ impl WebShell {
 
     fn set_compute(&mut self, compute: Compute) {
         self.runner.set_compute(compute.clone());
-        self.app.set_device(compute.device.clone(), &format!("compute: {}", compute.kind));
+        show_compute(&mut self.app, &compute);
         self.app.notify(format!("computing on {}", compute.label));
         self.compute = compute;
     }
@@ -195,7 +200,7 @@ impl eframe::App for WebShell {
                 Inbox::Compute(Ok(compute)) => self.set_compute(compute),
                 Inbox::Compute(Err(e)) => {
                     self.compute_reason = format!("WebGPU failed: {e}");
-                    self.app.notify(format!("WebGPU failed ({e}); training stays on the CPU backend"));
+                    self.set_compute(Compute::cpu(&self.compute_reason));
                 }
             }
         }

@@ -52,7 +52,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_ready_future_gives_its_value_and_a_pending_one_is_kept() {
+    fn a_future_gives_its_value_once_ready_and_natively_is_waited_for() {
         let ctx = egui::Context::default();
         let mut ready = FrameFuture::new(async { 7 });
         assert_eq!(ready.poll(&ctx), Some(7));

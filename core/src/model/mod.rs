@@ -17,6 +17,7 @@ pub use decoder::{AmrDecoder, MampDecoder};
 pub use embed::{PatchEmbed, patchify};
 pub use encoder::Encoder;
 pub use flops::pretrain_macs;
+pub(crate) use params::read_back_async;
 pub use params::{
     NamedParams, NamedTensor, ParamMismatch, check_params, load_params, named_params, named_params_async, param_shapes,
 };

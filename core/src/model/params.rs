@@ -155,11 +155,24 @@ pub fn named_params<M: Module>(module: &M) -> NamedParams {
 /// Every float parameter of `module` by path, read back from the device without blocking (what
 /// the browser awaits; natively the same map as [`named_params`]).
 pub async fn named_params_async<M: Module>(module: &M) -> Result<NamedParams, String> {
+    read_back_async(collect(module, Flat)).await
+}
+
+/// Reads flattened tensors (keyed, each with its shape) back in one transfer: they are joined on
+/// the device and split again here, so a model costs one device round trip, not one per tensor.
+pub(crate) async fn read_back_async(tensors: BTreeMap<String, (Vec<usize>, Tensor<1>)>) -> Result<NamedParams, String> {
+    if tensors.is_empty() {
+        return Ok(NamedParams::new());
+    }
+    let joined = Tensor::cat(tensors.values().map(|(_, t)| t.clone().detach()).collect(), 0);
+    let all = NamedTensor::from_tensor_async(joined).await?.values;
+    let mut start = 0;
     let mut out = NamedParams::new();
-    for (key, (shape, flat)) in collect(module, Flat) {
-        let mut t = NamedTensor::from_tensor_async(flat).await?;
-        t.shape = shape;
-        out.insert(key, t);
+    for (key, (shape, _)) in tensors {
+        let n = shape.iter().product::<usize>();
+        let values = all.get(start..start + n).ok_or("the device returned fewer values than it holds")?.to_vec();
+        start += n;
+        out.insert(key, NamedTensor { shape, values });
     }
     Ok(out)
 }

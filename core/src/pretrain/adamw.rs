@@ -88,12 +88,12 @@ impl AdamW {
 
     /// The moments of [`Self::state`], read back from the device without blocking.
     pub async fn state_async(&self) -> Result<NamedParams, String> {
-        let mut out = NamedParams::new();
+        let mut flat = BTreeMap::new();
         for (k, (m, v)) in &self.moments {
-            out.insert(format!("m.{k}"), NamedTensor::from_tensor_async(m.clone()).await?);
-            out.insert(format!("v.{k}"), NamedTensor::from_tensor_async(v.clone()).await?);
+            flat.insert(format!("m.{k}"), (m.dims().to_vec(), m.clone()));
+            flat.insert(format!("v.{k}"), (v.dims().to_vec(), v.clone()));
         }
-        Ok(out)
+        crate::model::read_back_async(flat).await
     }
 
     /// Restores the moments written by [`AdamW::state`] and the step count, on `device`.

@@ -263,13 +263,19 @@ impl Trainer {
 
     /// Everything needed to continue this run later, read back from the device without blocking.
     pub async fn checkpoint_async(&self) -> Result<Checkpoint, TrainError> {
+        let optimizer = self.optim.state_async().await.map_err(TrainError::Config)?;
+        Ok(Checkpoint { optimizer, ..self.model_checkpoint_async().await? })
+    }
+
+    /// The model and the run's position without the optimiser's moments (twice the model's size):
+    /// what a viewer of the model needs, read back without blocking.
+    pub async fn model_checkpoint_async(&self) -> Result<Checkpoint, TrainError> {
         let model = self.model.as_ref().ok_or_else(|| TrainError::Config("no model".into()))?;
         let params = named_params_async(model).await.map_err(TrainError::Config)?;
-        let optimizer = self.optim.state_async().await.map_err(TrainError::Config)?;
         Ok(Checkpoint {
             config: self.config.clone(),
             model: params,
-            optimizer,
+            optimizer: Default::default(),
             state: Some(TrainerState {
                 steps: self.steps,
                 rng: self.rng.clone(),
