@@ -231,8 +231,16 @@ fn tiny_run_setup(cfg: &str, a: &str, b: &str) -> (PathBuf, PathBuf, PathBuf) {
 
 fn losses(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-    assert!(text.starts_with("step,epoch,loss,lr,seconds,sequences_per_second\n"), "{text}");
-    text.lines().skip(1).map(|l| l.split(',').take(4).collect::<Vec<_>>().join(",")).collect()
+    assert!(
+        text.starts_with("step,epoch,loss,trivial_loss,loss_ratio,lr,seconds,sequences_per_second\n"),
+        "{text}"
+    );
+    for line in text.lines().skip(1) {
+        // The ratio column is the loss over the trivial predictor's loss on the same batch.
+        let f: Vec<f64> = line.split(',').take(5).map(|x| x.parse().unwrap()).collect();
+        assert!(f[3] > 0.0 && (f[4] - f[2] / f[3]).abs() < 1e-5, "{line}");
+    }
+    text.lines().skip(1).map(|l| l.split(',').take(6).collect::<Vec<_>>().join(",")).collect()
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The loss curve of a run folder (`loss.png`, `loss.svg`): loss per step, its moving average, and
-//! the learning rate on a second axis.
+//! The loss curve of a run folder (`loss.png`, `loss.svg`): loss per step, its moving average, the
+//! trivial predictor's loss on the same batches (its moving average: the level of a model that explains
+//! nothing), and the learning rate on a second axis.
 
 use std::path::Path;
 
@@ -49,7 +50,11 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
     root.fill(&WHITE).map_err(err)?;
     let steps: Vec<f64> = rows.iter().map(|r| r.step as f64).collect();
-    let loss: Vec<f64> = rows.iter().map(|r| f64::from(r.loss)).filter(|l| l.is_finite()).collect();
+    let loss: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| [f64::from(r.loss), f64::from(r.trivial)])
+        .filter(|l| l.is_finite())
+        .collect();
     let (lo, hi) = loss.iter().fold((f64::MAX, f64::MIN), |(a, b), &l| (a.min(l), b.max(l)));
     let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
     let pad = (hi - lo) * 0.05;
@@ -79,6 +84,18 @@ where
         .map_err(err)?
         .label("moving mean (20 steps)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    let trivial: Vec<(f64, f64)> =
+        rows.iter().filter(|r| r.trivial.is_finite()).map(|r| (r.step as f64, f64::from(r.trivial))).collect();
+    let trivial_smooth = moving_average(&trivial.iter().map(|p| p.1).collect::<Vec<_>>(), 20);
+    let grey = RGBColor(110, 110, 110);
+    chart
+        .draw_series(LineSeries::new(
+            trivial.iter().zip(&trivial_smooth).map(|(p, s)| (p.0, *s)),
+            grey.stroke_width(2),
+        ))
+        .map_err(err)?
+        .label("trivial predictor, moving mean (20 steps)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2)));
     chart
         .draw_secondary_series(LineSeries::new(rows.iter().map(|r| (r.step as f64, r.lr)), RED))
         .map_err(err)?

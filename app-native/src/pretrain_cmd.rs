@@ -141,7 +141,14 @@ fn train_loop(
             Err(e) => return Err(e.into()),
         };
         bar.set_position(r.step as u64);
-        bar.set_message(format!("loss {:.4}  lr {:.2e}  {:.1} seq/s", r.loss, r.lr, r.sequences_per_second()));
+        bar.set_message(format!(
+            "loss {:.4}  trivial {:.4}  ratio {:.3}  lr {:.2e}  {:.1} seq/s",
+            r.loss,
+            r.trivial,
+            r.ratio(),
+            r.lr,
+            r.sequences_per_second()
+        ));
         run.record(r)?;
         if run.trainer.steps().is_multiple_of(every) || run.trainer.steps() == end {
             run.save()?;

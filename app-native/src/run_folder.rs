@@ -15,7 +15,7 @@ use anyhow::Context;
 
 /// The checkpoint's file name in a run folder.
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
-const METRICS_HEADER: &str = "step,epoch,loss,lr,seconds,sequences_per_second";
+const METRICS_HEADER: &str = "step,epoch,loss,trivial_loss,loss_ratio,lr,seconds,sequences_per_second";
 
 /// An open run: its folder, the data it trains on and the trainer, ready to step.
 pub struct RunFolder {
@@ -112,7 +112,17 @@ impl RunFolder {
 }
 
 fn metrics_row(r: &StepReport) -> String {
-    format!("{},{:.6},{},{:e},{:.4},{:.3}", r.step, r.epoch, r.loss, r.lr, r.seconds, r.sequences_per_second())
+    format!(
+        "{},{:.6},{},{},{:.6},{:e},{:.4},{:.3}",
+        r.step,
+        r.epoch,
+        r.loss,
+        r.trivial,
+        r.ratio(),
+        r.lr,
+        r.seconds,
+        r.sequences_per_second()
+    )
 }
 
 /// The rows of an existing metrics file up to `upto` steps (a resumed run drops the rows written after
@@ -123,7 +133,7 @@ fn read_metrics(path: &Path, upto: usize) -> anyhow::Result<Vec<StepReport>> {
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let bad = || anyhow::anyhow!("{}, line {}: expected `{METRICS_HEADER}`", path.display(), i + 1);
-        if f.len() != 6 {
+        if f.len() != 8 {
             return Err(bad());
         }
         let num = |k: usize| f[k].parse::<f64>().map_err(|_| bad());
@@ -131,13 +141,14 @@ fn read_metrics(path: &Path, upto: usize) -> anyhow::Result<Vec<StepReport>> {
         if step > upto {
             break;
         }
-        let seconds = num(4)?;
-        let sps = num(5)?;
+        let seconds = num(6)?;
+        let sps = num(7)?;
         rows.push(StepReport {
             step,
             epoch: num(1)?,
             loss: num(2)? as f32,
-            lr: num(3)?,
+            trivial: num(3)? as f32,
+            lr: num(5)?,
             sequences: (sps * seconds).round() as usize,
             seconds,
         });

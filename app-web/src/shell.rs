@@ -172,6 +172,7 @@ impl WebShell {
                 "steps": history.len(),
                 "first_loss": history.first().map(|r| r.loss),
                 "last_loss": history.last().map(|r| r.loss),
+                "last_trivial_loss": history.last().map(|r| r.trivial),
                 "mean_loss_first_5": mean(&history[..history.len().min(5)]),
                 "mean_loss_last_5": mean(&history[history.len().saturating_sub(5)..]),
                 "steps_per_second": if secs > 0.0 { Some(tail.len() as f64 / secs) } else { None },

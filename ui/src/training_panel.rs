@@ -1,5 +1,6 @@
 //! The training panel: the key settings of the run config (the rest from a TOML file), start, pause,
-//! continue, stop and save, the live loss and learning-rate curves, throughput and ETA.
+//! continue, stop and save, the live loss (beside the trivial predictor's) and learning-rate curves,
+//! throughput and ETA.
 
 use amr_core::focal::FocalConfig;
 use amr_core::pretrain::{Masking, PretrainConfig, StepReport, parse_pretrain_config};
@@ -9,6 +10,9 @@ use crate::training::{TrainCommand, TrainEvent, TrainState};
 
 /// The loss curve's colour (UI tests look for it in screenshots).
 pub const LOSS_COLOUR: egui::Color32 = egui::Color32::from_rgb(255, 120, 40);
+
+/// The trivial predictor's curve: the loss of a model that explains nothing (UI tests look for it).
+pub const TRIVIAL_COLOUR: egui::Color32 = egui::Color32::from_rgb(150, 150, 150);
 
 /// What the panel asks of the App beyond the runner.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +121,13 @@ impl TrainPanel {
         let secs: f64 = tail.iter().map(|r| r.seconds).sum();
         let eta = spp * self.total_steps.saturating_sub(last.step) as f64;
         format!(
-            "step {}/{}  epoch {:.2}  loss {:.4}  lr {:.2e}  {:.1} seq/s  ETA {}",
+            "step {}/{}  epoch {:.2}  loss {:.4}  trivial {:.4}  ratio {:.3}  lr {:.2e}  {:.1} seq/s  ETA {}",
             last.step,
             self.total_steps,
             last.epoch,
             last.loss,
+            last.trivial,
+            last.ratio(),
             last.lr,
             if secs > 0.0 { seqs as f64 / secs } else { 0.0 },
             clock(eta)
@@ -268,6 +274,7 @@ impl TrainPanel {
 
     fn curves_ui(&self, ui: &mut egui::Ui) {
         let loss: Vec<[f64; 2]> = self.history.iter().map(|r| [r.step as f64, f64::from(r.loss)]).collect();
+        let trivial: Vec<[f64; 2]> = self.history.iter().map(|r| [r.step as f64, f64::from(r.trivial)]).collect();
         let lr: Vec<[f64; 2]> = self.history.iter().map(|r| [r.step as f64, r.lr]).collect();
         let h = (ui.available_height() - 130.0).max(120.0);
         Plot::new("loss-curve")
@@ -275,7 +282,10 @@ impl TrainPanel {
             .legend(Legend::default())
             .x_axis_label("step")
             .y_axis_label("loss")
-            .show(ui, |p| p.line(Line::new("loss", PlotPoints::from(loss)).color(LOSS_COLOUR).width(2.0)));
+            .show(ui, |p| {
+                p.line(Line::new("trivial predictor", PlotPoints::from(trivial)).color(TRIVIAL_COLOUR).width(1.5));
+                p.line(Line::new("loss", PlotPoints::from(loss)).color(LOSS_COLOUR).width(2.0));
+            });
         Plot::new("lr-curve")
             .height(110.0)
             .x_axis_label("step")
@@ -306,7 +316,15 @@ mod tests {
     use super::*;
 
     fn report(step: usize, seconds: f64) -> StepReport {
-        StepReport { step, epoch: step as f64 / 10.0, loss: 1.0 / step as f32, lr: 1e-3, sequences: 16, seconds }
+        StepReport {
+            step,
+            epoch: step as f64 / 10.0,
+            loss: 1.0 / step as f32,
+            trivial: 1.0,
+            lr: 1e-3,
+            sequences: 16,
+            seconds,
+        }
     }
 
     #[test]

@@ -21,11 +21,23 @@ pub struct ClipConfig {
     pub test_crop: f64,
     /// Random rotation: each Euler angle ~ U(-rotation, rotation) radians; 0 disables it.
     pub rotation: f64,
+    /// Centre every clip on its first frame's root joint (joint 0), per person, before rotation (as
+    /// MAMP's NTU data is centred on a body joint of the first frame): the model then sees the body's
+    /// shape and motion, not where the subject stood in the capture room.
+    pub centre: bool,
 }
 
 impl Default for ClipConfig {
     fn default() -> Self {
-        Self { frames: 120, crop_min: 0.5, crop_max: 1.0, min_crop_frames: 64, test_crop: 0.95, rotation: 0.3 }
+        Self {
+            frames: 120,
+            crop_min: 0.5,
+            crop_max: 1.0,
+            min_crop_frames: 64,
+            test_crop: 0.95,
+            rotation: 0.3,
+            centre: true,
+        }
     }
 }
 
@@ -96,11 +108,39 @@ pub fn rotate(seq: &mut Sequence, r: &Mat3) {
     }
 }
 
-/// A training clip: random crop, resize to T, random rotation (angles drawn x, y, z in that order).
+/// Moves every person so that its root joint (joint 0) in the first frame where it is present sits at
+/// the origin. Frames where the person is absent (all zeros) stay zero.
+pub fn centre_on_root(seq: &mut Sequence) {
+    let (v_len, m_len) = (seq.joints, seq.persons);
+    for m in 0..m_len {
+        let present = |s: &Sequence, t: usize| {
+            let i = s.index(t, m, 0, 0);
+            s.positions[i..i + v_len * 3].iter().any(|&x| x != 0.0)
+        };
+        let Some(first) = (0..seq.frames).find(|&t| present(seq, t)) else { continue };
+        let i = seq.index(first, m, 0, 0);
+        let root = [seq.positions[i], seq.positions[i + 1], seq.positions[i + 2]];
+        for t in first..seq.frames {
+            if !present(seq, t) {
+                continue;
+            }
+            let i = seq.index(t, m, 0, 0);
+            for (k, x) in seq.positions[i..i + v_len * 3].iter_mut().enumerate() {
+                *x -= root[k % 3];
+            }
+        }
+    }
+}
+
+/// A training clip: random crop, resize to T, centring (with `centre`), random rotation (angles drawn
+/// x, y, z in that order).
 pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequence {
     let valid = valid_frame_count(seq).max(1).min(seq.frames);
     let (start, len) = random_crop(valid, cfg, rng);
     let mut clip = resize_frames(seq, start, len, cfg.frames);
+    if cfg.centre {
+        centre_on_root(&mut clip);
+    }
     if cfg.rotation > 0.0 {
         let a = [0; 3].map(|_| rng.uniform_range(-cfg.rotation, cfg.rotation));
         rotate(&mut clip, &feeder_rotation(a[0], a[1], a[2]));
@@ -108,11 +148,15 @@ pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequ
     clip
 }
 
-/// A test clip: centre crop, resize to T, no rotation.
+/// A test clip: centre crop, resize to T, centring (with `centre`), no rotation.
 pub fn test_clip(seq: &Sequence, cfg: &ClipConfig) -> Sequence {
     let valid = valid_frame_count(seq).max(1).min(seq.frames);
     let (start, len) = centre_crop(valid, cfg.test_crop);
-    resize_frames(seq, start, len, cfg.frames)
+    let mut clip = resize_frames(seq, start, len, cfg.frames);
+    if cfg.centre {
+        centre_on_root(&mut clip);
+    }
+    clip
 }
 
 /// NAT normalisation: per person, joint and axis, subtract the mean over time and divide by
@@ -147,6 +191,33 @@ pub fn nat_stats(seq: &Sequence, m: usize, v: usize, c: usize, eps: f32) -> (f64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn centring_moves_the_first_root_to_the_origin_and_keeps_absent_frames_zero() {
+        // Two persons, two joints, three frames; person 1 is absent in frame 0.
+        let mut pos = vec![0.0f32; 3 * 2 * 2 * 3];
+        let mut seq = Sequence::new("c", 0, 3, 2, 2, pos.clone());
+        for t in 0..3 {
+            for v in 0..2 {
+                for c in 0..3 {
+                    let x = 10.0 * t as f32 + v as f32 + 100.0 * c as f32;
+                    pos[seq.index(t, 0, v, c)] = x;
+                    if t > 0 {
+                        pos[seq.index(t, 1, v, c)] = x + 5.0;
+                    }
+                }
+            }
+        }
+        seq.positions = pos;
+        centre_on_root(&mut seq);
+        let at = |t, m, v, c| seq.positions[seq.index(t, m, v, c)];
+        // Person 0: root of frame 0 was (0, 100, 200); joint 1 of frame 2 was (21, 121, 221).
+        assert_eq!([at(0, 0, 0, 0), at(0, 0, 0, 1), at(0, 0, 0, 2)], [0.0, 0.0, 0.0]);
+        assert_eq!([at(2, 0, 1, 0), at(2, 0, 1, 1), at(2, 0, 1, 2)], [21.0, 21.0, 21.0]);
+        // Person 1: first present in frame 1 with root (15, 115, 215); frame 0 stays absent.
+        assert!((0..2).all(|v| (0..3).all(|c| at(0, 1, v, c) == 0.0)));
+        assert_eq!([at(2, 1, 1, 0), at(2, 1, 1, 2)], [11.0, 11.0]);
+    }
 
     fn ramp(frames: usize) -> Sequence {
         // One person, one joint: x = frame index, y = 2 * frame index, z = 1.

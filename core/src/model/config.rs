@@ -53,6 +53,9 @@ pub struct AmrConfig {
     /// AMR target patch factor r: a target patch is r * l frames of one joint (r must divide T / l).
     #[config(default = 6)]
     pub r: usize,
+    /// AMR: add the queries' position encodings to the keys as well (see [`super::AmrDecoder`]).
+    #[config(default = true)]
+    pub key_positions: bool,
     /// AMR: add self-attention among the queries (the Table 6 ablation).
     #[config(default = false)]
     pub query_self_attention: bool,

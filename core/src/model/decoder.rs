@@ -12,6 +12,13 @@ use super::{AmrConfig, Block, CrossBlock};
 
 /// AMR decoder: (T / (r l)) * V learnable queries with learnable spatio-temporal position encodings,
 /// cross-attention layers, a final LayerNorm and a 3-layer MLP to r * l * 3 values per target patch.
+///
+/// With `key_positions` (the default), the keys carry position encodings too, from the same tables as
+/// the queries': a visible token at time slot t and joint v gets `key_temp[t] + query_joint[v]`, and a
+/// query of target slot s gets, besides its own `query_temp[s]`, the mean of `key_temp` over the r
+/// token slots it covers. Queries then find their tokens by matching positions instead of having to
+/// discover them from the encoder's content alone (docs/experiments.md: without it the decoder stays
+/// at the trivial predictor's loss).
 #[derive(Module, Debug)]
 pub struct AmrDecoder {
     embed: Linear,
@@ -21,6 +28,10 @@ pub struct AmrDecoder {
     query_temp: Param<Tensor<4>>,
     /// [1, 1, V, dim]
     query_joint: Param<Tensor<4>>,
+    /// [1, T / l, 1, dim]: the temporal position of every encoder token slot (with `key_positions`).
+    key_temp: Option<Param<Tensor<4>>>,
+    /// Target slot span r (time slots of the encoder per query slot).
+    r: usize,
     blocks: Vec<CrossBlock>,
     norm: LayerNorm,
     head: Vec<Linear>,
@@ -35,6 +46,8 @@ impl AmrDecoder {
             queries: trunc_normal([1, slots * cfg.joints, cfg.dim], 0.02, device),
             query_temp: trunc_normal([1, slots, 1, cfg.dim], 0.02, device),
             query_joint: trunc_normal([1, 1, cfg.joints, cfg.dim], 0.02, device),
+            key_temp: cfg.key_positions.then(|| trunc_normal([1, cfg.frames / cfg.patch, 1, cfg.dim], 0.02, device)),
+            r: cfg.r,
             blocks: (0..cfg.decoder_depth).map(|_| CrossBlock::new(cfg, device)).collect(),
             norm: norm(cfg, device),
             head: vec![
@@ -45,14 +58,27 @@ impl AmrDecoder {
         }
     }
 
+    /// `keep` holds the token index (t V + v) of every visible token; it places the key position
+    /// encodings (ignored without `key_positions`).
+    ///
     /// # Shapes
-    /// `visible`: [B, Nv, dim] -> [B, Nq, r l 3], queries ordered slot-major (index = s * V + v)
-    pub fn forward(&self, visible: Tensor<3>) -> Tensor<3> {
-        let [b, _, d] = visible.dims();
-        let memory = self.embed.forward(visible);
+    /// `visible`: [B, Nv, dim], `keep`: [B, Nv] -> [B, Nq, r l 3], queries ordered slot-major
+    /// (index = s * V + v)
+    pub fn forward(&self, visible: Tensor<3>, keep: Tensor<2, Int>) -> Tensor<3> {
+        let [b, nv, d] = visible.dims();
+        let mut memory = self.embed.forward(visible);
         let [_, slots, _, _] = self.query_temp.dims();
         let [_, _, joints, _] = self.query_joint.dims();
-        let pos = (self.query_temp.val() + self.query_joint.val()).reshape([1, slots * joints, d]);
+        let mut query_temp = self.query_temp.val();
+        if let Some(key_temp) = &self.key_temp {
+            let key_temp = key_temp.val();
+            let token_slots = key_temp.dims()[1];
+            let grid = (key_temp.clone() + self.query_joint.val()).reshape([1, token_slots * joints, d]);
+            let idx = keep.unsqueeze_dim::<3>(2).repeat_dim(2, d);
+            memory = memory + grid.repeat_dim(0, b).gather(1, idx).reshape([b, nv, d]);
+            query_temp = query_temp + key_temp.reshape([1, slots, self.r, 1, d]).mean_dim(2).reshape([1, slots, 1, d]);
+        }
+        let pos = (query_temp + self.query_joint.val()).reshape([1, slots * joints, d]);
         let mut q = (self.queries.val() + pos).repeat_dim(0, b);
         for blk in &self.blocks {
             q = blk.forward(q, memory.clone());

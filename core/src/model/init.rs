@@ -46,6 +46,9 @@ impl ModuleMapper for SeededInit {
         param.map(|t| {
             let dims = t.dims();
             let device = t.device();
+            // A tensor made from data is a leaf that autodiff does not track: keep the parameter
+            // trainable if it was.
+            let trainable = t.is_require_grad();
             let n: usize = dims.iter().product();
             let values: Vec<f32> = if D == 2 {
                 let bound = (6.0 / (dims[0] + dims[1]) as f64).sqrt();
@@ -53,7 +56,8 @@ impl ModuleMapper for SeededInit {
             } else {
                 (0..n).map(|_| (0.02 * rng.normal()).clamp(-2.0, 2.0) as f32).collect()
             };
-            Tensor::from_data(TensorData::new(values, dims), &device)
+            let fresh = Tensor::from_data(TensorData::new(values, dims), &device);
+            if trainable { fresh.require_grad() } else { fresh }
         })
     }
 }

@@ -87,7 +87,7 @@ impl AmrModel {
     ) -> Result<Tensor<3>, ModelError> {
         let visible = self.encoder.forward_visible(x, keep.clone());
         match (&self.amr, &self.mamp) {
-            (Some(d), _) => Ok(d.forward(visible)),
+            (Some(d), _) => Ok(d.forward(visible, keep)),
             (None, Some(d)) if d.selects() => {
                 Ok(d.forward_selected(visible, keep, select.ok_or(ModelError::MissingSelect)?))
             }

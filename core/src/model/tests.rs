@@ -135,9 +135,11 @@ fn gradients_reach_every_parameter() {
         (DecoderKind::DecoderMasking, false),
         (DecoderKind::Downsampling, false),
     ];
-    for (kind, q_self) in kinds {
+    // Both constructors: the seeded one re-draws every weight, and the re-drawn tensors must stay
+    // trainable (a frozen weight matrix lets only biases and norms learn).
+    for ((kind, q_self), seeded) in kinds.into_iter().flat_map(|k| [(k, false), (k, true)]) {
         let cfg = tiny(kind).with_query_self_attention(q_self);
-        let m = cfg.init(&device);
+        let m = if seeded { cfg.init_seeded(&device, 3) } else { cfg.init(&device) };
         let kept = [1, 4, 9, 22];
         let (r, sel) = restore_select(2, &kept, 30, 10, &device);
         let out =
@@ -147,7 +149,11 @@ fn gradients_reach_every_parameter() {
         let mut check = GradCheck { grads: &grads, total: 0, missing: vec![] };
         m.visit(&mut check);
         assert!(check.total > 20);
-        assert!(check.missing.is_empty(), "{kind:?}: no gradient for parameters of shapes {:?}", check.missing);
+        assert!(
+            check.missing.is_empty(),
+            "{kind:?} (seeded: {seeded}): no gradient for parameters of shapes {:?}",
+            check.missing
+        );
     }
 }
 
@@ -218,5 +224,10 @@ fn every_building_block_keeps_its_documented_shape() {
     let grid = Tensor::<5>::random([2, 3, 24, 5, 3], burn::tensor::Distribution::Default, &device);
     assert_eq!(enc.forward_grid(grid.clone()).dims(), [2, 3, 6, 5, 32]);
     assert_eq!(enc.forward_pooled(grid).dims(), [2, 32]);
-    assert_eq!(AmrDecoder::new(&cfg, &device).forward(mem).dims(), [2, 10, 36], "(T / (r l)) V queries, r l 3 values");
+    let mem_keep = keep(2, &[0, 3, 7, 11, 29], &device);
+    for key_positions in [false, true] {
+        let dec = AmrDecoder::new(&cfg.clone().with_key_positions(key_positions), &device);
+        let out = dec.forward(mem.clone(), mem_keep.clone());
+        assert_eq!(out.dims(), [2, 10, 36], "(T / (r l)) V queries, r l 3 values");
+    }
 }

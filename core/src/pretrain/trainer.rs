@@ -11,7 +11,7 @@ use burn::tensor::TensorData;
 use super::adamw::AdamW;
 use super::checkpoint::{Checkpoint, TrainerState};
 use super::config_file::RunSettings;
-use super::{BatchConfig, LrSchedule, PretrainBatch, focal_loss, make_batch, masked_token_loss};
+use super::{BatchConfig, LrSchedule, PretrainBatch, focal_loss, make_batch, masked_token_loss, trivial_loss};
 use crate::data::Dataset;
 use crate::data::clip::ClipConfig;
 use crate::model::{AmrConfig, AmrModel, DecoderKind, load_params, named_params_async};
@@ -146,6 +146,9 @@ pub struct StepReport {
     pub epoch: f64,
     /// Mean loss over the micro-batches of the step.
     pub loss: f32,
+    /// Mean loss of the trivial predictor on the same batches, weights and targets
+    /// ([`super::trivial_loss`]).
+    pub trivial: f32,
     /// Learning rate used.
     pub lr: f64,
     /// Sequences in the step.
@@ -155,6 +158,11 @@ pub struct StepReport {
 }
 
 impl StepReport {
+    /// The loss over the trivial predictor's: near 1 when the model explains nothing, lower as it learns.
+    pub fn ratio(&self) -> f32 {
+        if self.trivial > 0.0 { self.loss / self.trivial } else { f32::NAN }
+    }
+
     /// Training throughput of the step.
     pub fn sequences_per_second(&self) -> f64 {
         if self.seconds > 0.0 { self.sequences as f64 / self.seconds } else { 0.0 }
@@ -322,9 +330,11 @@ impl Trainer {
         v
     }
 
-    fn loss_of(&self, model: &AmrModel, b: PretrainBatch) -> Result<Tensor<1>, TrainError> {
+    /// The model's loss on `b` and the trivial predictor's.
+    fn loss_of(&self, model: &AmrModel, b: PretrainBatch) -> Result<(Tensor<1>, f32), TrainError> {
         let d = &self.device;
         let m = &self.config.model;
+        let trivial = trivial_loss(&b, m, self.config.batch.target);
         let p = b.persons;
         let l_all = m.tokens();
         let per = b.target.len() / p;
@@ -334,18 +344,19 @@ impl Trainer {
         match m.decoder {
             DecoderKind::Mamp => {
                 let masked = Tensor::<2>::from_data(TensorData::new(b.masked, [p, l_all]), d);
-                Ok(masked_token_loss(pred, target, masked))
+                Ok((masked_token_loss(pred, target, masked), trivial))
             }
             DecoderKind::Amr | DecoderKind::DecoderMasking | DecoderKind::Downsampling => {
                 let weight = Tensor::<3>::from_data(TensorData::new(b.weight, [p, rows, per / rows]), d);
-                Ok(focal_loss(pred, target, weight))
+                Ok((focal_loss(pred, target, weight), trivial))
             }
         }
     }
 
     /// The loss of the current model on the sequences `indices`, with clips and masks drawn from `seed`
-    /// (the same seed gives the same batch at every call), without touching the optimiser.
-    pub fn eval_loss(&self, ds: &Dataset, indices: &[usize], seed: u64) -> Result<f32, TrainError> {
+    /// (the same seed gives the same batch at every call), without touching the optimiser; with the
+    /// trivial predictor's loss on the same batch.
+    pub fn eval_loss(&self, ds: &Dataset, indices: &[usize], seed: u64) -> Result<(f32, f32), TrainError> {
         let model = self.model.as_ref().ok_or_else(|| TrainError::Config("no model".into()))?;
         let b = make_batch(
             ds,
@@ -356,7 +367,8 @@ impl Trainer {
             &mut SeededRng::new(seed),
         )
         .map_err(TrainError::Config)?;
-        Ok(self.loss_of(model, b)?.into_scalar::<f32>())
+        let (loss, trivial) = self.loss_of(model, b)?;
+        Ok((loss.into_scalar::<f32>(), trivial))
     }
 
     /// One optimiser step over `accumulation` micro-batches drawn from `ds` (blocks on the loss
@@ -382,6 +394,7 @@ impl Trainer {
         };
         let mut acc = GradientsAccumulator::<AmrModel>::new();
         let mut total = 0.0f32;
+        let mut trivial_total = 0.0f32;
         let mut sequences = 0;
         for _ in 0..self.config.accumulation {
             let idx = self.next_indices();
@@ -397,7 +410,7 @@ impl Trainer {
                 }
                 Ok(b)
             });
-            let loss = match batch.and_then(|b| self.loss_of(&model, b)) {
+            let (loss, trivial) = match batch.and_then(|b| self.loss_of(&model, b)) {
                 Ok(l) => l,
                 Err(e) => {
                     self.model = Some(model);
@@ -416,6 +429,7 @@ impl Trainer {
                 return Err(TrainError::NonFinite { step: self.steps + 1, loss: value });
             }
             total += value;
+            trivial_total += trivial;
             let loss = loss / self.config.accumulation as f32;
             acc.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
         }
@@ -427,6 +441,7 @@ impl Trainer {
             step: self.steps,
             epoch: self.steps as f64 / self.steps_per_epoch() as f64,
             loss: total / self.config.accumulation as f32,
+            trivial: trivial_total / self.config.accumulation as f32,
             lr,
             sequences,
             seconds: started.elapsed().as_secs_f64(),
@@ -489,11 +504,11 @@ mod tests {
         let ds = demo();
         let mut t = Trainer::new(small(), ds.len(), &crate::backend::cpu_device()).unwrap();
         let all: Vec<usize> = (0..ds.len()).collect();
-        let before = t.eval_loss(&ds, &all, 99).unwrap();
+        let (before, _) = t.eval_loss(&ds, &all, 99).unwrap();
         for _ in 0..200 {
             t.step(&ds).unwrap();
         }
-        let after = t.eval_loss(&ds, &all, 99).unwrap();
+        let (after, _) = t.eval_loss(&ds, &all, 99).unwrap();
         eprintln!("fixed-batch loss before {before}, after 200 steps {after}");
         assert!(after < 0.95 * before, "loss {before} -> {after}: expected at least a 5 % drop");
         assert_eq!(t.steps(), 200);
@@ -515,7 +530,7 @@ mod tests {
             cfg.model = cfg.model.with_decoder(kind).with_decoder_depth(1);
             cfg.batch.focal_reconstruction = false;
             let mut t = Trainer::new(cfg, ds.len(), &crate::backend::cpu_device()).unwrap();
-            let first = t.eval_loss(&ds, &[0, 1, 2, 3], 5).unwrap();
+            let (first, _) = t.eval_loss(&ds, &[0, 1, 2, 3], 5).unwrap();
             for _ in 0..3 {
                 assert!(t.step(&ds).unwrap().loss.is_finite());
             }
