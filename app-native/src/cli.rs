@@ -62,6 +62,9 @@ pub enum Command {
     Transfer(crate::eval_cmd::EvalArgs),
     /// Weighted cosine kNN on frozen features.
     Knn(crate::eval_cmd::EvalArgs),
+    /// The raw-coordinate baseline: 1-nearest-neighbour on the centred test-time clips (the eval
+    /// config's data, split and clip settings; no encoder).
+    Baseline(crate::eval_cmd::EvalArgs),
     /// Supervised training with MaskCLR's schedule, cross-entropy only (the robustness baseline).
     Supervised(crate::eval_cmd::EvalArgs),
     /// MaskCLR: cross-entropy, then attention-guided masking with the contrastive losses (spec 6).
@@ -130,6 +133,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Semi(a) => crate::eval_cmd::run(Protocol::Semi, &a),
         Command::Transfer(a) => crate::eval_cmd::run(Protocol::Transfer, &a),
         Command::Knn(a) => crate::eval_cmd::run(Protocol::Knn, &a),
+        Command::Baseline(a) => crate::eval_cmd::baseline(&a),
         Command::Supervised(a) => crate::eval_cmd::run(Protocol::Supervised, &a),
         Command::Maskclr(a) => crate::eval_cmd::run(Protocol::Maskclr, &a),
         Command::Robustness(a) => crate::eval_cmd::robustness(&a),

@@ -13,7 +13,7 @@ use amr_core::backend::{DeviceChoice, resolve_device};
 use amr_core::data::Dataset;
 use amr_core::eval::{
     Accuracy, EvalCheckpoint, EvalConfig, EvalResults, EvalTrainer, Perturbation, Protocol, knn_eval,
-    parse_eval_config, robustness_suite,
+    parse_eval_config, raw_nearest_neighbour, robustness_suite,
 };
 use amr_core::model::NamedParams;
 use amr_core::rng::SeededRng;
@@ -143,6 +143,30 @@ fn resolve_init(cfg: &mut EvalConfig, ds: &Dataset) -> anyhow::Result<Option<Nam
     cfg.clip.frames = model.frames;
     cfg.model = model;
     Ok(Some(params))
+}
+
+/// `amr --no-gui baseline`: 1-NN on the raw centred clips of the config's split.
+pub fn baseline(a: &EvalArgs) -> anyhow::Result<()> {
+    let cfg = read_config(a, Protocol::Knn)?;
+    cfg.validate().map_err(|e| anyhow::anyhow!("config: {e}"))?;
+    let ds = crate::cli::load_dataset(&cfg.data).with_context(|| format!("data = {}", cfg.data))?;
+    let split = cfg.split.apply(&ds).map_err(|e| anyhow::anyhow!("{}: {e}", cfg.data))?;
+    let r = raw_nearest_neighbour(&cfg, &ds, &split).map_err(|e| anyhow::anyhow!(e))?;
+    let mut results = EvalResults::knn(
+        &cfg.data,
+        "raw centred coordinates, 1-NN",
+        split.train.len(),
+        split.test.len(),
+        ds.label_names.len(),
+        &r,
+    );
+    results.protocol = "baseline".into();
+    if let Some(out) = &a.out {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        write_results(out, &results)?;
+    }
+    print!("{}", results.markdown());
+    Ok(())
 }
 
 fn write_results(dir: &Path, r: &EvalResults) -> anyhow::Result<()> {

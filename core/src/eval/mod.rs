@@ -4,6 +4,7 @@
 //! perturbations, and the published and seeded train/test splits.
 
 pub mod agpm;
+pub mod baseline;
 pub mod classifier;
 pub mod config;
 pub mod contrastive;
@@ -15,6 +16,7 @@ pub mod sgd;
 pub mod split;
 pub mod trainer;
 
+pub use baseline::{nearest_neighbour, raw_nearest_neighbour};
 pub use config::{EvalConfig, Protocol, parse_eval_config};
 pub use knn::{KnnConfig, KnnResult, knn_classify};
 pub use perturb::{Perturbation, robustness_suite};

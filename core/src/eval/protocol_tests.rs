@@ -6,8 +6,9 @@ use crate::model::{AmrConfig, named_params};
 use crate::rng::SeededRng;
 use crate::skeleton::Layout;
 
-/// Three classes told apart by where the body stands (x = 0, 1 or 2 m), with small jitter: linearly
-/// separable in the pooled features of any encoder.
+/// Three classes told apart by posture (joint `a` sits 0, 1 or 2 m further along x from the root and
+/// joint `b` as far along z), with small jitter: linearly separable in the pooled features of any
+/// encoder, also after the clips are centred on the root.
 fn separable(per_class: usize) -> Dataset {
     let names: Vec<String> = ["root", "a", "b"].iter().map(|s| s.to_string()).collect();
     let layout = Layout::from_parents("tiny", &[-1, 0, 0], &names).unwrap();
@@ -18,7 +19,10 @@ fn separable(per_class: usize) -> Dataset {
         for i in 0..per_class {
             let pos: Vec<f32> = (0..12 * 3)
                 .flat_map(|k| {
-                    [c as f32 + 0.05 * rng.normal() as f32 + 0.1 * (k % 3) as f32, 1.0 + 0.01 * (k / 3) as f32, 0.2]
+                    let joint = k % 3;
+                    let reach = if joint == 0 { 0.0 } else { c as f32 };
+                    let (x, z) = if joint == 1 { (reach, 0.0) } else { (0.0, reach) };
+                    [0.05 * rng.normal() as f32 + 0.1 * joint as f32 + x, 1.0 + 0.01 * (k / 3) as f32, 0.2 + z]
                 })
                 .collect();
             let mut s = Sequence::new(format!("c{c}-{i}"), c, 12, 1, 3, pos);

@@ -42,6 +42,20 @@ pub enum Split {
         /// The draw's seed.
         seed: u64,
     },
+    /// A validation split for choosing hyperparameters: the training part of `of` divided again,
+    /// stratified by class and keeping `group`s whole, into training (`train`) and validation (`test`)
+    /// sequences; the test part of `of` is left out entirely, so a recipe tuned on this split has never
+    /// seen the test sequences.
+    Validation {
+        /// The split whose training part is divided.
+        of: Box<Split>,
+        /// Share of each class of that training part held out for validation.
+        share: f64,
+        /// Attributes whose values keep sequences together (as in `stratified`).
+        group: Vec<String>,
+        /// The draw's seed.
+        seed: u64,
+    },
     /// NTU-60 cross-subject (attribute `subject`).
     NtuXsub60,
     /// NTU-120 cross-subject (attribute `subject`).
@@ -113,6 +127,13 @@ impl Split {
             Self::Stratified { test_share, .. } if !(*test_share > 0.0 && *test_share < 1.0) => {
                 Err(format!("split.test_share = {test_share}: expected a share in (0, 1)"))
             }
+            Self::Validation { share, .. } if !(*share > 0.0 && *share < 1.0) => {
+                Err(format!("split.share = {share}: expected a share in (0, 1)"))
+            }
+            Self::Validation { of, .. } if matches!(**of, Self::All) => {
+                Err("split.of: `all` has no training part to validate on; name an evaluation split".into())
+            }
+            Self::Validation { of, .. } => of.validate().map_err(|e| e.replacen("split.", "split.of.", 1)),
             _ => Ok(()),
         }
     }
@@ -142,7 +163,11 @@ impl Split {
                 _ => None,
             })?,
             Self::NtuXset => by_rule(ds, "setup", |v| (v > 0).then_some(v % 2 == 0))?,
-            Self::Stratified { group, test_share, seed } => stratified(ds, group, *test_share, *seed)?,
+            Self::Stratified { group, test_share, seed } => stratified(ds, None, group, *test_share, *seed)?,
+            Self::Validation { of, share, group, seed } => {
+                let outer = of.apply(ds)?;
+                stratified(ds, Some(&outer.train), group, *share, *seed)?
+            }
         };
         s.train.retain(|&i| ds.sequences[i].label >= 0);
         s.test.retain(|&i| ds.sequences[i].label >= 0);
@@ -157,12 +182,20 @@ impl Split {
     }
 }
 
-fn stratified(ds: &Dataset, group: &[String], share: f64, seed: u64) -> Result<SplitIndices, String> {
+/// The stratified draw over the labelled sequences of `within` (every sequence when `None`).
+fn stratified(
+    ds: &Dataset,
+    within: Option<&[usize]>,
+    group: &[String],
+    share: f64,
+    seed: u64,
+) -> Result<SplitIndices, String> {
     let columns: Vec<Vec<i64>> = group.iter().map(|g| attribute(ds, g)).collect::<Result<_, _>>()?;
+    let allowed = |i: usize| within.is_none_or(|w| w.binary_search(&i).is_ok());
     // (label, group values) -> its sequences; the sequence index stands in when there is no group.
     let mut members: BTreeMap<(i64, Vec<i64>), Vec<usize>> = BTreeMap::new();
     for (i, s) in ds.sequences.iter().enumerate() {
-        if s.label >= 0 {
+        if s.label >= 0 && allowed(i) {
             let key = if columns.is_empty() { vec![i as i64] } else { columns.iter().map(|c| c[i]).collect() };
             members.entry((s.label, key)).or_default().push(i);
         }
@@ -243,6 +276,32 @@ mod tests {
         assert!(e.contains("`style`") && e.contains("s0"), "{e}");
         let e = Split::Attribute { attribute: "split".into(), train: vec![0], test: vec![7] }.apply(&d).unwrap_err();
         assert!(e.contains("0 test"), "{e}");
+    }
+
+    #[test]
+    fn a_validation_split_divides_the_training_part_and_never_touches_the_test_part() {
+        // 4 classes x 5 takes x 3 sequences; the outer split holds one take per class out for test.
+        let rows: Vec<(i64, Vec<(&str, i64)>)> = (0..60).map(|i| (i / 15, vec![("take", i / 3)])).collect();
+        let refs: Vec<(i64, &[(&str, i64)])> = rows.iter().map(|(l, a)| (*l, a.as_slice())).collect();
+        let d = ds(&refs);
+        let outer = Split::Stratified { group: vec!["take".into()], test_share: 0.2, seed: 3 };
+        let o = outer.apply(&d).unwrap();
+        let split = Split::Validation { of: Box::new(outer), share: 0.25, group: vec!["take".into()], seed: 1 };
+        let v = split.apply(&d).unwrap();
+        // 48 training sequences = 4 takes per class; a quarter of each class (one take) validates.
+        assert_eq!((v.train.len(), v.test.len()), (36, 12));
+        assert!(v.train.iter().chain(&v.test).all(|i| o.train.contains(i)), "only training sequences");
+        assert!(v.test.iter().all(|i| !v.train.contains(i)));
+        for class in 0..4 {
+            assert_eq!(v.test.iter().filter(|&&i| d.sequences[i].label == class).count(), 3, "class {class}");
+        }
+        let text = "kind = \"validation\"\nshare = 0.25\ngroup = [\"take\"]\nseed = 1\n\
+                    [of]\nkind = \"stratified\"\ngroup = [\"take\"]\ntest_share = 0.2\nseed = 3\n";
+        assert_eq!(toml::from_str::<Split>(text).unwrap(), split, "the TOML form");
+        let bad = Split::Validation { of: Box::new(Split::All), share: 0.2, group: vec![], seed: 0 };
+        assert!(bad.apply(&d).unwrap_err().contains("split.of"));
+        let bad = Split::Validation { of: Box::new(Split::default()), share: 1.5, group: vec![], seed: 0 };
+        assert!(bad.apply(&d).unwrap_err().contains("split.share"));
     }
 
     #[test]

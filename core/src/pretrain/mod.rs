@@ -7,6 +7,8 @@ mod config_file;
 #[cfg(not(target_arch = "wasm32"))]
 mod gpu_weights;
 mod loss;
+#[cfg(test)]
+mod overfit_tests;
 mod reconstruction;
 mod schedule;
 mod targets;

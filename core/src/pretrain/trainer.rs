@@ -332,25 +332,7 @@ impl Trainer {
 
     /// The model's loss on `b` and the trivial predictor's.
     fn loss_of(&self, model: &AmrModel, b: PretrainBatch) -> Result<(Tensor<1>, f32), TrainError> {
-        let d = &self.device;
-        let m = &self.config.model;
-        let trivial = trivial_loss(&b, m, self.config.batch.target);
-        let p = b.persons;
-        let l_all = m.tokens();
-        let per = b.target.len() / p;
-        let pred = forward_batch(model, m, &b, d).map_err(TrainError::Config)?;
-        let rows = pred.dims()[1];
-        let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, rows, per / rows]), d);
-        match m.decoder {
-            DecoderKind::Mamp => {
-                let masked = Tensor::<2>::from_data(TensorData::new(b.masked, [p, l_all]), d);
-                Ok((masked_token_loss(pred, target, masked), trivial))
-            }
-            DecoderKind::Amr | DecoderKind::DecoderMasking | DecoderKind::Downsampling => {
-                let weight = Tensor::<3>::from_data(TensorData::new(b.weight, [p, rows, per / rows]), d);
-                Ok((focal_loss(pred, target, weight), trivial))
-            }
-        }
+        batch_loss(model, &self.config, b, &self.device).map_err(TrainError::Config)
     }
 
     /// The loss of the current model on the sequences `indices`, with clips and masks drawn from `seed`
@@ -447,6 +429,34 @@ impl Trainer {
             seconds: started.elapsed().as_secs_f64(),
         })
     }
+}
+
+/// The objective of `cfg` on batch `b` (the focal loss for the AMR-path decoders, the masked-token loss
+/// for MAMP's) on `d`, and the trivial predictor's loss on the same batch ([`trivial_loss`]).
+pub(crate) fn batch_loss(
+    model: &AmrModel,
+    cfg: &PretrainConfig,
+    b: PretrainBatch,
+    d: &Device,
+) -> Result<(Tensor<1>, f32), String> {
+    let m = &cfg.model;
+    let trivial = trivial_loss(&b, m, cfg.batch.target);
+    let p = b.persons;
+    let per = b.target.len() / p.max(1);
+    let pred = forward_batch(model, m, &b, d)?;
+    let rows = pred.dims()[1];
+    let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, rows, per / rows]), d);
+    let loss = match m.decoder {
+        DecoderKind::Mamp => {
+            let masked = Tensor::<2>::from_data(TensorData::new(b.masked, [p, m.tokens()]), d);
+            masked_token_loss(pred, target, masked)
+        }
+        DecoderKind::Amr | DecoderKind::DecoderMasking | DecoderKind::Downsampling => {
+            let weight = Tensor::<3>::from_data(TensorData::new(b.weight, [p, rows, per / rows]), d);
+            focal_loss(pred, target, weight)
+        }
+    };
+    Ok((loss, trivial))
 }
 
 /// The model's reconstruction of a batch, on `d`.

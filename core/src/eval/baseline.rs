@@ -1,0 +1,85 @@
+//! The raw-coordinate baseline every learned encoder has to beat: a 1-nearest-neighbour classifier on
+//! the test-time clips themselves (centre crop, resized to T frames, centred on the first frame's root
+//! joint), compared by Euclidean distance over all frames, persons, joints and axes.
+
+use super::{EvalConfig, KnnResult, SplitIndices};
+use crate::data::Dataset;
+use crate::features::centre_clips;
+
+/// 1-NN by Euclidean distance. Classes are ranked by the distance of their nearest training sample, so
+/// top-5 asks whether the true class is among the five classes with the nearest members.
+///
+/// # Shapes
+/// `train`: [N, dim], `train_labels`: [N], `test`: [M, dim], `test_labels`: [M]; labels in 0..classes
+pub fn nearest_neighbour(
+    train: &[f32],
+    train_labels: &[usize],
+    test: &[f32],
+    test_labels: &[usize],
+    dim: usize,
+    classes: usize,
+) -> Result<KnnResult, String> {
+    if dim == 0 || train.len() != train_labels.len() * dim || test.len() != test_labels.len() * dim {
+        return Err(format!(
+            "features do not fit: {} train values for {} labels, {} test values for {} labels, dim {dim}",
+            train.len(),
+            train_labels.len(),
+            test.len(),
+            test_labels.len()
+        ));
+    }
+    if let Some(l) = train_labels.iter().chain(test_labels).find(|&&l| l >= classes) {
+        return Err(format!("label {l} is not below the class count {classes}"));
+    }
+    if train_labels.is_empty() || test_labels.is_empty() {
+        return Err("1-NN needs at least one training and one test sample".into());
+    }
+    let (mut top1, mut top5) = (0usize, 0usize);
+    for (q, &label) in test.chunks_exact(dim).zip(test_labels) {
+        // Per class, the distance of its nearest training sample; scores are its negation.
+        let mut nearest = vec![f32::INFINITY; classes];
+        for (t, &c) in train.chunks_exact(dim).zip(train_labels) {
+            let d: f32 = q.iter().zip(t).map(|(a, b)| (a - b) * (a - b)).sum();
+            nearest[c] = nearest[c].min(d);
+        }
+        let scores: Vec<f32> = nearest.iter().map(|d| -d).collect();
+        top1 += usize::from(super::in_top_k(&scores, label, 1));
+        top5 += usize::from(super::in_top_k(&scores, label, 5));
+    }
+    let n = test_labels.len();
+    Ok(KnnResult { top1: top1 as f64 / n as f64, top5: top5 as f64 / n as f64, samples: n })
+}
+
+/// The 1-NN baseline on the raw test-time clips of `split` (the clip settings of `config`).
+pub fn raw_nearest_neighbour(config: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> Result<KnnResult, String> {
+    let (train, shape) = centre_clips(ds, &split.train, &config.clip);
+    let (test, _) = centre_clips(ds, &split.test, &config.clip);
+    let dim = shape[1..].iter().product();
+    let labels = |idx: &[usize]| -> Result<Vec<usize>, String> {
+        idx.iter()
+            .map(|&i| usize::try_from(ds.sequences[i].label).map_err(|_| format!("sequence {i} has no label")))
+            .collect()
+    };
+    let classes = ds.label_names.len().max(1);
+    nearest_neighbour(&train, &labels(&split.train)?, &test, &labels(&split.test)?, dim, classes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nearest_sample_decides_and_classes_rank_by_their_nearest_member() {
+        // Train: class 0 at (0, 0) and (10, 0); class 1 at (3, 0); class 2 at (0, 5).
+        let train = [0.0, 0.0, 10.0, 0.0, 3.0, 0.0, 0.0, 5.0];
+        let labels = [0, 0, 1, 2];
+        // (9, 0): nearest is class 0's (10, 0) at 1; class 1 at 6 -> class 0. (2, 0): class 1 at 1.
+        let r = nearest_neighbour(&train, &labels, &[9.0, 0.0, 2.0, 0.0], &[0, 1], 2, 3).unwrap();
+        assert_eq!((r.top1, r.top5, r.samples), (1.0, 1.0, 2));
+        // (0, 4) labelled 1: class 2 is nearest (1), class 0 next (16), class 1 last (25).
+        let r = nearest_neighbour(&train, &labels, &[0.0, 4.0], &[1], 2, 3).unwrap();
+        assert_eq!(r.top1, 0.0);
+        assert!(nearest_neighbour(&train, &labels, &[0.0], &[1], 2, 3).unwrap_err().contains("do not fit"));
+        assert!(nearest_neighbour(&train, &[0, 0, 1, 7], &[0.0, 0.0], &[1], 2, 3).unwrap_err().contains("label 7"));
+    }
+}
