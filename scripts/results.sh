@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the README's results on ../shared/data (CPU): pretraining with a fixed wall-clock budget
+# Reproduces the README's results on ../shared/data (CPU): the raw 1-NN baseline, pretraining with a fixed wall-clock budget
 # (AMR and the MAMP decoder, the same minutes each), kNN and the linear probe of a random, the AMR and
 # the MAMP encoder, fine-tuning on HDM05, and the robustness suite of a supervised model against
 # MaskCLR on HDM05. Run folders go to runs/results/; finished ones are kept, unfinished ones redone.
@@ -26,6 +26,9 @@ encoders() { # dataset
     evaluate linear "$1-linear-$enc" --config "configs/$1-eval.toml" "${init[@]}"
   done
 }
+for d in hdm05 bandai2; do
+  [ -f "$R/$d-baseline/results.json" ] || "$AMR" --no-gui baseline --config "configs/$d-eval.toml" --out "$R/$d-baseline"
+done
 for d in hdm05 bandai2; do pretrain $d amr; pretrain $d mamp; done
 encoders hdm05
 evaluate finetune hdm05-finetune-amr --config configs/hdm05-eval.toml --epochs 10 \

@@ -231,10 +231,7 @@ fn tiny_run_setup(cfg: &str, a: &str, b: &str) -> (PathBuf, PathBuf, PathBuf) {
 
 fn losses(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-    assert!(
-        text.starts_with("step,epoch,loss,trivial_loss,loss_ratio,lr,seconds,sequences_per_second\n"),
-        "{text}"
-    );
+    assert!(text.starts_with("step,epoch,loss,trivial_loss,loss_ratio,lr,seconds,sequences_per_second\n"), "{text}");
     for line in text.lines().skip(1) {
         // The ratio column is the loss over the trivial predictor's loss on the same batch.
         let f: Vec<f64> = line.split(',').take(5).map(|x| x.parse().unwrap()).collect();
@@ -434,6 +431,14 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
         dir
     };
     let init = ["--init", ckpt.to_str().unwrap()];
+
+    // The raw 1-NN baseline on the same split: an accuracy, written where asked.
+    let base = tmp("eval-baseline");
+    let _ = std::fs::remove_dir_all(&base);
+    let out = ok(&["baseline", "--config", ec.to_str().unwrap(), "--out", base.to_str().unwrap()]);
+    assert!(out.contains("| baseline |") && out.contains("raw centred coordinates"), "{out}");
+    let b = results(&base);
+    assert!(b["last"]["top1"].as_f64().is_some_and(|t| t > 10.0 && t <= 100.0), "{b}");
 
     let knn = results(&run("knn", "eval-knn", &init));
     let (train, test) = (knn["train_sequences"].as_u64().unwrap(), knn["test_sequences"].as_u64().unwrap());

@@ -50,11 +50,8 @@ where
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| anyhow::anyhow!("{e:?}");
     root.fill(&WHITE).map_err(err)?;
     let steps: Vec<f64> = rows.iter().map(|r| r.step as f64).collect();
-    let loss: Vec<f64> = rows
-        .iter()
-        .flat_map(|r| [f64::from(r.loss), f64::from(r.trivial)])
-        .filter(|l| l.is_finite())
-        .collect();
+    let loss: Vec<f64> =
+        rows.iter().flat_map(|r| [f64::from(r.loss), f64::from(r.trivial)]).filter(|l| l.is_finite()).collect();
     let (lo, hi) = loss.iter().fold((f64::MAX, f64::MIN), |(a, b), &l| (a.min(l), b.max(l)));
     let (lo, hi) = if lo < hi { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
     let pad = (hi - lo) * 0.05;
@@ -89,10 +86,7 @@ where
     let trivial_smooth = moving_average(&trivial.iter().map(|p| p.1).collect::<Vec<_>>(), 20);
     let grey = RGBColor(110, 110, 110);
     chart
-        .draw_series(LineSeries::new(
-            trivial.iter().zip(&trivial_smooth).map(|(p, s)| (p.0, *s)),
-            grey.stroke_width(2),
-        ))
+        .draw_series(LineSeries::new(trivial.iter().zip(&trivial_smooth).map(|(p, s)| (p.0, *s)), grey.stroke_width(2)))
         .map_err(err)?
         .label("trivial predictor, moving mean (20 steps)")
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(2)));

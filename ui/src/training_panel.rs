@@ -277,15 +277,13 @@ impl TrainPanel {
         let trivial: Vec<[f64; 2]> = self.history.iter().map(|r| [r.step as f64, f64::from(r.trivial)]).collect();
         let lr: Vec<[f64; 2]> = self.history.iter().map(|r| [r.step as f64, r.lr]).collect();
         let h = (ui.available_height() - 130.0).max(120.0);
-        Plot::new("loss-curve")
-            .height(h)
-            .legend(Legend::default())
-            .x_axis_label("step")
-            .y_axis_label("loss")
-            .show(ui, |p| {
+        Plot::new("loss-curve").height(h).legend(Legend::default()).x_axis_label("step").y_axis_label("loss").show(
+            ui,
+            |p| {
                 p.line(Line::new("trivial predictor", PlotPoints::from(trivial)).color(TRIVIAL_COLOUR).width(1.5));
                 p.line(Line::new("loss", PlotPoints::from(loss)).color(LOSS_COLOUR).width(2.0));
-            });
+            },
+        );
         Plot::new("lr-curve")
             .height(110.0)
             .x_axis_label("step")

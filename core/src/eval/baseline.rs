@@ -19,21 +19,7 @@ pub fn nearest_neighbour(
     dim: usize,
     classes: usize,
 ) -> Result<KnnResult, String> {
-    if dim == 0 || train.len() != train_labels.len() * dim || test.len() != test_labels.len() * dim {
-        return Err(format!(
-            "features do not fit: {} train values for {} labels, {} test values for {} labels, dim {dim}",
-            train.len(),
-            train_labels.len(),
-            test.len(),
-            test_labels.len()
-        ));
-    }
-    if let Some(l) = train_labels.iter().chain(test_labels).find(|&&l| l >= classes) {
-        return Err(format!("label {l} is not below the class count {classes}"));
-    }
-    if train_labels.is_empty() || test_labels.is_empty() {
-        return Err("1-NN needs at least one training and one test sample".into());
-    }
+    super::knn::check_features(train, train_labels, test, test_labels, dim, classes)?;
     let (mut top1, mut top5) = (0usize, 0usize);
     for (q, &label) in test.chunks_exact(dim).zip(test_labels) {
         // Per class, the distance of its nearest training sample; scores are its negation.

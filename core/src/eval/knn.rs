@@ -42,6 +42,34 @@ fn normalised(x: &[f32], dim: usize) -> Vec<f32> {
     out
 }
 
+/// Checks that features and labels of a nearest-neighbour classifier fit together: `dim` values per
+/// label, labels below `classes`, at least one training and one test sample.
+pub(crate) fn check_features(
+    train: &[f32],
+    train_labels: &[usize],
+    test: &[f32],
+    test_labels: &[usize],
+    dim: usize,
+    classes: usize,
+) -> Result<(), String> {
+    if dim == 0 || train.len() != train_labels.len() * dim || test.len() != test_labels.len() * dim {
+        return Err(format!(
+            "features do not fit: {} train values for {} labels, {} test values for {} labels, dim {dim}",
+            train.len(),
+            train_labels.len(),
+            test.len(),
+            test_labels.len()
+        ));
+    }
+    if let Some(l) = train_labels.iter().chain(test_labels).find(|&&l| l >= classes) {
+        return Err(format!("label {l} is not below the class count {classes}"));
+    }
+    if train_labels.is_empty() || test_labels.is_empty() {
+        return Err("a nearest-neighbour classifier needs at least one training and one test sample".into());
+    }
+    Ok(())
+}
+
 /// Classifies every test feature by its k nearest training features.
 ///
 /// # Shapes
@@ -55,26 +83,12 @@ pub fn knn_classify(
     classes: usize,
     cfg: &KnnConfig,
 ) -> Result<KnnResult, String> {
-    if dim == 0 || train.len() != train_labels.len() * dim || test.len() != test_labels.len() * dim {
-        return Err(format!(
-            "features do not fit: {} train values for {} labels, {} test values for {} labels, dim {dim}",
-            train.len(),
-            train_labels.len(),
-            test.len(),
-            test_labels.len()
-        ));
-    }
+    check_features(train, train_labels, test, test_labels, dim, classes)?;
     if cfg.k == 0 || !(cfg.temperature.is_finite() && cfg.temperature > 0.0) {
         return Err(format!(
             "knn.k = {}, knn.temperature = {}: expected k >= 1 and temperature > 0",
             cfg.k, cfg.temperature
         ));
-    }
-    if let Some(l) = train_labels.iter().chain(test_labels).find(|&&l| l >= classes) {
-        return Err(format!("label {l} is not below the class count {classes}"));
-    }
-    if train_labels.is_empty() || test_labels.is_empty() {
-        return Err("kNN needs at least one training and one test sample".into());
     }
     let (tr, te) = (normalised(train, dim), normalised(test, dim));
     let k = cfg.k.min(train_labels.len());

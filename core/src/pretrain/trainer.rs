@@ -508,9 +508,9 @@ mod tests {
     fn two_hundred_steps_on_real_clips_lower_the_loss() {
         // The default objective (NAT targets, focal weights, motion-aware 90 % masking), scored on one
         // fixed batch of all 40 clips before and after 200 steps, so batch-to-batch noise cannot pass
-        // or fail the test; the seeded initialisation makes the run deterministic. Measured: 0.741 ->
-        // 0.658 (11 %). Over seeds 0-2 and lr 1e-3..4e-3 every run ends at 0.657-0.658, the level of an
-        // input-independent prior: this size of model needs longer runs to use the visible tokens.
+        // or fail the test; the seeded initialisation makes the run deterministic. Measured: 0.752 ->
+        // 0.386, trivial predictor about 0.66. (Before the seeded initialisation kept its weights
+        // trainable, every run ended at 0.657-0.658: the level of an input-independent prior.)
         let ds = demo();
         let mut t = Trainer::new(small(), ds.len(), &crate::backend::cpu_device()).unwrap();
         let all: Vec<usize> = (0..ds.len()).collect();
@@ -518,9 +518,10 @@ mod tests {
         for _ in 0..200 {
             t.step(&ds).unwrap();
         }
-        let (after, _) = t.eval_loss(&ds, &all, 99).unwrap();
-        eprintln!("fixed-batch loss before {before}, after 200 steps {after}");
-        assert!(after < 0.95 * before, "loss {before} -> {after}: expected at least a 5 % drop");
+        let (after, trivial) = t.eval_loss(&ds, &all, 99).unwrap();
+        eprintln!("fixed-batch loss before {before}, after 200 steps {after}, trivial {trivial}");
+        assert!(after < 0.8 * before, "loss {before} -> {after}: expected at least a 20 % drop");
+        assert!(after < 0.8 * trivial, "loss {after} against the trivial predictor's {trivial}");
         assert_eq!(t.steps(), 200);
     }
 

@@ -23,7 +23,7 @@ pub fn trivial_loss(b: &PretrainBatch, model: &AmrConfig, target: TargetKind) ->
         let (t, w) = (&b.target[rows.clone()], &b.weight[rows]);
         let guess = match (model.decoder, target) {
             (DecoderKind::Mamp, _) | (_, TargetKind::Nat) => vec![0.0; t.len()],
-            (_, TargetKind::Raw) => joint_means(t, joints_of_rows(b, p, model)),
+            (_, TargetKind::Raw) => joint_means(t, &joints_of_rows(b, p, model)),
         };
         for ((&t, &w), &g) in t.iter().zip(w).zip(&guess) {
             sum += f64::from(w) * (f64::from(t) - f64::from(g)).powi(2);
@@ -54,20 +54,20 @@ fn joints_of_rows(b: &PretrainBatch, p: usize, model: &AmrConfig) -> Vec<usize> 
 ///
 /// # Shapes
 /// `t`: [rows, span 3] with `joints[row]` the joint of each row -> [rows, span 3]
-fn joint_means(t: &[f32], joints: Vec<usize>) -> Vec<f32> {
+fn joint_means(t: &[f32], joints: &[usize]) -> Vec<f32> {
     let rows = joints.len().max(1);
     let width = t.len() / rows;
     let v = joints.iter().copied().max().map_or(0, |m| m + 1);
     let mut sums = vec![[0.0f64; 3]; v];
     let mut counts = vec![0usize; v];
-    for (row, &j) in t.chunks_exact(width.max(1)).zip(&joints) {
+    for (row, &j) in t.chunks_exact(width.max(1)).zip(joints) {
         for (k, &x) in row.iter().enumerate() {
             sums[j][k % 3] += f64::from(x);
         }
         counts[j] += width / 3;
     }
     let mut out = Vec::with_capacity(t.len());
-    for &j in &joints {
+    for &j in joints {
         let n = counts[j].max(1) as f64;
         for k in 0..width {
             out.push((sums[j][k % 3] / n) as f32);
