@@ -133,22 +133,25 @@ fn read_metrics(path: &Path, upto: usize) -> anyhow::Result<Vec<StepReport>> {
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let bad = || anyhow::anyhow!("{}, line {}: expected `{METRICS_HEADER}`", path.display(), i + 1);
-        if f.len() != 8 {
-            return Err(bad());
-        }
+        // Runs written before the trivial predictor's columns have 6 fields; their trivial loss is unknown.
+        let old = match f.len() {
+            8 => false,
+            6 => true,
+            _ => return Err(bad()),
+        };
         let num = |k: usize| f[k].parse::<f64>().map_err(|_| bad());
         let step: usize = f[0].parse().map_err(|_| bad())?;
         if step > upto {
             break;
         }
-        let seconds = num(6)?;
-        let sps = num(7)?;
+        let (trivial, lr, seconds, sps) =
+            if old { (f64::NAN, num(3)?, num(4)?, num(5)?) } else { (num(3)?, num(5)?, num(6)?, num(7)?) };
         rows.push(StepReport {
             step,
             epoch: num(1)?,
             loss: num(2)? as f32,
-            trivial: num(3)? as f32,
-            lr: num(5)?,
+            trivial: trivial as f32,
+            lr,
             sequences: (sps * seconds).round() as usize,
             seconds,
         });
@@ -165,4 +168,36 @@ fn write_metrics(path: &Path, rows: &[StepReport]) -> anyhow::Result<()> {
     }
     amr_core::error::write_atomically(path, s.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_read_back_in_both_layouts() {
+        let dir = std::env::temp_dir().join(format!("amr-metrics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metrics.csv");
+        let row = |step| StepReport {
+            step,
+            epoch: step as f64 / 4.0,
+            loss: 0.5,
+            trivial: 0.8,
+            lr: 1e-3,
+            sequences: 16,
+            seconds: 2.0,
+        };
+        write_metrics(&path, &[row(1), row(2), row(3)]).unwrap();
+        let back = read_metrics(&path, 2).unwrap();
+        assert_eq!(back, vec![row(1), row(2)], "rows after the checkpoint's step are dropped");
+        // A file of a run from before the trivial loss: six columns, trivial unknown.
+        std::fs::write(&path, "step,epoch,loss,lr,seconds,sequences_per_second\n1,0.25,0.5,1e-3,2.0,8.0\n").unwrap();
+        let old = read_metrics(&path, 5).unwrap();
+        assert_eq!((old[0].loss, old[0].lr, old[0].sequences), (0.5, 1e-3, 16));
+        assert!(old[0].trivial.is_nan());
+        std::fs::write(&path, "step,epoch,loss\n1,0.25,0.5\n").unwrap();
+        assert!(read_metrics(&path, 5).unwrap_err().to_string().contains("line 2"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
