@@ -11,7 +11,7 @@ use crate::training::{TrainCommand, TrainEvent, TrainState};
 /// The loss curve's colour (UI tests look for it in screenshots).
 pub const LOSS_COLOUR: egui::Color32 = egui::Color32::from_rgb(255, 120, 40);
 
-/// The trivial predictor's curve: the loss of a model that explains nothing (UI tests look for it).
+/// The trivial predictor's curve: the loss of a model that explains nothing.
 pub const TRIVIAL_COLOUR: egui::Color32 = egui::Color32::from_rgb(150, 150, 150);
 
 /// What the panel asks of the App beyond the runner.

@@ -2,6 +2,7 @@
 //! the test-time clips themselves (centre crop, resized to T frames, centred on the first frame's root
 //! joint), compared by Euclidean distance over all frames, persons, joints and axes.
 
+use super::trainer::labels_of;
 use super::{EvalConfig, KnnResult, SplitIndices};
 use crate::data::Dataset;
 use crate::features::centre_clips;
@@ -41,13 +42,8 @@ pub fn raw_nearest_neighbour(config: &EvalConfig, ds: &Dataset, split: &SplitInd
     let (train, shape) = centre_clips(ds, &split.train, &config.clip);
     let (test, _) = centre_clips(ds, &split.test, &config.clip);
     let dim = shape[1..].iter().product();
-    let labels = |idx: &[usize]| -> Result<Vec<usize>, String> {
-        idx.iter()
-            .map(|&i| usize::try_from(ds.sequences[i].label).map_err(|_| format!("sequence {i} has no label")))
-            .collect()
-    };
     let classes = ds.label_names.len().max(1);
-    nearest_neighbour(&train, &labels(&split.train)?, &test, &labels(&split.test)?, dim, classes)
+    nearest_neighbour(&train, &labels_of(ds, &split.train), &test, &labels_of(ds, &split.test), dim, classes)
 }
 
 #[cfg(test)]

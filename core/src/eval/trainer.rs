@@ -69,7 +69,8 @@ pub struct EvalTrainer {
     views: Vec<Vec<f32>>,
 }
 
-fn labels_of(ds: &Dataset, idx: &[usize]) -> Vec<usize> {
+/// The class of each sequence of `idx` (an unlabelled one counts as class 0; splits leave those out).
+pub(super) fn labels_of(ds: &Dataset, idx: &[usize]) -> Vec<usize> {
     idx.iter().map(|&i| ds.sequences[i].label.max(0) as usize).collect()
 }
 

@@ -17,8 +17,8 @@ use super::{AmrConfig, Block, CrossBlock};
 /// the queries': a visible token at time slot t and joint v gets `key_temp[t] + query_joint[v]`, and a
 /// query of target slot s gets, besides its own `query_temp[s]`, the mean of `key_temp` over the r
 /// token slots it covers. Queries then find their tokens by matching positions instead of having to
-/// discover them from the encoder's content alone (docs/experiments.md: without it the decoder stays
-/// at the trivial predictor's loss).
+/// discover them from the encoder's content alone (measured against the paper's decoder in
+/// docs/experiments.md, section 5).
 #[derive(Module, Debug)]
 pub struct AmrDecoder {
     embed: Linear,
@@ -30,8 +30,6 @@ pub struct AmrDecoder {
     query_joint: Param<Tensor<4>>,
     /// [1, T / l, 1, dim]: the temporal position of every encoder token slot (with `key_positions`).
     key_temp: Option<Param<Tensor<4>>>,
-    /// Target slot span r (time slots of the encoder per query slot).
-    r: usize,
     blocks: Vec<CrossBlock>,
     norm: LayerNorm,
     head: Vec<Linear>,
@@ -47,7 +45,6 @@ impl AmrDecoder {
             query_temp: trunc_normal([1, slots, 1, cfg.dim], 0.02, device),
             query_joint: trunc_normal([1, 1, cfg.joints, cfg.dim], 0.02, device),
             key_temp: cfg.key_positions.then(|| trunc_normal([1, cfg.frames / cfg.patch, 1, cfg.dim], 0.02, device)),
-            r: cfg.r,
             blocks: (0..cfg.decoder_depth).map(|_| CrossBlock::new(cfg, device)).collect(),
             norm: norm(cfg, device),
             head: vec![
@@ -73,10 +70,11 @@ impl AmrDecoder {
         if let Some(key_temp) = &self.key_temp {
             let key_temp = key_temp.val();
             let token_slots = key_temp.dims()[1];
+            let r = token_slots / slots;
             let grid = (key_temp.clone() + self.query_joint.val()).reshape([1, token_slots * joints, d]);
             let idx = keep.unsqueeze_dim::<3>(2).repeat_dim(2, d);
             memory = memory + grid.repeat_dim(0, b).gather(1, idx).reshape([b, nv, d]);
-            query_temp = query_temp + key_temp.reshape([1, slots, self.r, 1, d]).mean_dim(2).reshape([1, slots, 1, d]);
+            query_temp = query_temp + key_temp.reshape([1, slots, r, 1, d]).mean_dim(2).reshape([1, slots, 1, d]);
         }
         let pos = (query_temp + self.query_joint.val()).reshape([1, slots * joints, d]);
         let mut q = (self.queries.val() + pos).repeat_dim(0, b);

@@ -21,12 +21,14 @@ pub fn trivial_loss(b: &PretrainBatch, model: &AmrConfig, target: TargetKind) ->
     for p in 0..b.persons {
         let rows = p * per_person..(p + 1) * per_person;
         let (t, w) = (&b.target[rows.clone()], &b.weight[rows]);
+        // None: the trivial prediction is 0 everywhere.
         let guess = match (model.decoder, target) {
-            (DecoderKind::Mamp, _) | (_, TargetKind::Nat) => vec![0.0; t.len()],
-            (_, TargetKind::Raw) => joint_means(t, &joints_of_rows(b, p, model)),
+            (DecoderKind::Mamp, _) | (_, TargetKind::Nat) => None,
+            (_, TargetKind::Raw) => Some(joint_means(t, &joints_of_rows(b, p, model))),
         };
-        for ((&t, &w), &g) in t.iter().zip(w).zip(&guess) {
-            sum += f64::from(w) * (f64::from(t) - f64::from(g)).powi(2);
+        for (i, (&t, &w)) in t.iter().zip(w).enumerate() {
+            let g = guess.as_ref().map_or(0.0, |g| f64::from(g[i]));
+            sum += f64::from(w) * (f64::from(t) - g).powi(2);
             weight_sum += f64::from(w);
         }
     }
