@@ -479,6 +479,31 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
     let sup = run("supervised", "eval-supervised", &init);
     let mcl = run("maskclr", "eval-maskclr", &init);
     assert!(!sup.join("labelled.json").exists(), "only semi-supervised runs draw a label subset");
+
+    // The supervised classifier predicts every sequence of a file: the top classes, named, best first.
+    let out = ok(&["predict", sup.to_str().unwrap(), "embedded", "--json", "--device", "cpu"]);
+    let files: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let seqs = files[0]["sequences"].as_array().unwrap();
+    assert_eq!(seqs.len(), 210);
+    let demo_names = ok(&["inspect", "embedded"]);
+    for s in seqs {
+        let top = s["top"].as_array().unwrap();
+        assert_eq!(top.len(), 5);
+        let p: Vec<f64> = top.iter().map(|c| c["probability"].as_f64().unwrap()).collect();
+        assert!(p.windows(2).all(|w| w[0] >= w[1]) && p.iter().sum::<f64>() <= 1.0 + 1e-5, "{p:?}");
+        let name = top[0]["name"].as_str().unwrap();
+        assert!(!name.starts_with("class ") && demo_names.contains(name), "{name}");
+        assert!(s["label"].as_str().is_some_and(|l| demo_names.contains(l)));
+    }
+    let table = ok(&["predict", sup.join("eval.safetensors").to_str().unwrap(), "embedded", "--top", "2"]);
+    assert_eq!(table.lines().count(), 2 + 210, "{table}");
+    assert_eq!(table.lines().nth(2).unwrap().matches(" %)").count(), 2, "{table}");
+    let two_joints = tmp("two-joints.bvh");
+    std::fs::write(&two_joints, "HIERARCHY\nROOT Hips\n{\n  OFFSET 0 0 0\n  CHANNELS 3 Xposition Yposition Zposition\n  JOINT Head\n  {\n    OFFSET 0 50 0\n    CHANNELS 3 Zrotation Xrotation Yrotation\n    End Site\n    {\n      OFFSET 0 10 0\n    }\n  }\n}\nMOTION\nFrames: 2\nFrame Time: 0.033333\n0 100 0 0 0 0\n10 100 0 0 0 0\n").unwrap();
+    let err = fails(&["predict", sup.to_str().unwrap(), two_joints.to_str().unwrap(), "--device", "cpu"]);
+    assert!(err.contains("two-joints.bvh") && err.contains("has 2 joints") && err.contains("21 joints"), "{err}");
+    let err = fails(&["predict", ckpt.to_str().unwrap(), "embedded", "--device", "cpu"]);
+    assert!(err.contains("not an evaluation checkpoint"), "{err}");
     let rob = tmp("eval-robustness");
     let out = ok(&[
         "robustness",

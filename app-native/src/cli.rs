@@ -69,6 +69,9 @@ pub enum Command {
     Supervised(crate::eval_cmd::EvalArgs),
     /// MaskCLR: cross-entropy, then attention-guided masking with the contrastive losses (spec 6).
     Maskclr(crate::eval_cmd::EvalArgs),
+    /// Classify the sequences of dataset files with a trained classifier (an evaluation run): the top
+    /// classes of each with their probabilities.
+    Predict(crate::predict_cmd::PredictArgs),
     /// Accuracy of fine-tuned models under noise, body-part and joint occlusion and frame masking.
     Robustness(crate::eval_cmd::RobustnessArgs),
 }
@@ -137,6 +140,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Supervised(a) => crate::eval_cmd::run(Protocol::Supervised, &a),
         Command::Maskclr(a) => crate::eval_cmd::run(Protocol::Maskclr, &a),
         Command::Robustness(a) => crate::eval_cmd::robustness(&a),
+        Command::Predict(a) => crate::predict_cmd::run(&a),
     }
 }
 

@@ -9,6 +9,7 @@ mod file_dialog;
 mod gui;
 mod loss_plot;
 mod mamp_cmd;
+mod predict_cmd;
 mod pretrain_cmd;
 mod run_folder;
 mod subset;

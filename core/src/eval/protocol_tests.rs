@@ -187,3 +187,69 @@ fn eval_config_parses_with_protocol_defaults_and_names_bad_fields() {
     let e = parse_eval_config("[split]\nkind = \"ntu_xsub_61\"\n", p, Protocol::Linear).unwrap_err().to_string();
     assert!(e.contains("split"), "{e}");
 }
+
+#[test]
+fn predictions_match_the_trainers_scores_and_name_the_classes() {
+    let ds = separable(8);
+    for protocol in [Protocol::Finetune, Protocol::Linear] {
+        let mut cfg = config(protocol);
+        cfg.epochs = 1;
+        let split = cfg.split.apply(&ds).unwrap();
+        let mut t = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
+        t.epoch_step(&ds).unwrap();
+        let bytes = t.checkpoint().unwrap().to_bytes().unwrap();
+        let ckpt = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+        let p = Predictor::from_checkpoint(&ckpt, &dev()).unwrap();
+        assert_eq!(p.classes(), 3);
+
+        // The trainer's own test scores, softmaxed by hand, are the predictor's probabilities.
+        let scores = t.test_scores(None).unwrap();
+        let probs = p.probabilities(&ds, &split.test).unwrap();
+        assert_eq!(probs.len(), split.test.len() * 3);
+        for (row, (s, q)) in scores.chunks(3).zip(probs.chunks(3)).enumerate() {
+            let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = s.iter().map(|v| (v - max).exp()).sum();
+            for (a, b) in s.iter().zip(q) {
+                let want = (a - max).exp() / sum;
+                assert!((want - b).abs() < 1e-4, "{protocol:?} row {row}: {want} vs {b}");
+            }
+        }
+        let preds = p.predict(&ds, &split.test, 5).unwrap();
+        assert_eq!(preds.len(), split.test.len());
+        let first = &preds[0];
+        assert_eq!(first.top.len(), 3, "at most as many as there are classes");
+        assert!(first.top.windows(2).all(|w| w[0].probability >= w[1].probability));
+        assert_eq!(first.top[0].name, ds.label_names[first.top[0].class], "class names come from the checkpoint");
+        assert_eq!(first.sequence, ds.sequences[split.test[0]].name);
+        assert_eq!(first.label.as_deref(), Some(ds.label_names[ds.sequences[split.test[0]].label as usize].as_str()));
+    }
+}
+
+#[test]
+fn a_layout_that_does_not_fit_the_predictor_is_named() {
+    let ds = separable(4);
+    let cfg = config(Protocol::Finetune);
+    let split = cfg.split.apply(&ds).unwrap();
+    let t = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
+    let p = Predictor::from_checkpoint(&t.checkpoint().unwrap(), &dev()).unwrap();
+    assert!(p.predict(&ds, &[0], 5).is_ok());
+
+    let mut renamed = ds.clone();
+    renamed.layout.joint_names[1] = "tail".into();
+    let e = p.predict(&renamed, &[0], 5).unwrap_err();
+    assert!(e.contains("joint 1 is `tail`"), "{e}");
+
+    let names: Vec<String> = ["root", "a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    let mut more = ds.clone();
+    more.layout = Layout::from_parents("four", &[-1, 0, 0, 0], &names).unwrap();
+    let e = p.predict(&more, &[0], 5).unwrap_err();
+    assert!(e.contains("`four` has 4 joints") && e.contains("trained on 3 joints"), "{e}");
+
+    let e = p.predict(&ds, &[ds.len()], 5).unwrap_err();
+    assert!(e.contains("not in the dataset"), "{e}");
+
+    let mut encoder_only = t.checkpoint().unwrap();
+    encoder_only.model.retain(|k, _| k.starts_with("encoder."));
+    let e = Predictor::from_checkpoint(&encoder_only, &dev()).err().unwrap();
+    assert!(e.contains("no classifier head"), "{e}");
+}

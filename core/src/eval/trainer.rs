@@ -40,6 +40,13 @@ pub struct EvalState {
     pub test: Vec<usize>,
     /// Per epoch so far.
     pub history: Vec<EpochReport>,
+    /// The dataset's class names (empty in checkpoints written before they were recorded).
+    #[serde(default)]
+    pub label_names: Vec<String>,
+    /// The dataset's joint names, which a file must match to be classified (empty in checkpoints
+    /// written before they were recorded).
+    #[serde(default)]
+    pub joint_names: Vec<String>,
 }
 
 /// An evaluation checkpoint.
@@ -142,6 +149,8 @@ impl EvalTrainer {
             labelled,
             test,
             history: Vec::new(),
+            label_names: ds.label_names.clone(),
+            joint_names: ds.layout.joint_names.clone(),
         };
         let mut t = Self {
             config,
@@ -211,7 +220,14 @@ impl EvalTrainer {
                 Learner::Full { model: Box::new(model), adamw }
             }
         });
-        t.state = state;
+        // Checkpoints written before the names were recorded take them from the data they resume on.
+        let fresh = std::mem::replace(&mut t.state, state);
+        if t.state.label_names.is_empty() {
+            t.state.label_names = fresh.label_names;
+        }
+        if t.state.joint_names.is_empty() {
+            t.state.joint_names = fresh.joint_names;
+        }
         Ok(t)
     }
 
