@@ -120,16 +120,10 @@ impl Shell {
             Purpose::Data => match amr_core::data::read_dataset_bytes(bytes, path) {
                 Ok(ds) => self.app.set_dataset(ds, &name),
                 // A dropped .safetensors may be a checkpoint rather than a dataset.
-                Err(e) if ext == "safetensors" => {
-                    match amr_core::pretrain::Checkpoint::<amr_core::pretrain::PretrainConfig>::from_bytes(bytes, path)
-                    {
-                        Ok(c) => {
-                            self.app.set_checkpoint(&c);
-                            self.app.notify(format!("checkpoint {name}"));
-                        }
-                        Err(_) => self.app.notify(e.to_string()),
-                    }
-                }
+                Err(e) if ext == "safetensors" => match self.app.open_model_bytes(bytes, &name) {
+                    Ok(m) => self.app.notify(m),
+                    Err(_) => self.app.notify(e.to_string()),
+                },
                 Err(e) => self.app.notify(e.to_string()),
             },
         }

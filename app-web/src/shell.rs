@@ -127,15 +127,10 @@ impl WebShell {
                     self.app.apply_url_hash(&hash);
                 }
             }
-            Err(e) if ext == "safetensors" => {
-                match amr_core::pretrain::Checkpoint::<PretrainConfig>::from_bytes(bytes, path) {
-                    Ok(c) => {
-                        self.app.set_checkpoint(&c);
-                        self.app.notify(format!("checkpoint {name}"));
-                    }
-                    Err(_) => self.app.notify(e.to_string()),
-                }
-            }
+            Err(e) if ext == "safetensors" => match self.app.open_model_bytes(bytes, name) {
+                Ok(m) => self.app.notify(m),
+                Err(_) => self.app.notify(e.to_string()),
+            },
             Err(e) => self.app.notify(e.to_string()),
         }
         // A damaged demo file leaves the first-paint data in place (and says why).

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use amr_core::backend::Device;
 use amr_core::data::clip::test_clip;
 use amr_core::data::{Dataset, DatasetStats, Sequence};
+use amr_core::eval::{EvalCheckpoint, Prediction, Predictor};
 use amr_core::focal::{FocalConfig, FocalWeights, focal_weights};
 use amr_core::pretrain::{Checkpoint, PretrainConfig, Reconstruction, Reconstructor, StepReport};
 
@@ -63,6 +64,8 @@ pub struct DrawReport {
     pub buttons: std::collections::BTreeMap<String, [f32; 2]>,
     /// Mean per-joint reconstruction error, when the reconstruction view has one.
     pub reconstruction_error: Option<f32>,
+    /// The loaded classifier's top class for the sequence shown.
+    pub prediction: Option<String>,
     /// The last message to the user.
     pub message: String,
 }
@@ -238,6 +241,9 @@ pub struct AmrApp {
     reconstruction_dirty: bool,
     /// A reconstruction whose read-back the browser is waiting for.
     pending_reconstruction: Option<FrameFuture<Result<Reconstruction, String>>>,
+    /// A trained classifier (an evaluation checkpoint) and its prediction for the sample.
+    predictor: Option<Predictor>,
+    prediction: Option<Result<Prediction, String>>,
     /// Where the reconstruction view's model runs.
     device: Device,
     /// The compute device in words, shown in the top bar when a shell sets one.
@@ -273,6 +279,8 @@ impl AmrApp {
             reconstruction: None,
             reconstruction_dirty: false,
             pending_reconstruction: None,
+            predictor: None,
+            prediction: None,
             device: amr_core::backend::cpu_device(),
             device_label: String::new(),
             commands: Vec::new(),
@@ -430,14 +438,37 @@ impl AmrApp {
         }
     }
 
-    /// A checkpoint for the reconstruction view, from a file's bytes.
+    /// A checkpoint from a file's bytes: a pretraining one feeds the reconstruction view, an evaluation
+    /// one (a trained classifier) the prediction shown with the sequence. Says what it opened, or why
+    /// the file is neither.
     pub fn load_checkpoint_bytes(&mut self, bytes: &[u8], path: &str) {
-        match Checkpoint::<PretrainConfig>::from_bytes(bytes, std::path::Path::new(path)) {
+        match self.open_model_bytes(bytes, path) {
+            Ok(m) | Err(m) => self.notify(m),
+        }
+    }
+
+    /// [`Self::load_checkpoint_bytes`] returning its message: `Err` (the pretraining reader's error)
+    /// when the bytes are no checkpoint at all, so that a shell can report its own reason instead.
+    pub fn open_model_bytes(&mut self, bytes: &[u8], path: &str) -> Result<String, String> {
+        let file = std::path::Path::new(path);
+        let pretrain_error = match Checkpoint::<PretrainConfig>::from_bytes(bytes, file) {
             Ok(c) => {
                 self.set_checkpoint(&c);
-                self.notify(format!("checkpoint {path} (step {})", c.state.as_ref().map_or(0, |s| s.steps)));
+                return Ok(format!("checkpoint {path} (step {})", c.state.as_ref().map_or(0, |s| s.steps)));
             }
-            Err(e) => self.notify(e.to_string()),
+            Err(e) => e.to_string(),
+        };
+        let Ok(c) = EvalCheckpoint::from_bytes(bytes, file) else { return Err(pretrain_error) };
+        // The classifier runs on the CPU backend: one sequence at a time, read back at once (also on
+        // the web, where a GPU read-back cannot block).
+        match Predictor::from_checkpoint(&c, &amr_core::backend::cpu_device()) {
+            Ok(p) => {
+                let classes = p.classes();
+                self.predictor = Some(p);
+                self.refresh_prediction();
+                Ok(format!("classifier {path} ({} run, {classes} classes)", c.config.protocol.name()))
+            }
+            Err(e) => Ok(format!("{path}: {e}")),
         }
     }
 
@@ -539,7 +570,15 @@ impl AmrApp {
         self.shown_seq = Arc::new(seq);
         self.refresh_weights();
         self.refresh_preview();
+        self.refresh_prediction();
         self.reconstruction_dirty = true;
+    }
+
+    fn refresh_prediction(&mut self) {
+        self.prediction = self.predictor.as_ref().map(|p| {
+            let mut top = p.predict(&self.dataset, &[self.sample], 5)?;
+            top.pop().ok_or_else(|| "no sequence to classify".to_string())
+        });
     }
 
     fn refresh_weights(&mut self) {
@@ -865,6 +904,7 @@ impl AmrApp {
             seq.frames
         ));
         self.explore_controls_ui(ui);
+        report.prediction = crate::prediction_view::prediction_ui(ui, self.prediction.as_ref());
         self.settings.timeline.timeline_ui(ui, seq.frames);
         let heatmap_height = if self.settings.side_by_side { ui.available_height() * 0.55 } else { 260.0 };
         let heatmaps = egui::Panel::bottom("heatmaps").resizable(true).default_size(heatmap_height).show(ui, |ui| {
@@ -935,6 +975,7 @@ impl AmrApp {
     fn reconstruct_ui(&mut self, ui: &mut egui::Ui, report: &mut DrawReport) {
         let before = self.settings.reconstruction.clone();
         let has_model = self.reconstructor.is_some();
+        report.prediction = crate::prediction_view::prediction_ui(ui, self.prediction.as_ref());
         let out = reconstruction_ui(
             ui,
             &mut self.settings.reconstruction,
@@ -997,6 +1038,7 @@ impl AmrApp {
             last_loss: self.train.history.last().map(|r| r.loss),
             buttons: Default::default(),
             reconstruction_error: None,
+            prediction: None,
             message: self.message.clone(),
         };
         egui::CentralPanel::default().show(ui, |ui| match self.settings.tab {
@@ -1152,6 +1194,54 @@ mod tests {
         b.apply_url_hash("k=oops");
         assert!(b.message.contains("k=oops"), "{}", b.message);
         assert_eq!(b.settings.focal.k, a.settings.focal.k);
+    }
+
+    /// An evaluation checkpoint of a small random classifier for `joints` joints and 10 classes.
+    fn classifier_bytes(joints: usize) -> Vec<u8> {
+        let mut config = amr_core::eval::EvalConfig::for_protocol(amr_core::eval::Protocol::Finetune);
+        config.model = config.model.with_joints(joints).with_dim(16).with_heads(2).with_mlp(32).with_encoder_depth(1);
+        config.clip.frames = config.model.frames;
+        let model =
+            amr_core::eval::classifier::Classifier::new(&config.model, 8, 10, 1, &amr_core::backend::cpu_device());
+        let ckpt = EvalCheckpoint {
+            config,
+            model: amr_core::model::named_params(&model),
+            optimizer: Default::default(),
+            state: None,
+        };
+        ckpt.to_bytes().unwrap()
+    }
+
+    #[test]
+    fn a_loaded_classifier_predicts_the_shown_sequence_in_explore_and_reconstruct() {
+        let (mut h, sink) = harness();
+        h.state_mut().load_checkpoint_bytes(&classifier_bytes(21), "eval.safetensors");
+        assert!(h.state().message().starts_with("classifier eval.safetensors (finetune run, 10 classes)"));
+        h.run_steps(2);
+        let first = last(&sink).prediction.expect("a prediction in the explore tab");
+        let want = h.state().prediction.clone().unwrap().unwrap();
+        assert_eq!(want.top.len(), 5);
+        assert_eq!(first, want.top[0].name);
+        assert!((want.top.iter().map(|c| c.probability).sum::<f32>()) <= 1.0 + 1e-5);
+        // Another sample: the prediction follows it.
+        h.state_mut().queue(AppCommand::Select(7));
+        h.state_mut().apply_commands();
+        let other = h.state().prediction.clone().unwrap().unwrap();
+        assert_eq!(other.sequence, h.state().dataset().sequences[7].name);
+        h.state_mut().queue(AppCommand::Tab(Tab::Reconstruct));
+        h.run_steps(2);
+        assert_eq!(last(&sink).prediction.as_deref(), Some(other.top[0].name.as_str()));
+        // A classifier of another joint layout says so instead of predicting.
+        h.state_mut().load_checkpoint_bytes(&classifier_bytes(25), "ntu.safetensors");
+        h.run_steps(2);
+        assert_eq!(last(&sink).prediction, None);
+        let e = h.state().prediction.clone().unwrap().unwrap_err();
+        assert!(e.contains("21 joints") && e.contains("25 joints"), "{e}");
+        // Bytes that are no checkpoint at all keep the classifier and name the file.
+        let before = h.state().prediction.clone();
+        h.state_mut().load_checkpoint_bytes(b"not a checkpoint", "junk.safetensors");
+        assert!(h.state().message().contains("junk.safetensors"), "{}", h.state().message());
+        assert_eq!(h.state().prediction, before);
     }
 
     #[test]

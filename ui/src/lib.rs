@@ -7,6 +7,7 @@ pub mod explorer;
 pub mod frame_future;
 pub mod heatmap;
 pub mod learn;
+pub mod prediction_view;
 pub mod reconstruction_view;
 pub mod skeleton_view;
 pub mod timeline;
