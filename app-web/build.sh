@@ -21,4 +21,6 @@ fi
 cp app-web/index.html "$out/index.html"
 # The demo subset the page fetches after its first paint (the first take of each action is in the wasm).
 cp assets/bandai2_web.safetensors "$out/"
+# The pretrained model the reconstruction view opens with, fetched after the demo subset.
+cp assets/bandai2_amr.safetensors "$out/"
 echo "web app in $out: $(du -h "$out/amr_web_bg.wasm" | cut -f1) wasm, $(du -h "$out/bandai2_web.safetensors" | cut -f1) data"

@@ -446,6 +446,19 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
     let top1 = knn["last"]["top1"].as_f64().unwrap();
     assert!((0.0..=100.0).contains(&top1) && top1 > 10.0, "kNN of 10 classes: {top1}");
 
+    // The model alone (`export-model`) serves as --init with the same result; so does the model
+    // shipped in the binary.
+    let model = tmp("eval-model.safetensors");
+    let _ = std::fs::remove_file(&model);
+    let out = ok(&["export-model", pre.to_str().unwrap(), model.to_str().unwrap()]);
+    assert!(out.contains("after 2 steps"), "{out}");
+    assert!(std::fs::metadata(&model).unwrap().len() * 2 < std::fs::metadata(&ckpt).unwrap().len());
+    let from_model = results(&run("knn", "eval-knn-model", &["--init", model.to_str().unwrap()]));
+    assert_eq!(from_model["last"], knn["last"]);
+    let shipped = results(&run("knn", "eval-knn-embedded", &["--init", "embedded"]));
+    assert!(shipped["init"].as_str().is_some_and(|i| i.contains("embedded")), "{shipped}");
+    assert!(shipped["last"]["top1"].as_f64().unwrap() > 10.0, "{shipped}");
+
     // The linear probe, unbroken and in two invocations: the same history.
     let whole = run("linear", "eval-linear", &init);
     let half = run("linear", "eval-linear-half", &[&init[..], &["--max-epochs", "1"]].concat());

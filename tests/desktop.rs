@@ -140,6 +140,14 @@ fn desktop_app_draws_the_demo_and_trains_from_the_ui() {
     let view = files.iter().find(|n| n.starts_with("view-")).unwrap();
     assert!(unique_colours(&exports.join(view)) > 200, "the exported view is nearly blank");
 
+    // The reconstruction view opens with the shipped model.
+    d.click(&r, "tab-reconstruct");
+    let rec = d.report_where(120, "the shipped model's reconstruction", |r| {
+        r["tab"] == "reconstruct" && r["reconstruction_error"].as_f64().is_some_and(|e| e > 0.0)
+    });
+    assert!(rec["joints"].as_u64().is_some_and(|j| j >= 21), "{rec}");
+    d.screenshot("desktop-reconstruct.png");
+
     // Clicks through X: the training tab, then Start.
     d.click(&r, "tab-train");
     let r = d.report_where(60, "the training tab", |r| r["tab"] == "train" && r["buttons"]["start"].is_array());

@@ -340,6 +340,21 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     assert_eq!(s["report"]["heatmaps"], 4, "three window sizes and the fused weights: {s}");
     b.screenshot(&dir.join("web-learn.png"));
 
+    // The reconstruct tab opens with the shipped model, fetched beside the page: the same error as
+    // the native code gives with it.
+    b.goto(&format!("{base}?rec#tab=reconstruct&s=3"));
+    let s = b.status_where(120, "the shipped model's reconstruction", |s| {
+        ready(s) && s["report"]["reconstruction_error"].is_number()
+    });
+    let shipped = amr_ui::demo::demo_model().unwrap();
+    let ds = amr_core::data::load_amr_skeleton(&dist().join("bandai2_web.safetensors")).unwrap();
+    let r = amr_core::pretrain::Reconstructor::new(&shipped, &amr_core::backend::cpu_device()).unwrap();
+    let rec = pollster::block_on(r.reconstruct(&ds, 3, 0, None, 0)).unwrap();
+    let native = f64::from(rec.joint_error.iter().sum::<f32>() / rec.joint_error.len() as f32);
+    let page = s["report"]["reconstruction_error"].as_f64().unwrap();
+    assert!((page - native).abs() <= 1e-3 * native, "shipped model: page {page} vs native {native}");
+    b.screenshot(&dir.join("web-reconstruct.png"));
+
     // Training started by a click on the page's Start button; the page's status shows the loss fall.
     b.goto(&format!("{base}?train#tab=train"));
     let s = b.status_where(120, "the training tab", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
@@ -473,9 +488,13 @@ fn web_page_trains_and_reconstructs_on_webgpu() {
         ready(s) && s["backend"].as_str().is_some_and(|b| b.contains("own device"))
     });
     assert_eq!(s["backend_kind"], "webgpu", "{s}");
+    // (The page opened with the shipped model: wait for the picked file's message and a reconstruction
+    // made after it, which replaces the shipped model's.)
+    let picked = file.file_name().unwrap().to_string_lossy().into_owned();
     b.pick_file(&file.canonicalize().unwrap());
     let s = b.status_where(300, "the opened checkpoint's reconstruction", |s| {
-        s["report"]["reconstruction_error"].is_number()
+        s["report"]["message"].as_str().is_some_and(|m| m.starts_with("checkpoint") && m.contains(&picked))
+            && s["report"]["reconstruction_error"].is_number()
     });
     let on_own = s["report"]["reconstruction_error"].as_f64().unwrap();
     eprintln!("reconstruction error of sample 3 on burn's own WebGPU device: {on_own:.6}");

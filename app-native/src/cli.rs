@@ -46,6 +46,9 @@ pub enum Command {
     Subset(crate::subset::SubsetArgs),
     /// Pretrain AMR (or a baseline) into a run folder: config, metrics, checkpoint, loss curve.
     Pretrain(crate::pretrain_cmd::PretrainArgs),
+    /// Write the model of a pretraining checkpoint alone (no optimiser or trainer state): the file to
+    /// share, open in the apps or pass to `--init`.
+    ExportModel(crate::pretrain_cmd::ExportModelArgs),
     /// Import a MAMP checkpoint (.pth) into an AMR checkpoint (.safetensors).
     ImportMamp(crate::mamp_cmd::ImportArgs),
     /// Pooled encoder features of a dataset file or of an .npy batch (N, C, T, V, M) as .npy.
@@ -129,6 +132,7 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Subset(a) => crate::subset::run(&a),
         Command::Pretrain(a) => crate::pretrain_cmd::run(&a),
         Command::ImportMamp(a) => crate::mamp_cmd::import(&a),
+        Command::ExportModel(a) => crate::pretrain_cmd::export_model(&a),
         Command::Embed(a) => crate::mamp_cmd::embed(&a),
         Command::Bench(a) => crate::bench::run(&a),
         Command::Linear(a) => crate::eval_cmd::run(Protocol::Linear, &a),

@@ -33,7 +33,8 @@ pub struct EvalArgs {
     /// Continue the run in this folder.
     #[arg(long, conflicts_with_all = ["config", "out", "init", "data", "epochs"])]
     pub resume: Option<PathBuf>,
-    /// The pretrained encoder (overrides `init`): an AMR checkpoint or a MAMP `.pth`.
+    /// The pretrained encoder (overrides `init`): an AMR checkpoint, a MAMP `.pth`, or `embedded` (the
+    /// AMR model shipped in the binary, pretrained on Bandai-2).
     #[arg(long)]
     pub init: Option<String>,
     /// The dataset (overrides `data`).
@@ -76,8 +77,12 @@ pub struct RobustnessArgs {
 const CHECKPOINT: &str = "eval.safetensors";
 
 /// The encoder parameters (`encoder.*`) and shape of a checkpoint: an AMR pretraining or evaluation
-/// checkpoint (.safetensors) or a MAMP one (.pth).
+/// checkpoint (.safetensors), a MAMP one (.pth), or `embedded`, the model shipped in the binary.
 fn load_init(path: &str) -> anyhow::Result<(NamedParams, amr_core::model::AmrConfig)> {
+    if path == "embedded" {
+        let c = amr_ui::demo::demo_model()?;
+        return Ok((c.model, c.config.model));
+    }
     let p = Path::new(path);
     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if ext == "pth" || ext == "pt" {

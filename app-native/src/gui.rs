@@ -301,8 +301,12 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
             let runner = crate::worker::ThreadRunner::spawn(device, Some(cc.egui_ctx.clone()))?;
             let mut app =
                 AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner));
-            if let Some((bytes, path)) = &checkpoint {
-                app.load_checkpoint_bytes(bytes, path);
+            match &checkpoint {
+                Some((bytes, path)) => app.load_checkpoint_bytes(bytes, path),
+                None => match amr_ui::demo::demo_model() {
+                    Ok(c) => app.set_default_checkpoint(&c),
+                    Err(e) => app.notify(e.to_string()),
+                },
             }
             Ok(Box::new(Shell::new(app, sink, report, settings_path, export_dir)))
         }),

@@ -156,3 +156,31 @@ fn train_loop(
     }
     Ok(())
 }
+
+/// Arguments of `export-model`.
+#[derive(Args, Debug)]
+pub struct ExportModelArgs {
+    /// A pretraining checkpoint (a run folder's `checkpoint.safetensors`, or the folder).
+    pub checkpoint: PathBuf,
+    /// The model-only file to write (.safetensors).
+    pub out: PathBuf,
+}
+
+/// Runs `export-model`: the checkpoint's config and model, without the optimiser moments and the
+/// trainer state (a third of the size; what the reconstruction view and `--init` need).
+pub fn export_model(a: &ExportModelArgs) -> anyhow::Result<()> {
+    let file = if a.checkpoint.is_dir() { a.checkpoint.join(CHECKPOINT) } else { a.checkpoint.clone() };
+    let mut ckpt = amr_core::pretrain::Checkpoint::<PretrainConfig>::load(&file)?;
+    let steps = ckpt.state.as_ref().map_or(0, |s| s.steps);
+    ckpt.optimizer.clear();
+    ckpt.state = None;
+    ckpt.save(&a.out)?;
+    let size = std::fs::metadata(&a.out).map(|m| m.len()).unwrap_or_default();
+    println!(
+        "wrote {} (the model of {} after {steps} steps, {:.1} MB)",
+        a.out.display(),
+        file.display(),
+        size as f64 / 1e6
+    );
+    Ok(())
+}

@@ -95,12 +95,18 @@ mod web {
                     Box::new(move |cc| {
                         let ctx = cc.egui_ctx.clone();
                         let computing = pick_compute(&plan, adapter.as_ref(), share, cc, &inbox);
-                        // The rest of the demo data arrives after the first paint.
+                        // The rest of the demo data arrives after the first paint, then the shipped model.
                         wasm_bindgen_futures::spawn_local(async move {
                             let item = match page::fetch_bytes(DEMO_URL).await {
                                 Ok(bytes) => Inbox::File { name: DEMO_URL.into(), bytes, demo: true },
                                 Err(e) => Inbox::DemoFailed(e),
                             };
+                            if let Ok(mut q) = fetched.lock() {
+                                q.push(item);
+                            }
+                            ctx.request_repaint();
+                            let model = amr_ui::demo::MODEL_FILE;
+                            let item = Inbox::Model { name: model.into(), bytes: page::fetch_bytes(model).await };
                             if let Ok(mut q) = fetched.lock() {
                                 q.push(item);
                             }

@@ -25,6 +25,13 @@ pub enum Inbox {
     },
     /// The demo data could not be fetched; the first-paint data stays.
     DemoFailed(String),
+    /// The shipped model fetched after the demo data (or why it could not be).
+    Model {
+        /// Its file name.
+        name: String,
+        /// Its bytes.
+        bytes: Result<Vec<u8>, String>,
+    },
     /// A screenshot to save.
     Screenshot(Arc<egui::ColorImage>),
     /// burn's own WebGPU device arrived (or could not be had: the CPU stays).
@@ -188,6 +195,16 @@ impl eframe::App for WebShell {
                 Inbox::DemoFailed(e) => {
                     self.app.notify(format!("the demo data could not be fetched ({e}); showing the embedded clips"));
                     self.data_ready = true;
+                }
+                // The reconstruction view opens with it unless a model was opened or trained first.
+                Inbox::Model { name, bytes } => {
+                    match bytes
+                        .map_err(|e| format!("{name}: {e}"))
+                        .and_then(|b| amr_ui::demo::read_demo_model(&b, &name).map_err(|e| e.to_string()))
+                    {
+                        Ok(c) => self.app.set_default_checkpoint(&c),
+                        Err(e) => log::warn!("the shipped model is not available: {e}"),
+                    }
                 }
                 Inbox::Screenshot(image) => match page::download_png(&image, "amr-view.png") {
                     Ok(()) => self.app.notify("saved amr-view.png"),

@@ -477,9 +477,19 @@ impl AmrApp {
         match Reconstructor::new(ckpt, &self.device) {
             Ok(r) => {
                 self.reconstructor = Some(r);
+                // The previous model's reconstruction is not shown as this one's.
+                self.reconstruction = None;
                 self.reconstruction_dirty = true;
             }
             Err(e) => self.notify(e),
+        }
+    }
+
+    /// Uses the shipped model ([`crate::demo`]) for the reconstruction view unless a model is there
+    /// already (opened or trained); says nothing when it is taken.
+    pub fn set_default_checkpoint(&mut self, ckpt: &Checkpoint) {
+        if self.reconstructor.is_none() {
+            self.set_checkpoint(ckpt);
         }
     }
 
