@@ -284,6 +284,10 @@ fn bad_configs_and_a_diverging_run_get_clear_errors() {
     let err = fails(&["pretrain", "--config", bad.to_str().unwrap(), "--out", tmp("never").to_str().unwrap()]);
     assert!(err.contains("model.joints = 25") && err.contains("21 joints"), "{err}");
     assert!(!tmp("never").join("checkpoint.safetensors").exists());
+    // A missing data file is named, without advice about resuming a run that does not exist.
+    std::fs::write(&bad, "[run]\ndata = \"no-such-file.safetensors\"\n").unwrap();
+    let err = fails(&["pretrain", "--config", bad.to_str().unwrap(), "--out", tmp("never").to_str().unwrap()]);
+    assert!(err.contains("no-such-file.safetensors") && !err.contains("--resume"), "{err}");
 
     // An absurd learning rate: the loss blows up, the run stops naming the step, and the last good
     // checkpoint stays.

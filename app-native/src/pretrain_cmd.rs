@@ -59,9 +59,14 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
                 Some(p) => read_config(p)?,
                 None => PretrainConfig::demo(),
             };
-            RunFolder::create(&dir, &config, a.device).map_err(|e| {
-                e.context(format!("continue a run with --resume {} or choose another --out", dir.display()))
-            })?
+            if dir.join(CHECKPOINT).exists() {
+                anyhow::bail!(
+                    "{} already holds a run; continue it with --resume {} or choose another --out",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            RunFolder::create(&dir, &config, a.device)?
         }
     };
     let config = run.trainer.config.clone();
