@@ -43,6 +43,9 @@ pub fn read_amr_skeleton(bytes: &[u8], path: &Path) -> Result<Dataset, DataError
         return Err(field("positions", format!("shape {shape:?}, expected [F, M, V, 3]")));
     }
     let (total_frames, persons, joints) = (shape[0], shape[1], shape[2]);
+    if persons == 0 || joints == 0 {
+        return Err(field("positions", format!("shape {shape:?}: at least one person and one joint expected")));
+    }
     let positions = floats(&pos).map_err(|m| field("positions", m))?;
     if let Some(i) = positions.iter().position(|x| !x.is_finite()) {
         let fl = persons * joints * 3;
@@ -76,6 +79,9 @@ pub fn read_amr_skeleton(bytes: &[u8], path: &Path) -> Result<Dataset, DataError
     let layout = match st.tensor("parents") {
         Ok(p) => {
             let parents = ints(&p).map_err(|m| field("parents", m))?;
+            if parents.len() != joints {
+                return Err(field("parents", format!("{} entries for {joints} joints", parents.len())));
+            }
             let ntu = crate::skeleton::ntu25();
             if parents == ntu.parents_i64() {
                 // The NTU tree: keep its index-based body parts (reference spec 6.5).
@@ -311,7 +317,7 @@ mod tests {
             }
         }
         let mut tensors: Vec<(String, TensorView<'_>)> = st.tensors().into_iter().filter(|(n, _)| n != name).collect();
-        if !data.is_empty() {
+        if !data.is_empty() || shape.contains(&0) {
             tensors.push((name.into(), TensorView::new(dt, shape, data).unwrap()));
         }
         safetensors::serialize(tensors, Some(meta)).unwrap()
@@ -348,5 +354,16 @@ mod tests {
         assert!(e.contains("bad.safetensors"), "{e}");
         let e = err_of(b"garbage");
         assert!(e.contains("not a safetensors file"), "{e}");
+        // No persons: refused (the trainer would divide by the person count).
+        let e = err_of(&with_tensor(&ds, "positions", Dtype::F32, vec![8, 0, 25, 3], &[], &[]));
+        assert!(e.contains("`positions`") && e.contains("at least one person"), "{e}");
+        // NTU-25's parents on a file of another joint count: refused, not a layout of 25 parents for 3
+        // joints that views would index past the end of.
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let mut three = Dataset::new(Layout::from_parents("t", &[-1, 0, 1], &names).unwrap(), 1, 30.0);
+        three.sequences.push(Sequence::new(String::from("s"), -1, 2, 1, 3, vec![0.5; 18]));
+        let ntu_parents = i64b(&ntu25().parents_i64());
+        let e = err_of(&with_tensor(&three, "parents", Dtype::I64, vec![25], &ntu_parents, &[]));
+        assert!(e.contains("`parents`") && e.contains("25 entries for 3 joints"), "{e}");
     }
 }

@@ -41,7 +41,10 @@ pub fn parse_npy(bytes: &[u8], path: &Path, field: &str) -> Result<NpyArray, Dat
         .filter(|s| !s.is_empty())
         .map(|s| s.parse::<usize>().map_err(|_| err(format!("shape entry `{s}` is not a number"))))
         .collect::<Result<Vec<usize>, _>>()?;
-    let count: usize = shape.iter().product();
+    let count = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| err(format!("shape {shape:?} has more elements than can be addressed")))?;
     let body = &bytes[start + hlen..];
     let (size, conv): (usize, fn(&[u8]) -> f32) = match descr {
         "<f4" => (4, |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
@@ -52,14 +55,14 @@ pub fn parse_npy(bytes: &[u8], path: &Path, field: &str) -> Result<NpyArray, Dat
         "|u1" | "|b1" => (1, |b| f32::from(b[0])),
         other => return Err(err(format!("dtype `{other}` not supported (expected <f4, <f8, <f2, <i8, <i4, |u1)"))),
     };
-    if body.len() < count * size {
-        return Err(err(format!(
+    let wanted = count.checked_mul(size).filter(|&w| w <= body.len()).ok_or_else(|| {
+        err(format!(
             "{} data bytes for shape {shape:?}, expected {} (truncated?)",
             body.len(),
-            count * size
-        )));
-    }
-    let data = body[..count * size].chunks_exact(size).map(conv).collect();
+            count.saturating_mul(size)
+        ))
+    })?;
+    let data = body[..wanted].chunks_exact(size).map(conv).collect();
     Ok(NpyArray { shape, data })
 }
 
@@ -88,6 +91,9 @@ pub fn write_npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
     out
 }
 
+/// The largest expansion of a deflated member over its compressed size (deflate's limit is about 1032).
+const MAX_INFLATION: u64 = 1032;
+
 /// Reads named arrays from the bytes of an `.npz` archive. A missing member is an error naming it.
 pub fn read_npz_members(bytes: &[u8], path: &Path, names: &[&str]) -> Result<Vec<NpyArray>, DataError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
@@ -96,10 +102,21 @@ pub fn read_npz_members(bytes: &[u8], path: &Path, names: &[&str]) -> Result<Vec
         .iter()
         .map(|name| {
             let member = format!("{name}.npy");
-            let mut f =
-                zip.by_name(&member).map_err(|_| DataError::at_field(path, *name, "missing array".to_owned()))?;
+            let f = zip.by_name(&member).map_err(|_| DataError::at_field(path, *name, "missing array".to_owned()))?;
+            // Deflate expands at most about 1032-fold: a member declaring more than that over its
+            // compressed bytes is not read (a zip bomb, or a damaged directory).
+            let cap = f.compressed_size().saturating_mul(MAX_INFLATION).saturating_add(1 << 20);
+            if f.size() > cap {
+                return Err(DataError::at_field(
+                    path,
+                    *name,
+                    format!("declares {} bytes from {} compressed ones", f.size(), f.compressed_size()),
+                ));
+            }
             let mut buf = Vec::new();
-            f.read_to_end(&mut buf).map_err(|e| DataError::at_field(path, *name, format!("cannot decompress: {e}")))?;
+            f.take(cap)
+                .read_to_end(&mut buf)
+                .map_err(|e| DataError::at_field(path, *name, format!("cannot decompress: {e}")))?;
             parse_npy(&buf, path, name)
         })
         .collect()
@@ -122,5 +139,35 @@ mod tests {
         assert!(e.contains("bad magic"), "{e}");
         let one = write_npy_f32(&[4], &[0.0; 4]);
         assert_eq!(parse_npy(&one, Path::new("a.npy"), "x").unwrap().shape, vec![4]);
+        // A shape whose element count overflows is an error, not a panic or a huge allocation.
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }\n";
+        let mut huge = b"\x93NUMPY\x01\x00".to_vec();
+        huge.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        huge.extend_from_slice(header.as_bytes());
+        let e = parse_npy(&huge, Path::new("a.npy"), "x").unwrap_err().to_string();
+        assert!(e.contains("more elements than can be addressed"), "{e}");
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }\n";
+        let mut wide = b"\x93NUMPY\x01\x00".to_vec();
+        wide.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        wide.extend_from_slice(header.as_bytes());
+        let e = parse_npy(&wide, Path::new("a.npy"), "x").unwrap_err().to_string();
+        assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn an_npz_member_declaring_more_than_its_bytes_can_hold_is_refused() {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        w.start_file("x.npy", opts).unwrap();
+        std::io::Write::write_all(&mut w, &write_npy_f32(&[2], &[1.0, 2.0])).unwrap();
+        let mut bytes = w.finish().unwrap().into_inner();
+        assert_eq!(read_npz_members(&bytes, Path::new("a.npz"), &["x"]).unwrap()[0].data, vec![1.0, 2.0]);
+        // Declare 3 GB uncompressed, in the local header and the central directory.
+        let declared = 3_000_000_000u32.to_le_bytes();
+        bytes[22..26].copy_from_slice(&declared);
+        let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        bytes[central + 24..central + 28].copy_from_slice(&declared);
+        let e = read_npz_members(&bytes, Path::new("a.npz"), &["x"]).unwrap_err().to_string();
+        assert!(e.contains("a.npz") && e.contains("`x`") && e.contains("declares 3000000000 bytes"), "{e}");
     }
 }

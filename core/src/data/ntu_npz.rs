@@ -13,7 +13,18 @@ use crate::skeleton::ntu25;
 pub fn read_ntu_npz(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
     let arrays = read_npz_members(bytes, path, &["x_train", "y_train", "x_test", "y_test"])?;
     let [xtr, ytr, xte, yte] = <[_; 4]>::try_from(arrays).map_err(|_| DataError::in_file(path, "expected 4 arrays"))?;
-    let classes = ytr.shape.get(1).copied().unwrap_or(0);
+    // The class count is y_train's column count; with at least one training row the file holds that
+    // many values, so the names made from it are bounded by the file's size.
+    let classes = match ytr.shape.as_slice() {
+        &[n, c] if n > 0 && c > 0 => c,
+        s => {
+            return Err(DataError::at_field(
+                path,
+                "y_train",
+                format!("shape {s:?}, expected (N, classes) one-hot with N >= 1 and classes >= 1"),
+            ));
+        }
+    };
     let mut ds = Dataset::new(ntu25(), 2, 30.0);
     ds.label_names = (1..=classes).map(|c| format!("A{c:03}")).collect();
     ds.attribute_names.insert("split".into(), vec!["train".into(), "test".into()]);
@@ -131,6 +142,18 @@ pub(crate) mod tests {
         ]);
         let e = read_ntu_npz(&bad_y, Path::new("n.npz")).unwrap_err().to_string();
         assert!(e.contains("`y_train`") && e.contains("expected (1, 2)"), "{e}");
+        // A one-hot array of no columns, or one declaring a huge class count over no rows, is refused
+        // before anything is indexed or allocated from it.
+        for (shape, data) in [(vec![1usize, 0], vec![]), (vec![0, 1_000_000_000_000], vec![])] {
+            let bytes = write_npz(&[
+                ("x_train", &[1, 4, 150], &x),
+                ("y_train", &shape, &data),
+                ("x_test", &[1, 4, 150], &x),
+                ("y_test", &[1, 2], &[1.0, 0.0]),
+            ]);
+            let e = read_ntu_npz(&bytes, Path::new("n.npz")).unwrap_err().to_string();
+            assert!(e.contains("`y_train`") && e.contains("classes >= 1"), "{e}");
+        }
         let mut nan = x.clone();
         nan[7] = f32::NAN;
         let bytes = write_npz(&[
