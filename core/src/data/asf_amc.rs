@@ -116,7 +116,17 @@ pub fn parse_asf(text: &str, path: &Path) -> Result<AsfSkeleton, DataError> {
         }
         match section {
             ":units" => match key {
-                "length" => unit_length = num(ln, t.get(1), "units length")?,
+                "length" => {
+                    // Lengths are divided by it: 0 would put every joint at infinity.
+                    unit_length = num(ln, t.get(1), "units length")?;
+                    if unit_length <= 0.0 {
+                        return Err(DataError::at_line(
+                            path,
+                            ln,
+                            format!("units length: {unit_length} is not a positive number"),
+                        ));
+                    }
+                }
                 "angle" => degrees = t.get(1).is_none_or(|s| s.starts_with("deg")),
                 _ => {}
             },
@@ -408,6 +418,10 @@ mod tests {
         assert!(e.contains("bad.asf, line 15") && e.contains("`four`"), "{e}");
         let e = parse_asf(&ASF.replace("root up", "root down"), Path::new("bad.asf")).unwrap_err().to_string();
         assert!(e.contains("unknown child bone `down`"), "{e}");
+        for zero in ["length 0\n", "length -0.45\n"] {
+            let e = parse_asf(&ASF.replace("length 0.45\n", zero), Path::new("bad.asf")).unwrap_err().to_string();
+            assert!(e.contains("bad.asf, line 3") && e.contains("units length"), "{e}");
+        }
         assert!(parse_asf("hello", Path::new("x.asf")).is_err());
     }
 }

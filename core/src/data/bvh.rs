@@ -121,7 +121,11 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
                 let mut o = [0.0; 3];
                 for v in &mut o {
                     let t = tk.next().unwrap_or("");
-                    *v = t.parse::<f64>().map_err(|_| err(&tk, format!("OFFSET value `{t}` is not a number")))?;
+                    *v = t
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .ok_or_else(|| err(&tk, format!("OFFSET value `{t}` is not a finite number")))?;
                 }
                 if let Some(Some(j)) = stack.last() {
                     joints[*j].offset = o;
@@ -133,6 +137,9 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
                 let Some(Some(j)) = stack.last().copied() else {
                     return Err(err(&tk, "CHANNELS outside a joint".into()));
                 };
+                if !joints[j].channels.is_empty() {
+                    return Err(err(&tk, format!("a second CHANNELS line for joint `{}`", joints[j].name)));
+                }
                 joints[j].first_channel = n_channels;
                 for _ in 0..n {
                     let c = tk.next().unwrap_or("");
@@ -171,8 +178,8 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
     }
     let frame_time: f64 = c
         .and_then(|s| s.parse().ok())
-        .filter(|d: &f64| *d > 0.0)
-        .ok_or_else(|| err(&tk, "frame time is not a positive number".into()))?;
+        .filter(|d: &f64| d.is_finite() && *d > 0.0)
+        .ok_or_else(|| err(&tk, "frame time is not a positive finite number".into()))?;
 
     // Motion lines: one per frame, n_channels values each.
     let first_line = tk.li + usize::from(tk.ti > 0);
@@ -185,8 +192,9 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
             format!("file ends after {} of {frames} frames (truncated?)", motion.len()),
         ));
     }
-    let mut values = vec![0.0f64; frames * n_channels];
-    for (f, (line, toks)) in motion.iter().take(frames).enumerate() {
+    // Filled line by line, each checked first: the buffer never exceeds the values the file holds.
+    let mut values = Vec::new();
+    for (line, toks) in motion.iter().take(frames) {
         if toks.len() != n_channels {
             return Err(DataError::at_line(
                 path,
@@ -201,7 +209,7 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
             if !v.is_finite() {
                 return Err(DataError::at_line(path, *line, format!("value {} is not finite", k + 1)));
             }
-            values[f * n_channels + k] = v;
+            values.push(v);
         }
     }
 
@@ -332,5 +340,20 @@ mod tests {
         let e = parse_bvh(&TWO_JOINTS.replace("100 0 0", "NaN 0 0"), p, BvhOptions::default()).unwrap_err().to_string();
         assert!(e.contains("not finite"), "{e}");
         assert!(parse_bvh("garbage", p, BvhOptions::default()).is_err());
+        // A joint with two CHANNELS lines would read past its own channels: refused.
+        let twice = TWO_JOINTS.replace(
+            "  CHANNELS 3 Zrotation Xrotation Yrotation\n",
+            "  CHANNELS 3 Zrotation Xrotation Yrotation\n  CHANNELS 1 Xrotation\n",
+        );
+        let e = parse_bvh(&twice, p, BvhOptions::default()).unwrap_err().to_string();
+        assert!(e.contains("line 10") && e.contains("second CHANNELS") && e.contains("`Spine`"), "{e}");
+        let e = parse_bvh(&TWO_JOINTS.replace("OFFSET 0 10 0", "OFFSET 0 inf 0"), p, BvhOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("OFFSET value `inf`"), "{e}");
+        let e = parse_bvh(&TWO_JOINTS.replace("Frame Time: 0.5", "Frame Time: inf"), p, BvhOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("frame time"), "{e}");
     }
 }
