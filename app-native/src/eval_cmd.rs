@@ -136,6 +136,7 @@ fn resolve_init(cfg: &mut EvalConfig, ds: &Dataset) -> anyhow::Result<Option<Nam
         return Ok(None);
     }
     let (params, model) = load_init(&cfg.init).with_context(|| format!("init = {}", cfg.init))?;
+    model.check_fits(&params, false).map_err(|e| anyhow::anyhow!("init = {}: {e}", cfg.init))?;
     if model.joints != ds.layout.joint_count() {
         anyhow::bail!(
             "{}: the encoder was trained on {} joints, {} has {}: transfer needs the same joint layout",

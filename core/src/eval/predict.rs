@@ -68,7 +68,7 @@ impl Predictor {
     /// validate or whose parameters do not fit the model it describes.
     pub fn from_checkpoint(ckpt: &EvalCheckpoint, device: &Device) -> Result<Self, String> {
         let config = ckpt.config.clone();
-        config.model.validate()?;
+        config.model.check_fits(&ckpt.model, false)?;
         let m = &config.model;
         let model = if ckpt.model.contains_key("head.fc2.weight") {
             let [hidden, classes] = matrix_shape(&ckpt.model, "head.fc2.weight")?;

@@ -205,6 +205,7 @@ impl EvalTrainer {
     /// Continues the run saved in `ckpt` on the same data.
     pub fn resume(ckpt: &EvalCheckpoint, ds: &Dataset, device: &Device) -> Result<Self, String> {
         let state = ckpt.state.clone().ok_or("the checkpoint holds no evaluation state")?;
+        ckpt.config.model.check_fits(&ckpt.model, false)?;
         // The training subset is already drawn: the stored indices are used as they are.
         let mut t = Self::build(ckpt.config.clone(), ds, state.labelled.clone(), state.test.clone(), None, device)?;
         let learner = t.learner.take().ok_or("no model")?;

@@ -91,4 +91,30 @@ impl AmrConfig {
         }
         Ok(())
     }
+
+    /// Checks a config read from a checkpoint before a model is built from it: [`Self::validate`], and
+    /// a lower bound of the model's parameter count (the blocks' matrices, the temporal and joint
+    /// embeddings) within the parameters `params` the checkpoint holds, so that a damaged or hostile
+    /// config cannot make the model allocate more than its file could fill. `decoder`: whether the
+    /// checkpoint holds the decoder too (pretraining) or the encoder only (evaluation).
+    pub fn check_fits(&self, params: &super::NamedParams, decoder: bool) -> Result<(), String> {
+        let values: usize = params.values().map(|t| t.values.len()).sum();
+        self.validate()?;
+        let (d, m) = (self.dim, self.mlp);
+        let bound = (|| {
+            let block = d.checked_mul(d)?.checked_mul(4)?.checked_add(d.checked_mul(m)?.checked_mul(2)?)?;
+            let depth = if decoder { self.encoder_depth.checked_add(self.decoder_depth)? } else { self.encoder_depth };
+            let blocks = block.checked_mul(depth)?;
+            let positions = (self.frames / self.patch).checked_add(self.joints)?.checked_mul(d)?;
+            blocks.checked_add(positions)
+        })();
+        match bound {
+            Some(b) if b <= values => Ok(()),
+            _ => Err(format!(
+                "the config (dim {d}, mlp {m}, depths {} + {}, {} joints, {} frames) needs more parameters \
+                 than the {values} values the checkpoint holds",
+                self.encoder_depth, self.decoder_depth, self.joints, self.frames
+            )),
+        }
+    }
 }

@@ -231,3 +231,25 @@ fn every_building_block_keeps_its_documented_shape() {
         assert_eq!(out.dims(), [2, 10, 36], "(T / (r l)) V queries, r l 3 values");
     }
 }
+
+#[test]
+fn a_checkpoint_config_must_fit_the_values_its_file_holds() {
+    let dev = cpu_device();
+    for kind in [DecoderKind::Amr, DecoderKind::Mamp, DecoderKind::DecoderMasking, DecoderKind::Downsampling] {
+        let cfg = tiny(kind);
+        let params = named_params(&cfg.init(&dev));
+        cfg.check_fits(&params, true).unwrap();
+        let encoder: NamedParams =
+            params.iter().filter(|(k, _)| k.starts_with("encoder.")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        cfg.check_fits(&encoder, false).unwrap();
+        // The encoder alone cannot stand for a model with a decoder.
+        assert!(cfg.check_fits(&encoder, true).is_err(), "{kind:?}");
+        // A config claiming a far larger model than the file holds is refused before anything is built.
+        let huge = cfg.clone().with_dim(1 << 20).with_heads(1);
+        let e = huge.check_fits(&params, true).unwrap_err();
+        assert!(e.contains("dim 1048576") && e.contains("values the checkpoint holds"), "{e}");
+        let overflow = cfg.clone().with_dim(1 << 40).with_heads(1).with_mlp(1 << 40);
+        assert!(overflow.check_fits(&params, true).is_err());
+        assert!(cfg.clone().with_heads(0).check_fits(&params, true).unwrap_err().contains("model.heads"));
+    }
+}

@@ -97,6 +97,7 @@ impl Reconstructor {
                         the reconstruction view shows the AMR, downsampling and MAMP decoders"
                 .into());
         }
+        ckpt.config.model.check_fits(&ckpt.model, true)?;
         let model = ckpt.config.model.init(device);
         let model =
             load_params(model, &ckpt.model).map_err(|(_, e)| format!("the checkpoint does not fit its config: {e}"))?;
@@ -300,6 +301,15 @@ mod tests {
         let other = pollster::block_on(r.reconstruct(&ds, 5, 0, Some(Masking::Random), 11)).unwrap();
         assert_ne!(other.masked, rec.masked);
         assert!(rec.predicted_clip.is_some());
+
+        // A checkpoint whose config claims a model its tensors cannot fill, or one that does not
+        // validate, is refused before a model is built from it.
+        let mut hostile = ckpt.clone();
+        hostile.config.model = hostile.config.model.with_dim(1 << 24).with_heads(1);
+        let e = Reconstructor::new(&hostile, &device).err().unwrap();
+        assert!(e.contains("values the checkpoint holds"), "{e}");
+        hostile.config.model = cfg.model.clone().with_heads(0);
+        assert!(Reconstructor::new(&hostile, &device).err().unwrap().contains("model.heads"));
     }
 
     #[test]

@@ -249,6 +249,7 @@ impl Trainer {
                 state.dataset_len
             )));
         }
+        ckpt.config.model.check_fits(&ckpt.model, true).map_err(TrainError::Config)?;
         let mut t = Self::new(ckpt.config.clone(), dataset_len, device)?;
         let model = t.model.take().ok_or_else(|| TrainError::Config("no model".into()))?;
         let model = load_params(model, &ckpt.model)
