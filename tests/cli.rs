@@ -301,10 +301,13 @@ fn bad_configs_and_a_diverging_run_get_clear_errors() {
     std::fs::write(&diverge, text).unwrap();
     let dir = tmp("run-diverge");
     let _ = std::fs::remove_dir_all(&dir);
+    // (A folder where the loss curve goes: drawing it fails too, after the training error.)
+    std::fs::create_dir_all(dir.join("loss.png")).unwrap();
     let err =
         fails(&["pretrain", "--config", diverge.to_str().unwrap(), "--out", dir.to_str().unwrap(), "--device", "cpu"]);
     assert!(err.contains("non-finite loss") && err.contains("at step"), "{err}");
     assert!(err.contains("last good checkpoint"), "{err}");
+    assert!(err.contains("the loss curve could not be drawn either"), "{err}");
     let ckpt: amr_core::pretrain::Checkpoint =
         amr_core::pretrain::Checkpoint::load(&dir.join("checkpoint.safetensors")).unwrap();
     let saved = ckpt.state.unwrap().steps;

@@ -106,9 +106,16 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
         (config.run.max_minutes > 0.0).then(|| std::time::Duration::from_secs_f64(config.run.max_minutes * 60.0));
     let outcome = train_loop(&mut run, end, budget, &bar);
     bar.finish_and_clear();
-    // The loss curve is drawn whatever happened, from the rows that were written.
-    run.plot()?;
-    outcome?;
+    // The loss curve is drawn whatever happened, from the rows that were written; a training error
+    // comes first, a failed drawing after it never replaces it.
+    let plotted = run.plot();
+    if let Err(e) = outcome {
+        if let Err(p) = plotted {
+            eprintln!("warning: the loss curve could not be drawn either: {p:#}");
+        }
+        return Err(e);
+    }
+    plotted?;
     let last = run.rows.last().map_or(f32::NAN, |r| r.loss);
     println!(
         "step {}/{total}: loss {last:.4}; wrote {} (config.toml, metrics.csv, {CHECKPOINT}, loss.png, loss.svg)",

@@ -25,20 +25,24 @@ impl ThreadRunner {
         let thread = std::thread::Builder::new().name("amr-trainer".into()).spawn(move || {
             let out = Outbox { tx: event_tx, ctx };
             while let Ok(cmd) = command_rx.recv() {
-                let opened = match cmd {
-                    TrainCommand::Start { config, dir } => RunFolder::create(dir.as_ref(), &config, device),
-                    TrainCommand::Resume { dir } => RunFolder::resume(dir.as_ref(), device),
-                    TrainCommand::Pause | TrainCommand::Continue | TrainCommand::Stop | TrainCommand::Save => {
-                        continue;
-                    }
-                };
-                match opened {
-                    Ok(run) => {
-                        if !train(run, &command_rx, &out) {
-                            return;
+                let run = || {
+                    let opened = match cmd {
+                        TrainCommand::Start { config, dir } => RunFolder::create(dir.as_ref(), &config, device),
+                        TrainCommand::Resume { dir } => RunFolder::resume(dir.as_ref(), device),
+                        TrainCommand::Pause | TrainCommand::Continue | TrainCommand::Stop | TrainCommand::Save => {
+                            return true;
+                        }
+                    };
+                    match opened {
+                        Ok(run) => train(run, &command_rx, &out),
+                        Err(e) => {
+                            out.send(TrainEvent::Failed(format!("{e:#}")));
+                            true
                         }
                     }
-                    Err(e) => out.send(TrainEvent::Failed(format!("{e:#}"))),
+                };
+                if !guarded(&out, run) {
+                    return;
                 }
             }
         })?;
@@ -69,6 +73,26 @@ impl TrainRunner for ThreadRunner {
 
     fn poll(&mut self) -> Vec<TrainEvent> {
         self.events.try_iter().collect()
+    }
+}
+
+/// Runs one command's work; a panic in it becomes a `Failed` event that names it (the worker then waits
+/// for the next command, so the panel stays usable). False when the panel has gone.
+fn guarded(out: &Outbox, work: impl FnOnce() -> bool) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(go_on) => go_on,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            out.send(TrainEvent::Failed(format!(
+                "the training worker stopped on an internal error ({what}); the run folder keeps its last \
+                 checkpoint, and the worker takes new commands"
+            )));
+            true
+        }
     }
 }
 
@@ -203,6 +227,19 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         panic!("no such event within 60 s; saw {seen:?}");
+    }
+
+    #[test]
+    fn a_panic_in_the_work_is_reported_and_the_worker_goes_on() {
+        let (tx, rx) = channel();
+        let out = Outbox { tx, ctx: None };
+        assert!(guarded(&out, || panic!("index out of bounds: boom")));
+        match rx.try_recv() {
+            Ok(TrainEvent::Failed(m)) => assert!(m.contains("boom") && m.contains("new commands"), "{m}"),
+            other => panic!("expected a failure event, got {other:?}"),
+        }
+        assert!(!guarded(&out, || false), "an ended panel still ends the worker");
+        assert!(rx.try_recv().is_err(), "no event without a panic");
     }
 
     #[test]
