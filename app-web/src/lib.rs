@@ -60,6 +60,7 @@ mod web {
     /// Entry point: starts the App on `#the_canvas_id`.
     #[wasm_bindgen(start)]
     pub fn start() {
+        page::install_panic_hook();
         wasm_bindgen_futures::spawn_local(async {
             let dataset = match amr_ui::demo::demo_dataset() {
                 Ok(d) => d,

@@ -20,6 +20,32 @@ pub fn status(text: &str, ready: bool) {
     }
 }
 
+/// Installs the page's panic hook: a panic (after which the module is dead) writes its message into
+/// `#amr-status` as JSON (`{"panic": ...}`, not ready) and into a banner over the canvas, so the page
+/// never freezes silently with a stale status; the console gets it too.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string();
+        web_sys::console::error_1(&JsValue::from_str(&message));
+        status(&serde_json::json!({ "panic": message }).to_string(), false);
+        if let Some(d) = document()
+            && let Ok(banner) = d.create_element("div")
+        {
+            banner.set_id("amr-panic");
+            let _ = banner.set_attribute(
+                "style",
+                "position:absolute;top:40%;left:10%;right:10%;padding:12px;background:#5a1d1d;color:#fff;\
+                 font:14px sans-serif;border-radius:6px;white-space:pre-wrap",
+            );
+            banner
+                .set_text_content(Some(&format!("AMR stopped on an internal error and must be reloaded:\n{message}")));
+            if let Some(body) = d.body() {
+                let _ = body.append_child(&banner);
+            }
+        }
+    }));
+}
+
 /// The canvas the App draws on.
 pub fn canvas() -> Option<web_sys::HtmlCanvasElement> {
     document()?.get_element_by_id("the_canvas_id")?.dyn_into().ok()

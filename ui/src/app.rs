@@ -309,11 +309,31 @@ impl AmrApp {
     }
 
     /// Applies saved settings.
-    pub fn with_settings(mut self, settings: Settings) -> Self {
+    pub fn with_settings(mut self, mut settings: Settings) -> Self {
+        // Stored settings are checked like any input: a bad part is named and keeps its default.
+        let defaults = Settings::default();
+        let mut bad = Vec::new();
+        if let Err(e) = settings.focal.validate() {
+            bad.push(e);
+            settings.focal = defaults.focal.clone();
+            settings.shown = defaults.shown;
+        }
+        if let Shown::Scale(i) = settings.shown
+            && i >= settings.focal.windows.len()
+        {
+            settings.shown = Shown::Fused;
+        }
+        if let Err(e) = settings.run_config.validate() {
+            bad.push(format!("run config: {e}"));
+            settings.run_config = defaults.run_config.clone();
+        }
         self.train.config = settings.run_config.clone();
         self.train.dir.clone_from(&settings.run_dir);
         self.settings = settings;
         self.refresh_sample();
+        if !bad.is_empty() {
+            self.notify(format!("stored settings: {}; those parts were reset", bad.join("; ")));
+        }
         self
     }
 
@@ -1204,6 +1224,11 @@ mod tests {
         b.apply_url_hash("k=oops");
         assert!(b.message.contains("k=oops"), "{}", b.message);
         assert_eq!(b.settings.focal.k, a.settings.focal.k);
+        // Hundreds of window sizes (each would keep a copy of the clip's weights): named and skipped.
+        let many = vec!["3"; 500].join(",");
+        b.apply_url_hash(&format!("n={many}"));
+        assert!(b.message.contains("at most 8 window sizes"), "{}", b.message);
+        assert_eq!(b.settings.focal.windows, a.settings.focal.windows);
     }
 
     /// An evaluation checkpoint of a small random classifier for `joints` joints and 10 classes.
@@ -1267,5 +1292,14 @@ mod tests {
         let b = app().with_settings(back);
         assert_eq!(b.settings.focal.windows, vec![6, 10]);
         assert!(b.settings.side_by_side);
+        // Stored values out of bounds are named and reset, the rest kept.
+        let mut stored = s.clone();
+        stored.focal.windows = vec![4; 1000];
+        stored.shown = Shown::Scale(700);
+        let c = app().with_settings(stored);
+        assert_eq!(c.settings.focal, FocalConfig::default());
+        assert_eq!(c.settings.shown, Shown::Fused);
+        assert!(c.settings.side_by_side);
+        assert!(c.message.contains("stored settings") && c.message.contains("focal.windows"), "{}", c.message);
     }
 }

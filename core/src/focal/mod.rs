@@ -51,11 +51,23 @@ impl Default for FocalConfig {
     }
 }
 
+/// The most window sizes a weighting may have.
+pub const MAX_WINDOWS: usize = 8;
+/// The longest window, in frames.
+pub const MAX_WINDOW_FRAMES: usize = 4096;
+
 impl FocalConfig {
     /// Checks the values, naming the field that is out of range.
     pub fn validate(&self) -> Result<(), String> {
         if self.windows.is_empty() || self.windows.contains(&0) {
             return Err(format!("focal.windows = {:?}: expected one or more window sizes >= 1", self.windows));
+        }
+        // Each window size keeps its own energies and weights of the whole clip: a few of them.
+        if self.windows.len() > MAX_WINDOWS || self.windows.iter().any(|&n| n > MAX_WINDOW_FRAMES) {
+            return Err(format!(
+                "focal.windows = {:?}: expected at most {MAX_WINDOWS} window sizes of at most {MAX_WINDOW_FRAMES} frames",
+                self.windows
+            ));
         }
         if !(self.k.is_finite() && self.k > 0.0) {
             return Err(format!("focal.k = {}: expected a positive number", self.k));
