@@ -126,9 +126,18 @@ fn metrics_row(r: &StepReport) -> String {
 }
 
 /// The rows of an existing metrics file up to `upto` steps (a resumed run drops the rows written after
-/// its checkpoint, since it repeats those steps).
+/// its checkpoint, since it repeats those steps). A last line cut short by a kill (no newline at its
+/// end) is dropped too; a malformed line anywhere else is an error naming it.
 fn read_metrics(path: &Path, upto: usize) -> anyhow::Result<Vec<StepReport>> {
     let Ok(text) = std::fs::read_to_string(path) else { return Ok(Vec::new()) };
+    let text = match text.rfind('\n') {
+        Some(end) if end + 1 < text.len() => {
+            eprintln!("{}: dropping its last line, cut short: `{}`", path.display(), &text[end + 1..]);
+            &text[..=end]
+        }
+        Some(_) => text.as_str(),
+        None => "",
+    };
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
@@ -198,6 +207,12 @@ mod tests {
         assert!(old[0].trivial.is_nan());
         std::fs::write(&path, "step,epoch,loss\n1,0.25,0.5\n").unwrap();
         assert!(read_metrics(&path, 5).unwrap_err().to_string().contains("line 2"));
+        // A torn last line (a kill during the append) is dropped; the rows before it are kept.
+        write_metrics(&path, &[row(1), row(2)]).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("3,0.75,0.4");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(read_metrics(&path, 5).unwrap(), vec![row(1), row(2)]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
