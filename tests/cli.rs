@@ -261,6 +261,24 @@ fn pretrain_writes_a_run_folder_and_a_resumed_run_matches_the_unbroken_one() {
     let err = fails(&["pretrain", "--config", c, "--out", a.to_str().unwrap(), "--device", "cpu"]);
     assert!(err.contains("already holds a run") && err.contains("--resume"), "{err}");
 
+    // The checkpoint before the latest is kept; a damaged latest one is named and the run resumes
+    // from the previous one (step 4 of a run checkpointed every 2 steps), repeating the steps after it
+    // with the same losses.
+    let damaged = tmp("run-damaged");
+    let _ = std::fs::remove_dir_all(&damaged);
+    ok(&["pretrain", "--config", c, "--out", damaged.to_str().unwrap(), "--device", "cpu", "--max-steps", "6"]);
+    let latest = damaged.join("checkpoint.safetensors");
+    assert!(damaged.join("checkpoint.prev.safetensors").exists());
+    let mut bytes = std::fs::read(&latest).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&latest, &bytes).unwrap();
+    let o = amr(&["pretrain", "--resume", damaged.to_str().unwrap(), "--device", "cpu", "--max-steps", "2"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("checkpoint.safetensors") && err.contains("damaged") && err.contains("step 4"), "{err}");
+    assert_eq!(losses(&damaged), la, "the repeated steps 5 and 6 equal the unbroken run's");
+
     // Features of the embedded data from the run's checkpoint: one row per sequence.
     let feats = tmp("run-features.npy");
     let ckpt = a.join("checkpoint.safetensors");

@@ -2,8 +2,9 @@
 //! panel, so a run started in one continues in the other.
 //!
 //! The folder holds `config.toml` (the resolved config), `metrics.csv` (one row per step),
-//! `checkpoint.safetensors` (model, optimiser, generator, data order, step; rewritten atomically) and
-//! `loss.png` / `loss.svg`.
+//! `checkpoint.safetensors` (model, optimiser, generator, data order, step; rewritten atomically, with
+//! a checksum), `checkpoint.prev.safetensors` (the one before it, kept for a resume when the latest is
+//! damaged) and `loss.png` / `loss.svg`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use anyhow::Context;
 
 /// The checkpoint's file name in a run folder.
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
+/// The checkpoint before the latest one.
+pub const PREVIOUS_CHECKPOINT: &str = "checkpoint.prev.safetensors";
 const METRICS_HEADER: &str = "step,epoch,loss,trivial_loss,loss_ratio,lr,seconds,sequences_per_second";
 
 /// An open run: its folder, the data it trains on and the trainer, ready to step.
@@ -35,17 +38,30 @@ pub struct RunFolder {
 impl RunFolder {
     /// Starts a new run of `config` in `dir`; fails if `dir` holds a run already.
     pub fn create(dir: &Path, config: &PretrainConfig, device: DeviceChoice) -> anyhow::Result<Self> {
-        if dir.join(CHECKPOINT).exists() {
+        if dir.join(CHECKPOINT).exists() || dir.join(PREVIOUS_CHECKPOINT).exists() {
             anyhow::bail!("{} already holds a run; resume it or choose another folder", dir.display());
         }
         Self::open(dir, config, None, device)
     }
 
-    /// Continues the run saved in `dir` from its checkpoint.
+    /// Continues the run saved in `dir` from its checkpoint, or from the one before it when the latest
+    /// is missing or damaged (said on stderr; the steps after it are repeated).
     pub fn resume(dir: &Path, device: DeviceChoice) -> anyhow::Result<Self> {
-        let path = dir.join(CHECKPOINT);
-        let ckpt = Checkpoint::<PretrainConfig>::load(&path)
-            .with_context(|| format!("resuming the run in {}", dir.display()))?;
+        let latest = Checkpoint::<PretrainConfig>::load(&dir.join(CHECKPOINT));
+        let ckpt = match latest {
+            Ok(c) => c,
+            Err(e) => match Checkpoint::<PretrainConfig>::load(&dir.join(PREVIOUS_CHECKPOINT)) {
+                Ok(prev) => {
+                    eprintln!(
+                        "{e}\nresuming from the previous checkpoint {} (step {}) instead",
+                        dir.join(PREVIOUS_CHECKPOINT).display(),
+                        prev.state.as_ref().map_or(0, |s| s.steps)
+                    );
+                    prev
+                }
+                Err(_) => return Err(anyhow::Error::new(e).context(format!("resuming the run in {}", dir.display()))),
+            },
+        };
         Self::open(dir, &ckpt.config, Some(&ckpt), device)
     }
 
@@ -98,10 +114,16 @@ impl RunFolder {
         Ok(())
     }
 
-    /// Writes the checkpoint (atomically) and returns it.
+    /// Writes the checkpoint (atomically, the previous one kept as [`PREVIOUS_CHECKPOINT`]) and
+    /// returns it.
     pub fn save(&self) -> anyhow::Result<Checkpoint> {
         let ckpt = self.trainer.checkpoint()?;
-        ckpt.save(&self.dir.join(CHECKPOINT))?;
+        let (latest, previous) = (self.dir.join(CHECKPOINT), self.dir.join(PREVIOUS_CHECKPOINT));
+        if latest.exists() {
+            std::fs::rename(&latest, &previous)
+                .with_context(|| format!("keeping {} as {}", latest.display(), previous.display()))?;
+        }
+        ckpt.save(&latest)?;
         Ok(ckpt)
     }
 

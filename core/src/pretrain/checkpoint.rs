@@ -46,6 +46,16 @@ pub struct Checkpoint<C = PretrainConfig, S = TrainerState> {
     pub state: Option<S>,
 }
 
+/// CRC-32 over the tensors' names and bytes, in name order.
+fn checksum<'a, B: AsRef<[u8]>>(tensors: impl Iterator<Item = (&'a str, B)>) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    for (name, bytes) in tensors {
+        h.update(name.as_bytes());
+        h.update(bytes.as_ref());
+    }
+    h.finalize()
+}
+
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -68,6 +78,10 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
         }
         let mut meta = HashMap::new();
         meta.insert("format".to_string(), CHECKPOINT_FORMAT.to_string());
+        meta.insert(
+            "crc32".to_string(),
+            format!("{:08x}", checksum(names.iter().map(|(n, _)| n.as_str()).zip(&bytes))),
+        );
         meta.insert("config".to_string(), serde_json::to_string(&self.config).map_err(|e| e.to_string())?);
         if let Some(s) = &self.state {
             meta.insert("state".to_string(), serde_json::to_string(s).map_err(|e| e.to_string())?);
@@ -98,12 +112,29 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
             Some(s) => Some(serde_json::from_str(s).map_err(|e| DataError::at_field(path, "state", e.to_string()))?),
             None => None,
         };
+        let mut tensors = st.tensors();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        // Checkpoints written before the checksum have none; every later one must match it.
+        if let Some(want) = meta.get("crc32") {
+            let got = format!("{:08x}", checksum(tensors.iter().map(|(n, v)| (n.as_str(), v.data()))));
+            if &got != want {
+                return Err(DataError::at_field(
+                    path,
+                    "crc32",
+                    format!("the tensors' checksum is {got}, the file says {want}: the file is damaged"),
+                ));
+            }
+        }
         let (mut model, mut optimizer) = (NamedParams::new(), NamedParams::new());
-        for (name, view) in st.tensors() {
+        for (name, view) in tensors {
             if view.dtype() != Dtype::F32 {
                 return Err(DataError::at_field(path, &name, format!("expected F32, found {:?}", view.dtype())));
             }
-            let values = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let values: Vec<f32> =
+                view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+                return Err(DataError::at_field(path, &name, format!("non-finite value {} at index {i}", values[i])));
+            }
             let t = NamedTensor { shape: view.shape().to_vec(), values };
             if let Some(k) = name.strip_prefix("model.") {
                 model.insert(k.to_string(), t);
@@ -127,5 +158,39 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load(path: &Path) -> Result<Self, DataError> {
         Self::from_bytes(&crate::error::read_file(path)?, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AmrConfig;
+
+    fn small() -> Checkpoint {
+        let mut config = PretrainConfig::default();
+        config.model = AmrConfig::new().with_joints(3).with_frames(8).with_r(2).with_dim(8).with_heads(2).with_mlp(16);
+        let model = crate::model::named_params(&config.model.init_seeded(&crate::backend::cpu_device(), 1));
+        Checkpoint { config, model, optimizer: Default::default(), state: None }
+    }
+
+    #[test]
+    fn a_damaged_or_non_finite_checkpoint_is_named() {
+        let c = small();
+        let bytes = c.to_bytes().unwrap();
+        let p = Path::new("run/checkpoint.safetensors");
+        let back = Checkpoint::<PretrainConfig>::from_bytes(&bytes, p).unwrap();
+        assert_eq!(back.model, c.model);
+        // One flipped bit in the last tensor's values: the checksum names the damage.
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x10;
+        let e = Checkpoint::<PretrainConfig>::from_bytes(&flipped, p).unwrap_err().to_string();
+        assert!(e.contains("run/checkpoint.safetensors") && e.contains("`crc32`") && e.contains("damaged"), "{e}");
+        // A NaN written with a valid checksum (a run that diverged): refused, the tensor named.
+        let mut nan = c.clone();
+        let key = nan.model.keys().next().unwrap().clone();
+        nan.model.get_mut(&key).unwrap().values[0] = f32::NAN;
+        let e = Checkpoint::<PretrainConfig>::from_bytes(&nan.to_bytes().unwrap(), p).unwrap_err().to_string();
+        assert!(e.contains(&format!("`model.{key}`")) && e.contains("non-finite"), "{e}");
     }
 }
