@@ -103,7 +103,7 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Data
     Ok(())
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -124,6 +124,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn an_atomic_write_replaces_the_file_or_leaves_it_and_no_temporary_file() {
         let d = temp_dir("write");
         let target = d.join("checkpoint.safetensors");

@@ -167,8 +167,10 @@ mod tests {
     use crate::model::AmrConfig;
 
     fn small() -> Checkpoint {
-        let mut config = PretrainConfig::default();
-        config.model = AmrConfig::new().with_joints(3).with_frames(8).with_r(2).with_dim(8).with_heads(2).with_mlp(16);
+        let config = PretrainConfig {
+            model: AmrConfig::new().with_joints(3).with_frames(8).with_r(2).with_dim(8).with_heads(2).with_mlp(16),
+            ..PretrainConfig::default()
+        };
         let model = crate::model::named_params(&config.model.init_seeded(&crate::backend::cpu_device(), 1));
         Checkpoint { config, model, optimizer: Default::default(), state: None }
     }
