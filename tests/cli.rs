@@ -583,3 +583,78 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
     let err = fails(&["finetune", "--config", bad.to_str().unwrap(), "--out", tmp("never-f").to_str().unwrap()]);
     assert!(err.contains("bad-eval.toml") && err.contains("finetune.drop_path"), "{err}");
 }
+
+#[test]
+fn a_run_killed_at_random_points_resumes_to_the_unbroken_run_bit_for_bit() {
+    // Checkpoints after every step, so that kills land in checkpoint writes as well as in steps.
+    let cfg = tmp("drill.toml");
+    let text = TINY_RUN.replace("checkpoint_every = 2", "checkpoint_every = 1").replace("epochs = 2\n", "epochs = 8\n");
+    std::fs::write(&cfg, text).unwrap();
+    let c = cfg.to_str().unwrap();
+    let (whole, killed) = (tmp("drill-whole"), tmp("drill-killed"));
+    for d in [&whole, &killed] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    // 8 epochs of 26 steps.
+    ok(&["pretrain", "--config", c, "--out", whole.to_str().unwrap(), "--device", "cpu"]);
+
+    let mut rng = amr_core::rng::SeededRng::new(2026);
+    let (mut kills, mut torn_writes) = (0, 0);
+    let has_checkpoint =
+        |d: &Path| d.join("checkpoint.safetensors").exists() || d.join("checkpoint.prev.safetensors").exists();
+    // At least 5 kills, and on until one has cut a checkpoint write short (its temporary file left).
+    while kills < 5 || torn_writes == 0 {
+        assert!(kills < 60, "60 kills and none during a checkpoint write");
+        let done = std::fs::read_to_string(killed.join("metrics.csv")).map(|t| t.lines().count()).unwrap_or(0);
+        if done > 208 {
+            // The run finished between kills: start it again.
+            let _ = std::fs::remove_dir_all(&killed);
+        }
+        let mut args: Vec<&str> = vec!["--no-gui", "pretrain", "--device", "cpu"];
+        let dir = killed.to_str().unwrap();
+        if has_checkpoint(&killed) {
+            args.extend(["--resume", dir]);
+        } else {
+            let _ = std::fs::remove_dir_all(&killed);
+            args.extend(["--config", c, "--out", dir]);
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_amr"))
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let wait = 150 + (rng.uniform() * 700.0) as u64;
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL on Unix
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // (A resume removes the temporary files of the kill before it: these are this kill's.)
+        torn_writes += std::fs::read_dir(&killed)
+            .map(|r| {
+                r.flatten().filter(|e| e.file_name().to_string_lossy().contains("checkpoint.safetensors.tmp")).count()
+            })
+            .unwrap_or(0);
+    }
+    eprintln!("kill drill: {kills} kills, {torn_writes} of them during a checkpoint write");
+    // Resumed until the schedule's 208 steps are done.
+    let out = ok(&["pretrain", "--resume", killed.to_str().unwrap(), "--device", "cpu"]);
+    assert!(out.contains("step 208/208"), "{out}");
+    assert_eq!(losses(&killed), losses(&whole), "every step's loss as in the unbroken run");
+    let load = |d: &Path| {
+        amr_core::pretrain::Checkpoint::<amr_core::pretrain::PretrainConfig>::load(&d.join("checkpoint.safetensors"))
+            .unwrap()
+    };
+    let (a, b) = (load(&whole), load(&killed));
+    assert_eq!(a.model, b.model, "the parameters, bit for bit");
+    assert_eq!(a.optimizer, b.optimizer, "the optimiser's moments, bit for bit");
+    let left: Vec<_> = std::fs::read_dir(&killed)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "the resumed run removes the temporary files of cut writes: {left:?}");
+}

@@ -47,6 +47,13 @@ impl RunFolder {
     /// Continues the run saved in `dir` from its checkpoint, or from the one before it when the latest
     /// is missing or damaged (said on stderr; the steps after it are repeated).
     pub fn resume(dir: &Path, device: DeviceChoice) -> anyhow::Result<Self> {
+        // Temporary files of writes cut short by a kill (`.checkpoint.safetensors.tmp<pid>`, ...).
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') && name.contains(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
         let latest = Checkpoint::<PretrainConfig>::load(&dir.join(CHECKPOINT));
         let ckpt = match latest {
             Ok(c) => c,
