@@ -140,16 +140,17 @@ mod tests {
         let one = write_npy_f32(&[4], &[0.0; 4]);
         assert_eq!(parse_npy(&one, Path::new("a.npy"), "x").unwrap().shape, vec![4]);
         // A shape whose element count overflows is an error, not a panic or a huge allocation.
-        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }\n";
-        let mut huge = b"\x93NUMPY\x01\x00".to_vec();
-        huge.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        huge.extend_from_slice(header.as_bytes());
+        let header_only = |header: &str| {
+            let mut b = b"\x93NUMPY\x01\x00".to_vec();
+            b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+            b.extend_from_slice(header.as_bytes());
+            b
+        };
+        let huge =
+            header_only("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }\n");
         let e = parse_npy(&huge, Path::new("a.npy"), "x").unwrap_err().to_string();
         assert!(e.contains("more elements than can be addressed"), "{e}");
-        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }\n";
-        let mut wide = b"\x93NUMPY\x01\x00".to_vec();
-        wide.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        wide.extend_from_slice(header.as_bytes());
+        let wide = header_only("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }\n");
         let e = parse_npy(&wide, Path::new("a.npy"), "x").unwrap_err().to_string();
         assert!(e.contains("truncated"), "{e}");
     }
