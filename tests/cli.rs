@@ -99,11 +99,28 @@ fn bad_input_gets_clear_errors() {
     assert!(e.contains("junk.safetensors"), "{e}");
     let e = fails(&["convert", "/nonexistent", "/tmp/out.safetensors"]);
     assert!(e.contains("/nonexistent"), "{e}");
-    // A failed write keeps the file that was there.
+    // A write that fails (files limited to 512 bytes, the signal for it ignored: the write itself
+    // errs) keeps the file that was there and leaves no temporary file.
     let keep = tmp("keep.json");
     std::fs::write(&keep, "precious").unwrap();
-    fails(&["weights", "embedded", "--sample", "9999", "--out", keep.to_str().unwrap()]);
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f 1; exec '{}' --no-gui weights embedded --sample 5 --out '{}'",
+            env!("CARGO_BIN_EXE_amr"),
+            keep.display()
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains(".keep.json.tmp") && !err.contains("panicked"), "{err}");
     assert_eq!(std::fs::read_to_string(&keep).unwrap(), "precious");
+    let left: Vec<_> = std::fs::read_dir(keep.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".keep.json.tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]

@@ -471,6 +471,7 @@ fn web_page_trains_and_reconstructs_on_webgpu() {
 
     // The reconstruction view runs the saved model on WebGPU; the CPU backend gives the same error.
     let s = click_until(&b, "tab-reconstruct", 300, |s| s["report"]["reconstruction_error"].is_number());
+    assert!(sample.as_str().is_some_and(|n| !n.is_empty()), "{sample}");
     assert_eq!(s["report"]["sample"], sample, "{s}");
     let on_webgpu = s["report"]["reconstruction_error"].as_f64().unwrap();
     let r = amr_core::pretrain::Reconstructor::new(&ckpt, &amr_core::backend::cpu_device()).unwrap();

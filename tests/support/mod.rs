@@ -4,9 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A scratch folder for one test file.
+/// A scratch folder for one test file, emptied on its first use in this test process, so that no
+/// test passes on what an earlier run left behind.
 pub fn tmp_dir(name: &str) -> PathBuf {
+    static FRESH: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let mut fresh = FRESH.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !fresh.iter().any(|n| n == name) {
+        let _ = std::fs::remove_dir_all(&d);
+        fresh.push(name.to_string());
+    }
     std::fs::create_dir_all(&d).unwrap();
     d
 }
