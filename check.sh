@@ -21,4 +21,4 @@ step "web build"
 export AMR_WEB_DIST="$CARGO_TARGET_DIR/web-dist"
 app-web/build.sh "$AMR_WEB_DIST"
 step "tests"
-cargo test -j "$jobs" --workspace -- --test-threads 2
+cargo test --locked -j "$jobs" --workspace -- --test-threads 2

@@ -1,5 +1,6 @@
-//! End-to-end tests of the headless command line (`amr --no-gui ...`) on the embedded demo data and
-//! on the raw files in ../shared/data.
+//! End-to-end tests of the headless command line (`amr --no-gui ...`) on the embedded demo data, the
+//! Bandai BVH takes in tests/data, and (with `AMR_SHARED` set, see tests/support/shared.rs) the files in
+//! ../shared.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -31,8 +32,8 @@ fn tmp(name: &str) -> PathBuf {
     support::tmp_dir("cli").join(name)
 }
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+fn shared(test: &str) -> Option<PathBuf> {
+    support::shared(test)
 }
 
 #[test]
@@ -126,7 +127,8 @@ fn bad_input_gets_clear_errors() {
 #[test]
 fn convert_bvh_folder_with_bandai_labels() {
     let out = tmp("bvh.safetensors");
-    let msg = ok(&["convert", shared().join("raw/bvh").to_str().unwrap(), out.to_str().unwrap(), "--every", "2"]);
+    let bvh = support::bandai_bvh();
+    let msg = ok(&["convert", bvh.to_str().unwrap(), out.to_str().unwrap(), "--every", "2"]);
     assert!(msg.contains("10 sequences") && msg.contains("21 joints") && msg.contains("15 fps"), "{msg}");
     let info = ok(&["inspect", out.to_str().unwrap()]);
     assert!(info.contains("walk-turn-left") && info.contains("attribute:  style"), "{info}");
@@ -137,10 +139,11 @@ fn convert_bvh_folder_with_bandai_labels() {
 
 #[test]
 fn convert_asf_amc_folder_with_a_label_pattern() {
+    let Some(shared) = shared("convert_asf_amc_folder_with_a_label_pattern") else { return };
     let out = tmp("hdm.safetensors");
     let msg = ok(&[
         "convert",
-        shared().join("raw/asf-amc").to_str().unwrap(),
+        shared.join("data/raw/asf-amc").to_str().unwrap(),
         out.to_str().unwrap(),
         "--every",
         "4",
@@ -158,7 +161,7 @@ fn convert_asf_amc_folder_with_a_label_pattern() {
     );
     let e = fails(&[
         "convert",
-        shared().join("raw/asf-amc").to_str().unwrap(),
+        shared.join("data/raw/asf-amc").to_str().unwrap(),
         out.to_str().unwrap(),
         "--label-pattern",
         "XYZ_{label}",
@@ -212,7 +215,8 @@ fn convert_ntu_npz_and_skeleton_folder() {
 
 #[test]
 fn subset_reproduces_the_embedded_demo_data() {
-    let full = shared().join("bandai2_15fps.safetensors");
+    let Some(shared) = shared("subset_reproduces_the_embedded_demo_data") else { return };
+    let full = shared.join("data/bandai2_15fps.safetensors");
     for (name, args) in [
         ("bandai2_demo.safetensors", vec!["--per-group", "3", "--by", "style"]),
         ("bandai2_web.safetensors", vec!["--per-group", "2", "--by", "style", "--only", "style=normal,active"]),
@@ -352,7 +356,8 @@ fn bad_configs_and_a_diverging_run_get_clear_errors() {
 
 #[test]
 fn mamp_import_and_embed_reproduce_the_reference_features() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/mamp-checkpoint");
+    let Some(shared) = shared("mamp_import_and_embed_reproduce_the_reference_features") else { return };
+    let fixtures = shared.join("fixtures/mamp-checkpoint");
     let pth = fixtures.join("checkpoint-399.pth");
     let out = tmp("mamp.safetensors");
     let msg = ok(&["import-mamp", pth.to_str().unwrap(), out.to_str().unwrap()]);
@@ -580,7 +585,10 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
     // Errors name what is wrong.
     let err = fails(&["transfer", "--config", ec.to_str().unwrap(), "--out", tmp("never-t").to_str().unwrap()]);
     assert!(err.contains("--init"), "{err}");
-    let hdm = shared().join("hdm05_subset_30fps.safetensors");
+    // Data of another joint layout (25 joints, written here) for an encoder of 21.
+    let other = tmp("ntu25.safetensors");
+    let ntu = amr_core::data::synthetic_dataset(&amr_core::skeleton::ntu25(), 4, 40, 1, 1);
+    std::fs::write(&other, amr_core::data::write_amr_skeleton(&ntu, amr_core::data::Precision::F32).unwrap()).unwrap();
     let err = fails(&[
         "transfer",
         "--config",
@@ -588,11 +596,11 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
         "--init",
         ckpt.to_str().unwrap(),
         "--data",
-        hdm.to_str().unwrap(),
+        other.to_str().unwrap(),
         "--out",
         tmp("never-t").to_str().unwrap(),
     ]);
-    assert!(err.contains("21 joints") && err.contains("31") && err.contains("joint layout"), "{err}");
+    assert!(err.contains("21 joints") && err.contains("25") && err.contains("joint layout"), "{err}");
     let err = fails(&["robustness", "--models", whole.to_str().unwrap(), "--out", tmp("never-r").to_str().unwrap()]);
     assert!(err.contains("linear") && err.contains("no fine-tuned classifier"), "{err}");
     let bad = tmp("bad-eval.toml");

@@ -386,7 +386,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     b.status_where(60, "the run to end", |s| s["report"]["train_state"] == "idle");
 
     // A BVH file picked in the page's file input is read client-side and shown.
-    let bvh = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/raw/bvh/dataset-2_run_normal_001.bvh");
+    let bvh = support::bandai_bvh().join("dataset-2_run_normal_001.bvh");
     let bvh = bvh.canonicalize().unwrap();
     b.goto(&format!("{base}?file#tab=explore"));
     b.status_where(120, "the page", skeleton_drawn);

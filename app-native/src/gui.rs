@@ -331,7 +331,7 @@ mod tests {
     #[test]
     fn opened_and_dropped_files_go_where_their_kind_says_and_bad_ones_are_named() {
         let mut s = shell();
-        let bvh = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/raw/bvh/dataset-2_run_normal_001.bvh");
+        let bvh = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/bandai2-bvh/dataset-2_run_normal_001.bvh");
         s.open_path(&bvh, Purpose::Data);
         assert_eq!(s.app.dataset().len(), 1, "{}", message(&s));
         assert!(s.app.shown_sequence().frames > 10);

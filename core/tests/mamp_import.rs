@@ -1,5 +1,6 @@
 //! MAMP checkpoint import: the fixture checkpoint (written by MAMP's own training script) loaded into
-//! our encoder reproduces the reference code's token features and pooled features on its input.
+//! our encoder reproduces the reference code's token features and pooled features on its input (run
+//! with `AMR_SHARED` set, see tests/support/shared.rs: the fixture stays outside the repository).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,12 +13,16 @@ use amr_core::model::{DecoderKind, load_params};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/mamp-checkpoint").join(name)
+#[path = "../../tests/support/shared.rs"]
+mod shared;
+
+/// The MAMP fixture's folder in ../shared (None, said loudly, without `AMR_SHARED`).
+fn fixtures(test: &str) -> Option<PathBuf> {
+    Some(shared::shared(test)?.join("fixtures/mamp-checkpoint"))
 }
 
-fn npy(name: &str) -> (Vec<usize>, Vec<f32>) {
-    let p = fixture(name);
+fn npy(dir: &Path, name: &str) -> (Vec<usize>, Vec<f32>) {
+    let p = dir.join(name);
     let a = parse_npy(&std::fs::read(&p).unwrap(), &p, name).unwrap();
     (a.shape, a.data)
 }
@@ -29,7 +34,8 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn the_fixture_checkpoint_reproduces_mamp_features() {
-    let imp = import_mamp(&fixture("checkpoint-399.pth"), None).unwrap();
+    let Some(dir) = fixtures("the_fixture_checkpoint_reproduces_mamp_features") else { return };
+    let imp = import_mamp(&dir.join("checkpoint-399.pth"), None).unwrap();
     let c = &imp.config;
     // meta.json: dim 64, depth 2, 4 heads, mlp ratio 4, 32 frames, 25 joints, t_patch 4, decoder 1 x 64.
     assert_eq!((c.dim, c.encoder_depth, c.heads, c.mlp, c.frames, c.joints, c.patch), (64, 2, 4, 256, 32, 25, 4));
@@ -38,20 +44,20 @@ fn the_fixture_checkpoint_reproduces_mamp_features() {
 
     let dev = cpu_device();
     let model = load_params(c.init(&dev), &imp.params).map_err(|(_, e)| e).unwrap();
-    let (shape, input) = npy("input_nctvm.npy");
+    let (shape, input) = npy(&dir, "input_nctvm.npy");
     let [n, ch, t, v, m] = shape[..] else { panic!("input shape {shape:?}") };
     assert_eq!((ch, t, v), (3, 32, 25));
     // (N, C, T, V, M) -> (N, M, T, V, C)
     let x = Tensor::<5>::from_data(TensorData::new(input, [n, ch, t, v, m]), &dev).permute([0, 4, 2, 3, 1]);
 
     let tokens = model.encoder.forward_grid(x.clone());
-    let (tshape, want_tokens) = npy("tokens_nmtvd.npy");
+    let (tshape, want_tokens) = npy(&dir, "tokens_nmtvd.npy");
     assert_eq!(tokens.dims().to_vec(), tshape);
     let got: Vec<f32> = tokens.into_data().try_to_vec().unwrap();
     let d_tokens = max_abs_diff(&got, &want_tokens);
 
     let pooled = model.encoder.forward_pooled(x);
-    let (pshape, want_pooled) = npy("pooled_nd.npy");
+    let (pshape, want_pooled) = npy(&dir, "pooled_nd.npy");
     assert_eq!(pooled.dims().to_vec(), pshape);
     let got: Vec<f32> = pooled.into_data().try_to_vec().unwrap();
     let d_pooled = max_abs_diff(&got, &want_pooled);
@@ -61,6 +67,7 @@ fn the_fixture_checkpoint_reproduces_mamp_features() {
 
 #[test]
 fn a_config_that_does_not_fit_lists_the_keys() {
+    let Some(dir) = fixtures("a_config_that_does_not_fit_lists_the_keys") else { return };
     let cfg = amr_core::model::AmrConfig::new()
         .with_frames(32)
         .with_dim(64)
@@ -70,7 +77,7 @@ fn a_config_that_does_not_fit_lists_the_keys() {
         .with_decoder(DecoderKind::Mamp)
         .with_decoder_depth(1)
         .with_r(1);
-    let err = import_mamp(&fixture("checkpoint-399.pth"), Some(&cfg)).unwrap_err().to_string();
+    let err = import_mamp(&dir.join("checkpoint-399.pth"), Some(&cfg)).unwrap_err().to_string();
     assert!(err.contains("checkpoint-399.pth"), "{err}");
     assert!(err.contains("encoder.blocks.0.mlp.fc1.weight"), "{err}");
     assert!(err.contains("missing keys: encoder.blocks.2."), "{err}");
@@ -78,6 +85,10 @@ fn a_config_that_does_not_fit_lists_the_keys() {
 
 #[test]
 fn a_file_that_is_not_a_checkpoint_is_named() {
-    let err = import_mamp(&fixture("meta.json"), None).unwrap_err().to_string();
-    assert!(err.contains("meta.json") && err.contains("PyTorch"), "{err}");
+    // A JSON file is not a PyTorch zip archive.
+    let p = std::env::temp_dir().join(format!("amr-not-a-checkpoint-{}.json", std::process::id()));
+    std::fs::write(&p, b"{\"dim\": 64}").unwrap();
+    let err = import_mamp(&p, None).unwrap_err().to_string();
+    let _ = std::fs::remove_file(&p);
+    assert!(err.contains("amr-not-a-checkpoint") && err.contains("PyTorch"), "{err}");
 }

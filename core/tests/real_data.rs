@@ -1,4 +1,5 @@
-//! Readers against the real files in ../shared/data: BVH and ASF/AMC takes must reproduce the
+//! Readers against the real files in ../shared/data (run with `AMR_SHARED` set, see
+//! tests/support/shared.rs): BVH and ASF/AMC takes must reproduce the
 //! sequences of the same sample name in the converted datasets, joint by joint (by name), within the
 //! f16 rounding of the stored files.
 
@@ -8,9 +9,8 @@ use std::path::{Path, PathBuf};
 
 use amr_core::data::{BvhOptions, Dataset, Sequence, load_amc, load_amr_skeleton, load_asf, load_bvh};
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
-}
+#[path = "../../tests/support/shared.rs"]
+mod shared;
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -58,8 +58,9 @@ fn compare(parsed: &Sequence, parsed_names: &[String], stored: &Sequence, ds: &D
 
 #[test]
 fn every_bvh_take_matches_the_15fps_dataset() {
-    let ds = load_amr_skeleton(&shared().join("bandai2_15fps.safetensors")).unwrap();
-    let bvhs = files(&shared().join("raw/bvh"), "bvh");
+    let Some(shared) = shared::shared("every_bvh_take_matches_the_15fps_dataset") else { return };
+    let ds = load_amr_skeleton(&shared.join("data/bandai2_15fps.safetensors")).unwrap();
+    let bvhs = files(&shared.join("data/raw/bvh"), "bvh");
     assert_eq!(bvhs.len(), 10);
     for f in bvhs {
         let take = load_bvh(&f, BvhOptions::default()).unwrap();
@@ -73,8 +74,9 @@ fn every_bvh_take_matches_the_15fps_dataset() {
 
 #[test]
 fn every_amc_motion_matches_the_30fps_dataset() {
-    let dir = shared().join("raw/asf-amc");
-    let ds = load_amr_skeleton(&shared().join("hdm05_subset_30fps.safetensors")).unwrap();
+    let Some(shared) = shared::shared("every_amc_motion_matches_the_30fps_dataset") else { return };
+    let dir = shared.join("data/raw/asf-amc");
+    let ds = load_amr_skeleton(&shared.join("data/hdm05_subset_30fps.safetensors")).unwrap();
     let amcs = files(&dir, "amc");
     assert_eq!(amcs.len(), 11);
     for f in amcs {
@@ -91,10 +93,11 @@ fn every_amc_motion_matches_the_30fps_dataset() {
 #[test]
 fn shipped_datasets_have_body_parts_for_every_layout() {
     use amr_core::skeleton::BodyPart;
+    let Some(shared) = shared::shared("shipped_datasets_have_body_parts_for_every_layout") else { return };
     for (file, v) in
         [("bandai2_15fps.safetensors", 21), ("bandai1_30fps.safetensors", 21), ("hdm05_subset_30fps.safetensors", 31)]
     {
-        let ds = load_amr_skeleton(&shared().join(file)).unwrap();
+        let ds = load_amr_skeleton(&shared.join("data").join(file)).unwrap();
         assert_eq!(ds.layout.joint_count(), v);
         for part in BodyPart::ALL {
             assert!(!ds.layout.joints_of(part).is_empty(), "{file}: no joint in {part:?}");

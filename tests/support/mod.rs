@@ -4,6 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod shared;
+#[allow(unused_imports)]
+pub use shared::shared;
+
+/// The Bandai-2 BVH takes kept in the repository (CC BY-NC 4.0, see tests/data/NOTICE.md).
+pub fn bandai_bvh() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/bandai2-bvh")
+}
+
 /// A scratch folder for one test file, emptied on its first use in this test process, so that no
 /// test passes on what an earlier run left behind.
 pub fn tmp_dir(name: &str) -> PathBuf {
