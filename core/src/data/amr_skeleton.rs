@@ -164,9 +164,20 @@ pub fn load_amr_skeleton(path: &Path) -> Result<Dataset, DataError> {
     read_amr_skeleton(&crate::error::read_file(path)?, path)
 }
 
-/// Serialises a dataset as amr-skeleton-v1 bytes. Fails only on an inconsistent dataset (a sequence
-/// whose shape differs from the dataset's), naming the sequence.
+/// Serialises a dataset as amr-skeleton-v1 bytes. Fails on an inconsistent dataset (a sequence whose
+/// shape differs from the dataset's, naming it) and on anything the reader would refuse (an empty
+/// sequence, a value beyond the precision's range, a label out of range), so that no command writes
+/// a file it cannot read back.
 pub fn write_amr_skeleton(ds: &Dataset, precision: Precision) -> Result<Vec<u8>, String> {
+    let bytes = serialize(ds, precision)?;
+    // Never a file the reader refuses (an empty sequence, a value beyond f16, a label out of range...).
+    read_amr_skeleton(&bytes, Path::new("the file to write"))
+        .map_err(|e| format!("not written, it would not read back: {e}"))?;
+    Ok(bytes)
+}
+
+/// The file's bytes, unchecked.
+fn serialize(ds: &Dataset, precision: Precision) -> Result<Vec<u8>, String> {
     let (m, v) = (ds.persons, ds.layout.joint_count());
     let mut offsets = vec![0i64];
     let mut flat: Vec<f32> = Vec::new();
@@ -347,13 +358,23 @@ mod tests {
         assert!(e.contains("`label_names`"), "{e}");
         let mut nan = tiny();
         nan.sequences[1].positions[200] = f32::NAN;
-        let e = err_of(&write_amr_skeleton(&nan, Precision::F32).unwrap());
+        let e = err_of(&serialize(&nan, Precision::F32).unwrap());
         assert!(e.contains("`positions`") && e.contains("non-finite"), "{e}");
         let bytes = write_amr_skeleton(&ds, Precision::F32).unwrap();
         let e = err_of(&bytes[..bytes.len() / 2]);
         assert!(e.contains("bad.safetensors"), "{e}");
         let e = err_of(b"garbage");
         assert!(e.contains("not a safetensors file"), "{e}");
+        // The writer refuses what the reader would: an empty sequence, a value beyond f16's range.
+        let mut empty = tiny();
+        empty.sequences[0] = Sequence::new(String::from("s0"), 0, 0, 2, 25, Vec::new());
+        let e = write_amr_skeleton(&empty, Precision::F32).unwrap_err();
+        assert!(e.contains("would not read back") && e.contains("`offsets`"), "{e}");
+        let mut far = tiny();
+        far.sequences[0].positions[4] = 1e6;
+        assert!(write_amr_skeleton(&far, Precision::F32).is_ok());
+        let e = write_amr_skeleton(&far, Precision::F16).unwrap_err();
+        assert!(e.contains("would not read back") && e.contains("non-finite"), "{e}");
         // No persons: refused (the trainer would divide by the person count).
         let e = err_of(&with_tensor(&ds, "positions", Dtype::F32, vec![8, 0, 25, 3], &[], &[]));
         assert!(e.contains("`positions`") && e.contains("at least one person"), "{e}");
