@@ -21,4 +21,9 @@ step "web build"
 export AMR_WEB_DIST="$CARGO_TARGET_DIR/web-dist"
 app-web/build.sh "$AMR_WEB_DIST"
 step "tests"
+if [ -z "${AMR_SHARED:-}" ]; then
+  # (libtest hides the SKIPPED lines of passing tests: say it here.)
+  echo "******** AMR_SHARED is not set: the tests on ../shared data (HDM05, the whole Bandai-2 file, the"
+  echo "******** MAMP fixture) are SKIPPED and check nothing. Set AMR_SHARED=<path to ../shared> to run them."
+fi
 cargo test --locked -j "$jobs" --workspace -- --test-threads 2
