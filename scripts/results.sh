@@ -75,6 +75,8 @@ done
 S=(--config "$C/hdm05-supervised.toml" --epochs 20)
 evaluate finetune hdm05-finetune-random "${S[@]}"
 evaluate finetune hdm05-finetune-amr "${S[@]}" --init "$R/hdm05-amr-s0/checkpoint.safetensors"
+evaluate finetune hdm05-finetune-amr-100 --config "$C/hdm05-supervised.toml" --epochs 100 \
+  --init "$R/hdm05-amr-s0/checkpoint.safetensors"
 evaluate supervised hdm05-supervised "${S[@]}"
 evaluate maskclr hdm05-maskclr "${S[@]}"
 "$AMR" --no-gui robustness --models "$R/hdm05-supervised,$R/hdm05-maskclr,$R/hdm05-finetune-amr" \
