@@ -62,7 +62,8 @@ base | sed 's/^decoder = "amr"/decoder = "mamp"/' > "$C/claims-mamp.toml"
 { base; printf '\n[batch]\nfocal_reconstruction = false\n'; } > "$C/claims-focal-off.toml"
 { base; printf '\n[batch.focal]\nwindows = [4]\n'; } > "$C/claims-window-4.toml"
 base | sed 's/^r = 3$/r = 1/' > "$C/claims-r1.toml"
-for c in amr:700 mamp:119 focal-off:700 window-4:700 r1:700; do
+base | sed 's/^r = 3$/r = 5/' > "$C/claims-r5.toml"
+for c in amr:700 mamp:119 focal-off:700 window-4:700 r1:700 r5:700; do
   n=${c%%:*} steps=${c##*:}
   pretrain "claims-$n" "$C/claims-$n.toml" --max-steps "$steps"
   probes "claims-$n" "$E" "$R/claims-$n/checkpoint.safetensors"
