@@ -74,7 +74,8 @@ pub struct RobustnessArgs {
     pub device: DeviceChoice,
 }
 
-const CHECKPOINT: &str = "eval.safetensors";
+/// The checkpoint's file name in an evaluation run folder.
+pub(crate) const CHECKPOINT: &str = "eval.safetensors";
 
 /// The encoder parameters (`encoder.*`) and shape of a checkpoint: an AMR pretraining or evaluation
 /// checkpoint (.safetensors), a MAMP one (.pth), or `embedded`, the model shipped in the binary.

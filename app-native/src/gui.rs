@@ -304,7 +304,7 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
             match &checkpoint {
                 Some((bytes, path)) => app.load_checkpoint_bytes(bytes, path),
                 None => match amr_ui::demo::demo_model() {
-                    Ok(c) => app.set_default_checkpoint(&c),
+                    Ok(c) => app.set_default_checkpoint(c),
                     Err(e) => app.notify(e.to_string()),
                 },
             }

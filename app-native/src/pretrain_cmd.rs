@@ -59,7 +59,7 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
                 Some(p) => read_config(p)?,
                 None => PretrainConfig::demo(),
             };
-            if dir.join(CHECKPOINT).exists() {
+            if RunFolder::holds_run(&dir) {
                 anyhow::bail!(
                     "{} already holds a run; continue it with --resume {} or choose another --out",
                     dir.display(),

@@ -38,22 +38,21 @@ pub struct RunFolder {
 impl RunFolder {
     /// Starts a new run of `config` in `dir`; fails if `dir` holds a run already.
     pub fn create(dir: &Path, config: &PretrainConfig, device: DeviceChoice) -> anyhow::Result<Self> {
-        if dir.join(CHECKPOINT).exists() || dir.join(PREVIOUS_CHECKPOINT).exists() {
+        if Self::holds_run(dir) {
             anyhow::bail!("{} already holds a run; resume it or choose another folder", dir.display());
         }
         Self::open(dir, config, None, device)
     }
 
+    /// Whether `dir` holds a run (a checkpoint, or the one before it).
+    pub fn holds_run(dir: &Path) -> bool {
+        dir.join(CHECKPOINT).exists() || dir.join(PREVIOUS_CHECKPOINT).exists()
+    }
+
     /// Continues the run saved in `dir` from its checkpoint, or from the one before it when the latest
     /// is missing or damaged (said on stderr; the steps after it are repeated).
     pub fn resume(dir: &Path, device: DeviceChoice) -> anyhow::Result<Self> {
-        // Temporary files of writes cut short by a kill (`.checkpoint.safetensors.tmp<pid>`, ...).
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.contains(".tmp") {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
+        amr_core::error::remove_temporaries(dir);
         let latest = Checkpoint::<PretrainConfig>::load(&dir.join(CHECKPOINT));
         let ckpt = match latest {
             Ok(c) => c,

@@ -202,7 +202,7 @@ impl eframe::App for WebShell {
                         .map_err(|e| format!("{name}: {e}"))
                         .and_then(|b| amr_ui::demo::read_demo_model(&b, &name).map_err(|e| e.to_string()))
                     {
-                        Ok(c) => self.app.set_default_checkpoint(&c),
+                        Ok(c) => self.app.set_default_checkpoint(c),
                         Err(e) => log::warn!("the shipped model is not available: {e}"),
                     }
                 }

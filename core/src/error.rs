@@ -74,6 +74,25 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, DataError> {
     std::fs::read(path).map_err(|e| DataError::io(path, e))
 }
 
+/// The temporary file [`write_atomically`] writes beside `path` first: `.<name>.tmp<pid>`.
+#[cfg(not(target_arch = "wasm32"))]
+fn temporary_path(path: &std::path::Path) -> PathBuf {
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()))
+}
+
+/// Removes the temporary files of [`write_atomically`] calls in `dir` that a kill cut short (any
+/// process's); errors are ignored, as the files are garbage either way.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn remove_temporaries(dir: &std::path::Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && name.contains(".tmp") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Writes a file atomically and durably: the bytes go to a temporary file beside the target, which is
 /// synced to disk and then renamed over it, and the folder is synced so that the rename itself
 /// survives a power loss. A crash or a full disk never leaves a half-written file in its place, and a
@@ -81,8 +100,7 @@ pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, DataError> {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), DataError> {
     use std::io::Write as _;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{file_name}.tmp{}", std::process::id()));
+    let tmp = temporary_path(path);
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
         f.sync_all()

@@ -241,6 +241,8 @@ pub struct AmrApp {
     reconstruction_dirty: bool,
     /// A reconstruction whose read-back the browser is waiting for.
     pending_reconstruction: Option<FrameFuture<Result<Reconstruction, String>>>,
+    /// The shipped model, built into `reconstructor` when the view first needs one.
+    default_checkpoint: Option<Box<Checkpoint>>,
     /// A trained classifier (an evaluation checkpoint) and its prediction for the sample.
     predictor: Option<Predictor>,
     prediction: Option<Result<Prediction, String>>,
@@ -279,6 +281,7 @@ impl AmrApp {
             reconstruction: None,
             reconstruction_dirty: false,
             pending_reconstruction: None,
+            default_checkpoint: None,
             predictor: None,
             prediction: None,
             device: amr_core::backend::cpu_device(),
@@ -352,6 +355,7 @@ impl AmrApp {
         self.selected_joint = None;
         self.message = format!("opened {name}: {} sequences", self.dataset.len());
         self.refresh_sample();
+        self.refresh_prediction();
     }
 
     /// Shows a message (an error the shell met, a file written).
@@ -497,6 +501,7 @@ impl AmrApp {
         match Reconstructor::new(ckpt, &self.device) {
             Ok(r) => {
                 self.reconstructor = Some(r);
+                self.default_checkpoint = None;
                 // The previous model's reconstruction is not shown as this one's.
                 self.reconstruction = None;
                 self.reconstruction_dirty = true;
@@ -506,10 +511,12 @@ impl AmrApp {
     }
 
     /// Uses the shipped model ([`crate::demo`]) for the reconstruction view unless a model is there
-    /// already (opened or trained); says nothing when it is taken.
-    pub fn set_default_checkpoint(&mut self, ckpt: &Checkpoint) {
+    /// already (opened or trained); says nothing when it is taken. The model is built when the view
+    /// first needs it, not at start-up.
+    pub fn set_default_checkpoint(&mut self, ckpt: Checkpoint) {
         if self.reconstructor.is_none() {
-            self.set_checkpoint(ckpt);
+            self.default_checkpoint = Some(Box::new(ckpt));
+            self.reconstruction_dirty = true;
         }
     }
 
@@ -539,6 +546,7 @@ impl AmrApp {
                 self.sample = i;
                 self.settings.timeline.frame = 0;
                 self.refresh_sample();
+                self.refresh_prediction();
             }
             AppCommand::Select(_) => {}
             AppCommand::SetFocal(f) => match f.validate() {
@@ -600,10 +608,11 @@ impl AmrApp {
         self.shown_seq = Arc::new(seq);
         self.refresh_weights();
         self.refresh_preview();
-        self.refresh_prediction();
         self.reconstruction_dirty = true;
     }
 
+    /// The classifier's prediction for the sample (on its own test-time clip: the views' clip settings
+    /// do not change it, so only a new sample, dataset or classifier calls this).
     fn refresh_prediction(&mut self) {
         self.prediction = self.predictor.as_ref().map(|p| {
             let mut top = p.predict(&self.dataset, &[self.sample], 5)?;
@@ -632,6 +641,12 @@ impl AmrApp {
 
     fn refresh_reconstruction(&mut self) {
         self.reconstruction_dirty = false;
+        if let Some(c) = self.default_checkpoint.take()
+            && self.reconstructor.is_none()
+        {
+            self.set_checkpoint(&c);
+            self.reconstruction_dirty = false;
+        }
         let Some(r) = &self.reconstructor else {
             self.reconstruction = None;
             return;
