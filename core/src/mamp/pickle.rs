@@ -56,12 +56,42 @@ impl PyValue {
         }
     }
 
+    /// A dict key as text: strings as they are, scalars as Python would print them, containers by kind
+    /// (never their contents, which a crafted pickle can make huge).
     fn key(&self) -> String {
         match self {
-            Self::Str(s) => s.clone(),
-            other => format!("{other:?}"),
+            Self::Str(s) | Self::Global(s) => s.clone(),
+            Self::None | Self::Bool(_) | Self::Int(_) | Self::Float(_) => format!("{self:?}"),
+            Self::Bytes(_) => "<bytes>".into(),
+            Self::List(_) => "<list>".into(),
+            Self::Dict(_) => "<dict>".into(),
+            Self::Object { class, .. } => format!("<{class} object>"),
+            Self::Opaque => "<opaque>".into(),
         }
     }
+
+    /// The number of values in this one (itself included), counted up to `limit`: `None` past it.
+    fn count_within(&self, limit: usize) -> Option<usize> {
+        let mut n = 1usize;
+        let children: Box<dyn Iterator<Item = &PyValue>> = match self {
+            Self::List(items) => Box::new(items.iter()),
+            Self::Dict(d) | Self::Object { state: d, .. } => Box::new(d.values()),
+            _ => Box::new(std::iter::empty()),
+        };
+        for c in children {
+            n += c.count_within(limit.checked_sub(n)?)?;
+            if n > limit {
+                return None;
+            }
+        }
+        (n <= limit).then_some(n)
+    }
+}
+
+/// Values a pickle may copy through its memo (`*PUT`, `*GET`) in all: each copy is a deep clone, and
+/// repeated copies of copies grow exponentially in the pickle's length.
+fn copy_budget(pickle_len: usize) -> usize {
+    pickle_len.saturating_mul(16).max(1 << 20)
 }
 
 enum Item {
@@ -138,6 +168,15 @@ pub fn read_pickle(bytes: &[u8]) -> Result<PyValue, String> {
     let mut r = Reader { bytes, pos: 0 };
     let mut stack: Vec<Item> = Vec::new();
     let mut memo: BTreeMap<u64, PyValue> = BTreeMap::new();
+    let mut budget = copy_budget(bytes.len());
+    // Spends the budget on a copy of `v`; an error past it.
+    let mut spend = |v: &PyValue, at: usize| -> Result<(), String> {
+        let n = v.count_within(budget).ok_or_else(|| {
+            format!("the pickle copies more than {} values through its memo (at byte {at})", copy_budget(bytes.len()))
+        })?;
+        budget -= n;
+        Ok(())
+    };
     loop {
         let at = r.pos;
         let op = r.u8()?;
@@ -279,15 +318,18 @@ pub fn read_pickle(bytes: &[u8]) -> Result<PyValue, String> {
                     _ => memo.len() as u64,
                 };
                 let top = match stack.last() {
-                    Some(Item::Value(v)) => v.clone(),
+                    Some(Item::Value(v)) => v,
                     _ => return Err(format!("memo put at byte {at} with nothing to store")),
                 };
-                memo.insert(idx, top);
+                spend(top, at)?;
+                memo.insert(idx, top.clone());
                 continue;
             }
             b'h' | b'j' => {
                 let idx = if op == b'h' { r.le(1)? } else { r.le(4)? };
-                memo.get(&idx).cloned().ok_or_else(|| format!("memo get {idx} at byte {at} refers to nothing"))?
+                let v = memo.get(&idx).ok_or_else(|| format!("memo get {idx} at byte {at} refers to nothing"))?;
+                spend(v, at)?;
+                v.clone()
             }
             other => return Err(format!("unsupported pickle opcode 0x{other:02x} at byte {at}")),
         };
@@ -321,5 +363,33 @@ mod tests {
         assert_eq!(ns.get("s"), Some(&PyValue::Str("x".into())));
         assert!(read_pickle(&p[..p.len() - 3]).is_err(), "a truncated pickle is an error");
         assert!(read_pickle(&[0x80, 2, 0xff]).unwrap_err().contains("0xff at byte 2"));
+    }
+
+    #[test]
+    fn a_class_named_by_a_container_is_named_by_its_kind() {
+        // STACK_GLOBAL with a 1000-element list as the module name: `<list>.f`, not the list's contents.
+        let mut p = vec![0x80, 4, b']', b'('];
+        p.extend(std::iter::repeat_n(b'N', 1000));
+        p.extend([b'e', 0x8c, 1, b'f', 0x93, b'.']);
+        assert_eq!(read_pickle(&p), Ok(PyValue::Global("<list>.f".into())));
+    }
+
+    #[test]
+    fn copies_of_copies_through_the_memo_are_bounded() {
+        // memo[0] = [], then 40 times memo[0] = (memo[0], memo[0]): 2^40 values if each copy were made.
+        let mut p = vec![0x80, 2, b']', b'q', 0];
+        for _ in 0..40 {
+            p.extend([b'h', 0, b'h', 0, 0x86, b'q', 0]);
+        }
+        p.push(b'.');
+        let e = read_pickle(&p).unwrap_err();
+        assert!(e.contains("copies more than"), "{e}");
+        // A few levels stay well inside the budget.
+        let mut small = vec![0x80, 2, b']', b'q', 0];
+        for _ in 0..5 {
+            small.extend([b'h', 0, b'h', 0, 0x86, b'q', 0]);
+        }
+        small.push(b'.');
+        assert!(matches!(read_pickle(&small), Ok(PyValue::List(v)) if v.len() == 2));
     }
 }
