@@ -346,7 +346,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     let s = b.status_where(120, "the shipped model's reconstruction", |s| {
         ready(s) && s["report"]["reconstruction_error"].is_number()
     });
-    let shipped = amr_ui::demo::demo_model().unwrap();
+    let shipped = amr_core::demo::demo_model().unwrap();
     let ds = amr_core::data::load_amr_skeleton(&dist().join("bandai2_web.safetensors")).unwrap();
     let r = amr_core::pretrain::Reconstructor::new(&shipped, &amr_core::backend::cpu_device()).unwrap();
     let rec = pollster::block_on(r.reconstruct(&ds, 3, 0, None, 0)).unwrap();

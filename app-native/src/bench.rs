@@ -139,7 +139,7 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
     );
     if let Some(p) = &a.json {
         let doc = serde_json::json!({ "device": device_name, "batch": a.batch, "modes": results, "speed_ratio": speed, "flops_ratio": flops });
-        amr_core::error::write_atomically(p, serde_json::to_string_pretty(&doc)?.as_bytes())?;
+        amr_core::io::write_atomically(p, serde_json::to_string_pretty(&doc)?.as_bytes())?;
     }
     Ok(())
 }

@@ -100,7 +100,7 @@ pub fn run(a: &ConvertArgs) -> anyhow::Result<()> {
     let mut ds = match format {
         InputFormat::Bvh => read_bvh_folder(&a.input)?,
         InputFormat::AsfAmc => read_asf_amc_folder(&a.input, a.amc_fps)?,
-        InputFormat::NtuNpz => data::read_ntu_npz(&amr_core::error::read_file(&a.input)?, &a.input)?,
+        InputFormat::NtuNpz => data::read_ntu_npz(&amr_core::io::read_file(&a.input)?, &a.input)?,
         InputFormat::NtuSkeleton => read_ntu_folder(
             &a.input,
             if a.duplicate_second_person { SecondPerson::Duplicate } else { SecondPerson::Zero },
@@ -208,7 +208,7 @@ fn read_ntu_folder(dir: &Path, second: SecondPerson) -> anyhow::Result<Dataset> 
     ds.axes = "Kinect v2 camera space, metres, centred on actor 1's first spine-mid".into();
     let mut max_action = 0;
     for f in files_with(dir, "skeleton")? {
-        let text = String::from_utf8_lossy(&amr_core::error::read_file(&f)?).into_owned();
+        let text = String::from_utf8_lossy(&amr_core::io::read_file(&f)?).into_owned();
         let seq = data::parse_ntu_skeleton(&text, &f, second)?;
         max_action = max_action.max(seq.label + 1);
         ds.sequences.push(seq);

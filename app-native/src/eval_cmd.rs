@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::inputs::{load_dataset, load_init};
 use amr_core::backend::{DeviceChoice, resolve_device};
 use amr_core::data::Dataset;
 use amr_core::eval::{
@@ -77,29 +78,6 @@ pub struct RobustnessArgs {
 /// The checkpoint's file name in an evaluation run folder.
 pub(crate) const CHECKPOINT: &str = "eval.safetensors";
 
-/// The encoder parameters (`encoder.*`) and shape of a checkpoint: an AMR pretraining or evaluation
-/// checkpoint (.safetensors), a MAMP one (.pth), or `embedded`, the model shipped in the binary.
-fn load_init(path: &str) -> anyhow::Result<(NamedParams, amr_core::model::AmrConfig)> {
-    if path == "embedded" {
-        let c = amr_ui::demo::demo_model()?;
-        return Ok((c.model, c.config.model));
-    }
-    let p = Path::new(path);
-    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "pth" || ext == "pt" {
-        let (ckpt, _) = crate::mamp_cmd::imported(p, None)?;
-        return Ok((ckpt.model, ckpt.config.model));
-    }
-    let bytes = amr_core::error::read_file(p)?;
-    match amr_core::pretrain::Checkpoint::<amr_core::pretrain::PretrainConfig>::from_bytes(&bytes, p) {
-        Ok(c) => Ok((c.model, c.config.model)),
-        Err(first) => match EvalCheckpoint::from_bytes(&bytes, p) {
-            Ok(c) => Ok((c.model, c.config.model)),
-            Err(_) => Err(first.into()),
-        },
-    }
-}
-
 fn read_config(args: &EvalArgs, protocol: Protocol) -> anyhow::Result<EvalConfig> {
     let mut cfg = match &args.config {
         Some(p) => {
@@ -156,7 +134,7 @@ fn resolve_init(cfg: &mut EvalConfig, ds: &Dataset) -> anyhow::Result<Option<Nam
 pub fn baseline(a: &EvalArgs) -> anyhow::Result<()> {
     let cfg = read_config(a, Protocol::Knn)?;
     cfg.validate().map_err(|e| anyhow::anyhow!("config: {e}"))?;
-    let ds = crate::cli::load_dataset(&cfg.data).with_context(|| format!("data = {}", cfg.data))?;
+    let ds = load_dataset(&cfg.data).with_context(|| format!("data = {}", cfg.data))?;
     let split = cfg.split.apply(&ds).map_err(|e| anyhow::anyhow!("{}: {e}", cfg.data))?;
     let r = raw_nearest_neighbour(&cfg, &ds, &split).map_err(|e| anyhow::anyhow!(e))?;
     let mut results = EvalResults::knn(
@@ -178,8 +156,8 @@ pub fn baseline(a: &EvalArgs) -> anyhow::Result<()> {
 
 fn write_results(dir: &Path, r: &EvalResults) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(r)?;
-    amr_core::error::write_atomically(&dir.join("results.json"), json.as_bytes())?;
-    amr_core::error::write_atomically(&dir.join("results.md"), r.markdown().as_bytes())?;
+    amr_core::io::write_atomically(&dir.join("results.json"), json.as_bytes())?;
+    amr_core::io::write_atomically(&dir.join("results.md"), r.markdown().as_bytes())?;
     Ok(())
 }
 
@@ -205,20 +183,17 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
         if ckpt.config.protocol != protocol {
             anyhow::bail!("{} holds a `{}` run, not `{}`", dir.display(), ckpt.config.protocol.name(), protocol.name());
         }
-        let ds = crate::cli::load_dataset(&ckpt.config.data).with_context(|| format!("data = {}", ckpt.config.data))?;
+        let ds = load_dataset(&ckpt.config.data).with_context(|| format!("data = {}", ckpt.config.data))?;
         let t = EvalTrainer::resume(&ckpt, &ds, &device).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         (dir.clone(), t, ds, ckpt.config)
     } else {
         let mut cfg = read_config(a, protocol)?;
-        let ds = crate::cli::load_dataset(&cfg.data).with_context(|| format!("data = {}", cfg.data))?;
+        let ds = load_dataset(&cfg.data).with_context(|| format!("data = {}", cfg.data))?;
         let init = resolve_init(&mut cfg, &ds)?;
         cfg.validate().map_err(|e| anyhow::anyhow!("config: {e}"))?;
         let split = cfg.split.apply(&ds).map_err(|e| anyhow::anyhow!("{}: {e}", cfg.data))?;
         let dir = new_dir(a.out.as_ref(), protocol)?;
-        amr_core::error::write_atomically(
-            &dir.join("config.toml"),
-            amr_core::config_file::config_toml(&cfg).as_bytes(),
-        )?;
+        amr_core::io::write_atomically(&dir.join("config.toml"), amr_core::config_file::config_toml(&cfg).as_bytes())?;
         if protocol == Protocol::Knn {
             let r = knn_eval(&cfg, &ds, &split, init.as_ref(), &device).map_err(|e| anyhow::anyhow!(e))?;
             let results =
@@ -235,7 +210,7 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
                 "seed": cfg.seed,
                 "indices": t.labelled(),
             }))?;
-            amr_core::error::write_atomically(&dir.join("labelled.json"), json.as_bytes())?;
+            amr_core::io::write_atomically(&dir.join("labelled.json"), json.as_bytes())?;
         }
         (dir, t, ds, cfg)
     };
@@ -304,7 +279,7 @@ fn write_metrics(path: &Path, rows: &[amr_core::eval::EpochReport]) -> anyhow::R
             r.epoch, r.loss, r.lr, r.seconds, r.test.top1, r.test.top5
         ));
     }
-    amr_core::error::write_atomically(path, s.as_bytes())?;
+    amr_core::io::write_atomically(path, s.as_bytes())?;
     Ok(())
 }
 
@@ -331,7 +306,7 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
                 ckpt.config.protocol.name()
             );
         }
-        let ds = crate::cli::load_dataset(&ckpt.config.data).with_context(|| format!("data = {}", ckpt.config.data))?;
+        let ds = load_dataset(&ckpt.config.data).with_context(|| format!("data = {}", ckpt.config.data))?;
         let mut t = EvalTrainer::resume(&ckpt, &ds, &device).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let parts: Vec<(String, Vec<usize>)> =
             [BodyPart::Head, BodyPart::LeftArm, BodyPart::RightArm, BodyPart::LeftLeg, BodyPart::RightLeg]
@@ -367,7 +342,7 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
         "seed": a.seed,
         "models": models,
     }))?;
-    amr_core::error::write_atomically(&a.out.join("robustness.json"), json.as_bytes())?;
+    amr_core::io::write_atomically(&a.out.join("robustness.json"), json.as_bytes())?;
     let mut md = String::from("| perturbation |");
     for m in &models {
         md.push_str(&format!(" {} top-1 |", m.name));
@@ -382,7 +357,7 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
         }
         md.push('\n');
     }
-    amr_core::error::write_atomically(&a.out.join("robustness.md"), md.as_bytes())?;
+    amr_core::io::write_atomically(&a.out.join("robustness.md"), md.as_bytes())?;
     // One line per model against sigma; one bar per model and non-noise condition.
     let (mut noise, mut occ): (Vec<crate::charts::Series>, Vec<crate::charts::Series>) = (Vec::new(), Vec::new());
     for m in &models {

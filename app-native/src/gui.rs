@@ -144,7 +144,7 @@ impl Shell {
                 ctx.request_screenshot(move |image| {
                     let message = match write_png(&path, &image) {
                         Ok(()) => format!("wrote {}", path.display()),
-                        Err(e) => format!("{e:#}"),
+                        Err(e) => crate::error_text::error_text(&e),
                     };
                     if let Ok(mut i) = inbox.lock() {
                         i.push(message);
@@ -173,7 +173,7 @@ impl Shell {
         };
         match result {
             Ok(m) => self.app.notify(m),
-            Err(e) => self.app.notify(format!("{e:#}")),
+            Err(e) => self.app.notify(crate::error_text::error_text(&e)),
         }
     }
 
@@ -189,7 +189,7 @@ impl Shell {
                 .parent()
                 .map_or(Ok(()), std::fs::create_dir_all)
                 .map_err(|e| e.to_string())
-                .and_then(|()| amr_core::error::write_atomically(path, text.as_bytes()).map_err(|e| e.to_string()));
+                .and_then(|()| amr_core::io::write_atomically(path, text.as_bytes()).map_err(|e| e.to_string()));
             match written {
                 Ok(()) => self.saved_settings = Some(text),
                 Err(e) => log::warn!("cannot save the settings to {}: {e}", path.display()),
@@ -248,7 +248,7 @@ impl eframe::App for Shell {
                 self.last_report = now;
                 let report = self.sink.lock().ok().and_then(|r| r.clone());
                 let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-                if let Err(e) = amr_core::error::write_atomically(path, json.as_bytes()) {
+                if let Err(e) = amr_core::io::write_atomically(path, json.as_bytes()) {
                     log::error!("cannot write the draw report: {e}");
                 }
             }
@@ -264,7 +264,7 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
             (amr_core::data::read_dataset_bytes(&bytes, p)?, p.display().to_string())
         }
-        None => (amr_ui::demo::demo_dataset()?, amr_ui::demo::DEMO_NAME.to_string()),
+        None => (amr_core::demo::demo_dataset()?, amr_core::demo::DEMO_NAME.to_string()),
     };
     let settings_path = args.settings.clone().or_else(default_settings_path);
     let mut settings = settings_path.as_deref().map(read_settings).unwrap_or_default();
@@ -303,7 +303,7 @@ pub fn run(args: &GuiArgs) -> anyhow::Result<()> {
                 AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner));
             match &checkpoint {
                 Some((bytes, path)) => app.load_checkpoint_bytes(bytes, path),
-                None => match amr_ui::demo::demo_model() {
+                None => match amr_core::demo::demo_model() {
                     Ok(c) => app.set_default_checkpoint(c),
                     Err(e) => app.notify(e.to_string()),
                 },
@@ -320,7 +320,7 @@ mod tests {
 
     fn shell() -> Shell {
         let sink: ReportSink = Arc::new(Mutex::new(None));
-        let app = AmrApp::new(amr_ui::demo::demo_dataset().unwrap(), "demo", sink.clone());
+        let app = AmrApp::new(amr_core::demo::demo_dataset().unwrap(), "demo", sink.clone());
         Shell::new(app, sink, None, None, PathBuf::from("exports"))
     }
 

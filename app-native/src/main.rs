@@ -4,15 +4,19 @@ mod bench;
 mod charts;
 mod cli;
 mod convert;
+mod error_text;
 mod eval_cmd;
 mod file_dialog;
 mod gui;
+mod inputs;
+mod inspect_cmd;
 mod loss_plot;
 mod mamp_cmd;
 mod predict_cmd;
 mod pretrain_cmd;
 mod run_folder;
 mod subset;
+mod weights_cmd;
 mod weights_plot;
 mod worker;
 
@@ -30,7 +34,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text::error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use amr_core::backend::{DeviceChoice, resolve_device};
 use amr_core::data::{parse_npy, write_npy_f32};
 use amr_core::features::{eval_clips, pooled_features};
-use amr_core::mamp::import_mamp;
-use amr_core::model::{AmrModel, load_params};
-use amr_core::pretrain::{Checkpoint, PretrainConfig, parse_pretrain_config};
+use amr_core::pretrain::parse_pretrain_config;
 use anyhow::Context;
 use clap::Args;
+
+use crate::inputs::{import_mamp_checkpoint, load_dataset, load_model};
 
 /// Arguments of `import-mamp`.
 #[derive(Args, Debug)]
@@ -41,26 +41,6 @@ pub struct EmbedArgs {
     pub batch: usize,
 }
 
-pub(crate) fn imported(path: &Path, config: Option<&PretrainConfig>) -> anyhow::Result<(Checkpoint, String)> {
-    let imp = import_mamp(path, config.map(|c| &c.model))?;
-    let mut cfg = config.cloned().unwrap_or_default();
-    cfg.model = imp.config.clone();
-    cfg.clip.frames = cfg.model.frames;
-    let note = format!(
-        "MAMP epoch {}, encoder {} x {} ({} heads), T {}, V {}, l {}; decoder {}{}",
-        imp.epoch.map_or_else(|| "?".into(), |e| e.to_string()),
-        cfg.model.encoder_depth,
-        cfg.model.dim,
-        cfg.model.heads,
-        cfg.model.frames,
-        cfg.model.joints,
-        cfg.model.patch,
-        if imp.decoder_imported { "imported (MAMP self-attention)" } else { "not imported (fresh AMR decoder)" },
-        if imp.skipped.is_empty() { String::new() } else { format!("; skipped {}", imp.skipped.join(", ")) }
-    );
-    Ok((Checkpoint { config: cfg, model: imp.params, optimizer: Default::default(), state: None }, note))
-}
-
 /// Runs `import-mamp`.
 pub fn import(a: &ImportArgs) -> anyhow::Result<()> {
     let config = match &a.config {
@@ -70,19 +50,10 @@ pub fn import(a: &ImportArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let (ckpt, note) = imported(&a.checkpoint, config.as_ref())?;
+    let (ckpt, note) = import_mamp_checkpoint(&a.checkpoint, config.as_ref())?;
     ckpt.save(&a.out)?;
     println!("wrote {} ({note})", a.out.display());
     Ok(())
-}
-
-/// Loads an AMR checkpoint, or imports a MAMP one (by its `.pth` / `.pt` extension), onto `device`.
-pub fn load_model(path: &Path, device: &burn::prelude::Device) -> anyhow::Result<(AmrModel, PretrainConfig)> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let ckpt = if ext == "pth" || ext == "pt" { imported(path, None)?.0 } else { Checkpoint::load(path)? };
-    let model = load_params(ckpt.config.model.init(device), &ckpt.model)
-        .map_err(|(_, e)| anyhow::anyhow!("{}: does not fit its config: {e}", path.display()))?;
-    Ok((model, ckpt.config))
 }
 
 /// Runs `embed`.
@@ -92,7 +63,7 @@ pub fn embed(a: &EmbedArgs) -> anyhow::Result<()> {
     let m = &cfg.model;
     let (x, shape) = if a.input.ends_with(".npy") {
         let p = Path::new(&a.input);
-        let arr = parse_npy(&amr_core::error::read_file(p)?, p, "array")?;
+        let arr = parse_npy(&amr_core::io::read_file(p)?, p, "array")?;
         let [n, c, t, v, persons] = arr.shape[..] else {
             anyhow::bail!("{}: expected a 5-D array (N, C, T, V, M), found shape {:?}", p.display(), arr.shape);
         };
@@ -125,7 +96,7 @@ pub fn embed(a: &EmbedArgs) -> anyhow::Result<()> {
         }
         (out, [n, persons, t, v, c])
     } else {
-        let ds = crate::cli::load_dataset(&a.input)?;
+        let ds = load_dataset(&a.input)?;
         if ds.layout.joint_count() != m.joints {
             anyhow::bail!("{}: {} joints, the model expects {}", a.input, ds.layout.joint_count(), m.joints);
         }
@@ -133,7 +104,7 @@ pub fn embed(a: &EmbedArgs) -> anyhow::Result<()> {
     };
     let features = pooled_features(&model.encoder, &x, shape, &device, a.batch);
     let out = write_npy_f32(&[shape[0], m.dim], &features);
-    amr_core::error::write_atomically(&a.out, &out)?;
+    amr_core::io::write_atomically(&a.out, &out)?;
     println!("wrote {} ({} x {} features, {device_name})", a.out.display(), shape[0], m.dim);
     Ok(())
 }

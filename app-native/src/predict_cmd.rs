@@ -52,7 +52,7 @@ pub fn run(a: &PredictArgs) -> anyhow::Result<()> {
     eprintln!("{}: {} classes, on {device_name}", a.checkpoint.display(), predictor.classes());
     let mut all = Vec::new();
     for file in &a.files {
-        let ds = crate::cli::load_dataset(file)?;
+        let ds = crate::inputs::load_dataset(file)?;
         let idx: Vec<usize> = (0..ds.len()).collect();
         let sequences = predictor.predict(&ds, &idx, usize::from(a.top)).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
         all.push(FilePredictions { file: file.clone(), sequences });

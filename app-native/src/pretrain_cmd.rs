@@ -70,7 +70,7 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
         }
     };
     let config = run.trainer.config.clone();
-    if config.run.split != amr_core::eval::Split::All {
+    if config.run.split != amr_core::data::Split::All {
         eprintln!(
             "pretraining on the {} training sequences of the split (the test sequences stay unseen)",
             run.dataset.len()

@@ -52,7 +52,7 @@ impl RunFolder {
     /// Continues the run saved in `dir` from its checkpoint, or from the one before it when the latest
     /// is missing or damaged (said on stderr; the steps after it are repeated).
     pub fn resume(dir: &Path, device: DeviceChoice) -> anyhow::Result<Self> {
-        amr_core::error::remove_temporaries(dir);
+        amr_core::io::remove_temporaries(dir);
         let latest = Checkpoint::<PretrainConfig>::load(&dir.join(CHECKPOINT));
         let ckpt = match latest {
             Ok(c) => c,
@@ -79,8 +79,8 @@ impl RunFolder {
     ) -> anyhow::Result<Self> {
         config.validate().map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         let ds =
-            crate::cli::load_dataset(&config.run.data).with_context(|| format!("run.data = {}", config.run.data))?;
-        let dataset = if config.run.split == amr_core::eval::Split::All {
+            crate::inputs::load_dataset(&config.run.data).with_context(|| format!("run.data = {}", config.run.data))?;
+        let dataset = if config.run.split == amr_core::data::Split::All {
             ds
         } else {
             let split = config.run.split.apply(&ds).map_err(|e| anyhow::anyhow!("{}: run.{e}", config.run.data))?;
@@ -101,7 +101,7 @@ impl RunFolder {
             None => Trainer::new(config.clone(), dataset.len(), &device)?,
         };
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        amr_core::error::write_atomically(&dir.join("config.toml"), pretrain_config_toml(config).as_bytes())?;
+        amr_core::io::write_atomically(&dir.join("config.toml"), pretrain_config_toml(config).as_bytes())?;
         let metrics_path = dir.join("metrics.csv");
         let rows = read_metrics(&metrics_path, trainer.steps())?;
         write_metrics(&metrics_path, &rows)?;
@@ -203,7 +203,7 @@ fn write_metrics(path: &Path, rows: &[StepReport]) -> anyhow::Result<()> {
         s.push_str(&metrics_row(r));
         s.push('\n');
     }
-    amr_core::error::write_atomically(path, s.as_bytes())?;
+    amr_core::io::write_atomically(path, s.as_bytes())?;
     Ok(())
 }
 

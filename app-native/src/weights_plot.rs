@@ -182,6 +182,6 @@ pub fn write_csv(
 }
 
 fn write(out: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    amr_core::error::write_atomically(out, bytes)?;
+    amr_core::io::write_atomically(out, bytes)?;
     Ok(())
 }

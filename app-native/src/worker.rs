@@ -36,7 +36,7 @@ impl ThreadRunner {
                     match opened {
                         Ok(run) => train(run, &command_rx, &out),
                         Err(e) => {
-                            out.send(TrainEvent::Failed(format!("{e:#}")));
+                            out.send(TrainEvent::Failed(crate::error_text::error_text(&e)));
                             true
                         }
                     }
@@ -119,7 +119,7 @@ impl Outbox {
                 true
             }
             Err(e) => {
-                self.send(TrainEvent::Failed(format!("{e:#}")));
+                self.send(TrainEvent::Failed(crate::error_text::error_text(&e)));
                 false
             }
         }
@@ -127,7 +127,7 @@ impl Outbox {
 
     fn end(&self, run: &RunFolder, reason: &str) {
         if let Err(e) = run.plot() {
-            log::error!("drawing the loss curve: {e:#}");
+            log::error!("drawing the loss curve: {}", crate::error_text::error_text(&e));
         }
         self.send(TrainEvent::Ended { steps: run.trainer.steps(), reason: reason.into() });
     }
@@ -192,7 +192,7 @@ fn train(mut run: RunFolder, commands: &Receiver<TrainCommand>, out: &Outbox) ->
             }
         };
         if let Err(e) = run.record(report.clone()) {
-            out.send(TrainEvent::Failed(format!("{e:#}")));
+            out.send(TrainEvent::Failed(crate::error_text::error_text(&e)));
             return true;
         }
         out.send(TrainEvent::Step(report));
@@ -299,7 +299,7 @@ mod tests {
         let settings =
             Settings { tab: Tab::Train, run_config: tiny(), run_dir: dir.display().to_string(), ..Settings::default() };
         let runner = ThreadRunner::spawn(DeviceChoice::Cpu, None).unwrap();
-        let app = AmrApp::new(amr_ui::demo::demo_dataset().unwrap(), "demo", sink.clone())
+        let app = AmrApp::new(amr_core::demo::demo_dataset().unwrap(), "demo", sink.clone())
             .with_settings(settings)
             .with_runner(Box::new(runner));
         let mut h = egui_kittest::Harness::builder()

@@ -62,7 +62,7 @@ mod web {
     pub fn start() {
         page::install_panic_hook();
         wasm_bindgen_futures::spawn_local(async {
-            let dataset = match amr_ui::demo::demo_dataset() {
+            let dataset = match amr_core::demo::demo_dataset() {
                 Ok(d) => d,
                 Err(e) => return page::status(&format!("error: {e}"), false),
             };
@@ -106,7 +106,7 @@ mod web {
                                 q.push(item);
                             }
                             ctx.request_repaint();
-                            let model = amr_ui::demo::MODEL_FILE;
+                            let model = amr_core::demo::MODEL_FILE;
                             let item = Inbox::Model { name: model.into(), bytes: page::fetch_bytes(model).await };
                             if let Ok(mut q) = fetched.lock() {
                                 q.push(item);

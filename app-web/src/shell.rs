@@ -86,7 +86,7 @@ impl WebShell {
         let settings = page::load(SETTINGS_KEY)
             .and_then(|t| serde_json::from_str::<Settings>(&t).ok())
             .unwrap_or_else(|| Settings { run_config: PretrainConfig::browser_demo(), ..Settings::default() });
-        let name = amr_ui::demo::DEMO_NAME.replace("bandai2_demo", "bandai2_first");
+        let name = amr_core::demo::DEMO_NAME.replace("bandai2_demo", "bandai2_first");
         let mut app =
             AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner.clone()));
         show_compute(&mut app, &compute);
@@ -200,7 +200,7 @@ impl eframe::App for WebShell {
                 Inbox::Model { name, bytes } => {
                     match bytes
                         .map_err(|e| format!("{name}: {e}"))
-                        .and_then(|b| amr_ui::demo::read_demo_model(&b, &name).map_err(|e| e.to_string()))
+                        .and_then(|b| amr_core::demo::read_demo_model(&b, &name).map_err(|e| e.to_string()))
                     {
                         Ok(c) => self.app.set_default_checkpoint(c),
                         Err(e) => log::warn!("the shipped model is not available: {e}"),

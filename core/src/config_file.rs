@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::error::DataError;
+use crate::error::{ConfigError, DataError};
 
 /// Lays `user` over `reference`, table by table, collecting keys the reference lacks and turning
 /// integers into floats where the reference holds a float (`epochs = 400` for an f64 field).
@@ -58,7 +58,7 @@ pub fn parse_config<T>(
     text: &str,
     path: &Path,
     reference: &T,
-    validate: impl Fn(&T) -> Result<(), String>,
+    validate: impl Fn(&T) -> Result<(), ConfigError>,
 ) -> Result<T, DataError>
 where
     T: serde::Serialize + serde::de::DeserializeOwned,
@@ -88,9 +88,9 @@ where
             return Err(DataError::in_file(path, e.message().to_string()));
         }
     };
-    validate(&cfg).map_err(|m| {
-        let field = m.split(' ').next().unwrap_or("").trim_end_matches(':').to_string();
-        DataError::at_field(path, field, m)
+    validate(&cfg).map_err(|e| match e.field.is_empty() {
+        true => DataError::in_file(path, e.message),
+        false => DataError::at_field(path, e.field, e.message),
     })?;
     Ok(cfg)
 }

@@ -6,11 +6,14 @@
 pub mod backend;
 pub mod config_file;
 pub mod data;
+pub mod demo;
 pub mod error;
 pub mod eval;
 pub mod features;
 pub mod focal;
 pub mod gpu;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod io;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod mamp;
 pub mod masking;
@@ -22,5 +25,6 @@ pub mod skeleton;
 #[cfg(test)]
 mod test_data;
 pub mod tiny_train;
+pub mod train;
 
-pub use error::DataError;
+pub use error::{ConfigError, DataError};

@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|bytes: &[u8]| {
     let Ok(hash) = std::str::from_utf8(bytes) else { return };
     static DEMO: OnceLock<Option<Dataset>> = OnceLock::new();
-    let Some(data) = DEMO.get_or_init(|| amr_ui::demo::demo_dataset().ok()).clone() else { return };
+    let Some(data) = DEMO.get_or_init(|| amr_core::demo::demo_dataset().ok()).clone() else { return };
     let mut app = AmrApp::new(data, "demo", Arc::new(Mutex::new(None)));
     app.apply_url_hash(hash);
 });

@@ -114,7 +114,7 @@ fn ntu_npz(seqs: &[Sequence], frames: usize, classes: usize) -> Res<Vec<u8>> {
 fn main() -> Res<()> {
     let out = PathBuf::from(std::env::args().nth(1).ok_or("usage: fuzz_seeds OUT")?);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let demo = amr_ui::demo::demo_dataset()?;
+    let demo = amr_core::demo::demo_dataset()?;
 
     // amr-skeleton: real clips, cut short, in both precisions.
     let two = small(&demo, 2, 6);

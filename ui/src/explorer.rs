@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn motion_aware_masking_leaves_less_motion_visible_than_random() {
-        let ds = crate::demo::demo_dataset().unwrap();
+        let ds = amr_core::demo::demo_dataset().unwrap();
         let clip = amr_core::data::clip::test_clip(&ds.sequences[3], &amr_core::data::clip::ClipConfig::default());
         let p = MaskPreview::draw(&clip, 4, 0.9, 0.8, 1).unwrap();
         let tokens = (120 / 4) * 21;

@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn the_written_out_window_matches_the_engine_and_eq_4() {
-        let ds = crate::demo::demo_dataset().unwrap();
+        let ds = amr_core::demo::demo_dataset().unwrap();
         let seq = ds.sequences.iter().find(|s| s.frames >= 120).unwrap();
         let cfg = FocalConfig::default();
         let w = focal_weights(seq, &cfg);
@@ -292,7 +292,7 @@ mod tests {
 
     #[test]
     fn loss_shares_follow_the_weights_and_sum_to_one() {
-        let ds = crate::demo::demo_dataset().unwrap();
+        let ds = amr_core::demo::demo_dataset().unwrap();
         let w = focal_weights(&ds.sequences[40], &FocalConfig::default());
         let shares = loss_shares(&w);
         assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-9);

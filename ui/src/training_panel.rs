@@ -145,11 +145,11 @@ impl TrainPanel {
         ui.add_enabled_ui(idle, |ui| self.settings_ui(ui, focal, &mut actions));
         let valid = self.config.validate();
         if let Err(e) = &valid {
-            ui.colored_label(ui.visuals().error_fg_color, e);
+            ui.colored_label(ui.visuals().error_fg_color, &e.message);
         }
         ui.horizontal(|ui| {
             let start = ui.add_enabled(idle && valid.is_ok(), egui::Button::new("Start"));
-            crate::app::remember_centre(ui, "start", &start);
+            crate::draw_report::remember_centre(ui, "start", &start);
             if start.clicked() {
                 actions.push(PanelAction::Train(TrainCommand::Start {
                     config: Box::new(self.config.clone()),
@@ -167,7 +167,7 @@ impl TrainPanel {
             match self.state {
                 TrainState::Running => {
                     let pause = ui.button("Pause");
-                    crate::app::remember_centre(ui, "pause", &pause);
+                    crate::draw_report::remember_centre(ui, "pause", &pause);
                     if pause.clicked() {
                         actions.push(PanelAction::Train(TrainCommand::Pause));
                     }
@@ -179,14 +179,14 @@ impl TrainPanel {
             }
             let active = matches!(self.state, TrainState::Running | TrainState::Paused);
             let stop = ui.add_enabled(active, egui::Button::new("Stop"));
-            crate::app::remember_centre(ui, "stop", &stop);
+            crate::draw_report::remember_centre(ui, "stop", &stop);
             if stop.clicked() {
                 actions.push(PanelAction::Train(TrainCommand::Stop));
                 self.state = TrainState::Stopping;
             }
             let save_label = if self.has_files { "Save checkpoint" } else { "Download checkpoint" };
             let save = ui.add_enabled(active, egui::Button::new(save_label));
-            crate::app::remember_centre(ui, "save", &save);
+            crate::draw_report::remember_centre(ui, "save", &save);
             if save.clicked() {
                 actions.push(PanelAction::Train(TrainCommand::Save));
             }

@@ -10,7 +10,7 @@ use crate::explorer::{PreviewKind, Shown};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UrlState {
     /// Tab: explore, learn, train, reconstruct.
-    pub tab: Option<crate::Tab>,
+    pub tab: Option<crate::command::Tab>,
     /// Sample index.
     pub sample: Option<usize>,
     /// Frame.
@@ -35,12 +35,12 @@ pub struct UrlState {
     pub seed: Option<u64>,
 }
 
-fn tab_name(t: crate::Tab) -> &'static str {
+fn tab_name(t: crate::command::Tab) -> &'static str {
     match t {
-        crate::Tab::Explore => "explore",
-        crate::Tab::Learn => "learn",
-        crate::Tab::Train => "train",
-        crate::Tab::Reconstruct => "reconstruct",
+        crate::command::Tab::Explore => "explore",
+        crate::command::Tab::Learn => "learn",
+        crate::command::Tab::Train => "train",
+        crate::command::Tab::Reconstruct => "reconstruct",
     }
 }
 
@@ -92,11 +92,16 @@ impl UrlState {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let bad = |expected: &str| format!("URL `{key}={value}`: expected {expected}");
             let ok = match key {
-                "tab" => [crate::Tab::Explore, crate::Tab::Learn, crate::Tab::Train, crate::Tab::Reconstruct]
-                    .into_iter()
-                    .find(|t| tab_name(*t) == value)
-                    .map(|t| s.tab = Some(t))
-                    .ok_or_else(|| bad("explore, learn, train or reconstruct")),
+                "tab" => [
+                    crate::command::Tab::Explore,
+                    crate::command::Tab::Learn,
+                    crate::command::Tab::Train,
+                    crate::command::Tab::Reconstruct,
+                ]
+                .into_iter()
+                .find(|t| tab_name(*t) == value)
+                .map(|t| s.tab = Some(t))
+                .ok_or_else(|| bad("explore, learn, train or reconstruct")),
                 "s" => value.parse().map(|v| s.sample = Some(v)).map_err(|_| bad("a sample index")),
                 "f" => value.parse().map(|v| s.frame = Some(v)).map_err(|_| bad("a frame index")),
                 "j" => value.parse().map(|v| s.joint = Some(v)).map_err(|_| bad("a joint index")),
@@ -158,7 +163,7 @@ mod tests {
     #[test]
     fn a_fragment_round_trips_and_bad_keys_are_named() {
         let s = UrlState {
-            tab: Some(crate::Tab::Learn),
+            tab: Some(crate::command::Tab::Learn),
             sample: Some(12),
             frame: Some(30),
             joint: Some(9),

@@ -161,7 +161,7 @@ pub fn read_amr_skeleton(bytes: &[u8], path: &Path) -> Result<Dataset, DataError
 /// Reads an amr-skeleton-v1 file from disk.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_amr_skeleton(path: &Path) -> Result<Dataset, DataError> {
-    read_amr_skeleton(&crate::error::read_file(path)?, path)
+    read_amr_skeleton(&crate::io::read_file(path)?, path)
 }
 
 /// Serialises a dataset as amr-skeleton-v1 bytes. Fails on an inconsistent dataset (a sequence whose
@@ -243,7 +243,7 @@ fn serialize(ds: &Dataset, precision: Precision) -> Result<Vec<u8>, String> {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn save_amr_skeleton(ds: &Dataset, precision: Precision, path: &Path) -> Result<(), DataError> {
     let bytes = write_amr_skeleton(ds, precision).map_err(|m| DataError::in_file(path, m))?;
-    crate::error::write_atomically(path, &bytes)
+    crate::io::write_atomically(path, &bytes)
 }
 
 fn floats(t: &TensorView<'_>) -> Result<Vec<f32>, String> {

@@ -361,13 +361,13 @@ pub fn parse_amc(text: &str, skel: &AsfSkeleton, path: &Path) -> Result<Sequence
 /// Reads an ASF file (bytes decoded leniently: HDM05 headers hold Latin-1 bytes).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_asf(path: &Path) -> Result<AsfSkeleton, DataError> {
-    parse_asf(&String::from_utf8_lossy(&crate::error::read_file(path)?), path)
+    parse_asf(&String::from_utf8_lossy(&crate::io::read_file(path)?), path)
 }
 
 /// Reads an AMC file for a skeleton.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_amc(path: &Path, skel: &AsfSkeleton) -> Result<Sequence, DataError> {
-    parse_amc(&String::from_utf8_lossy(&crate::error::read_file(path)?), skel, path)
+    parse_amc(&String::from_utf8_lossy(&crate::io::read_file(path)?), skel, path)
 }
 
 /// A one-person dataset from AMC sequences of one skeleton layout.

@@ -270,7 +270,7 @@ pub fn parse_bvh(text: &str, path: &Path, opts: BvhOptions) -> Result<BvhTake, D
 /// Reads a BVH file from disk.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load_bvh(path: &Path, opts: BvhOptions) -> Result<BvhTake, DataError> {
-    let bytes = crate::error::read_file(path)?;
+    let bytes = crate::io::read_file(path)?;
     let text = String::from_utf8_lossy(&bytes);
     parse_bvh(&text, path, opts)
 }

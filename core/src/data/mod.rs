@@ -1,4 +1,5 @@
-//! Skeleton data: sequences, datasets, readers and writers of every supported format, and clips.
+//! Skeleton data: sequences, datasets, readers and writers of every supported format, clips and
+//! train/test splits.
 
 mod amr_skeleton;
 mod asf_amc;
@@ -10,6 +11,7 @@ mod ntu_npz;
 mod ntu_skeleton;
 mod open;
 mod sequence;
+pub mod split;
 mod synthetic;
 
 pub use amr_skeleton::{FORMAT, Precision, read_amr_skeleton, write_amr_skeleton};
@@ -27,4 +29,5 @@ pub use ntu_npz::read_ntu_npz;
 pub use ntu_skeleton::{SecondPerson, ntu_action_from_name, parse_ntu_skeleton};
 pub use open::{DATASET_EXTENSIONS, read_dataset_bytes};
 pub use sequence::Sequence;
+pub use split::{Split, SplitIndices};
 pub use synthetic::synthetic_dataset;

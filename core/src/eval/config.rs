@@ -5,7 +5,8 @@ use crate::data::clip::ClipConfig;
 use crate::model::AmrConfig;
 
 use super::knn::KnnConfig;
-use super::split::Split;
+use crate::data::Split;
+use crate::error::ConfigError;
 
 /// Which evaluation a run performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -265,7 +266,11 @@ impl EvalConfig {
     }
 
     /// Checks every field, naming the first that is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields().map_err(ConfigError::from_message)
+    }
+
+    fn check_fields(&self) -> Result<(), String> {
         self.model.validate()?;
         self.split.validate()?;
         if self.split == Split::All {
@@ -354,7 +359,11 @@ pub fn parse_eval_config(
 ) -> Result<EvalConfig, crate::DataError> {
     crate::config_file::parse_config(text, path, &EvalConfig::for_protocol(protocol), |c: &EvalConfig| {
         if c.protocol != protocol {
-            return Err(format!("protocol = {:?}: this command runs `{}`", c.protocol.name(), protocol.name()));
+            return Err(ConfigError::from_message(format!(
+                "protocol = {:?}: this command runs `{}`",
+                c.protocol.name(),
+                protocol.name()
+            )));
         }
         c.validate()
     })

@@ -1,7 +1,7 @@
 //! Evaluation of frozen and fine-tuned encoders: the protocols users judge a pretraining method by
 //! (linear probe, fine-tuning, semi-supervised, transfer, kNN; reference spec 3), MaskCLR's
 //! attention-guided masking with its contrastive losses (spec 6), the robustness suite's
-//! perturbations, and the published and seeded train/test splits.
+//! perturbations (the train/test splits live in [`crate::data::split`]).
 
 pub mod agpm;
 pub mod baseline;
@@ -13,17 +13,15 @@ pub mod knn;
 pub mod perturb;
 pub mod predict;
 pub mod results;
-pub mod sgd;
-pub mod split;
 pub mod trainer;
 
+pub use crate::data::{Split, SplitIndices};
 pub use baseline::{nearest_neighbour, raw_nearest_neighbour};
 pub use config::{EvalConfig, Protocol, parse_eval_config};
 pub use knn::{KnnConfig, KnnResult, knn_classify};
 pub use perturb::{Perturbation, robustness_suite};
 pub use predict::{ClassScore, Prediction, Predictor};
 pub use results::{Accuracy, EpochReport, EvalResults};
-pub use split::{Split, SplitIndices};
 pub use trainer::{EvalCheckpoint, EvalState, EvalTrainer, classifier_scores, knn_eval, label_subset};
 
 /// Whether `label` is among the `k` highest of `scores` (ties: the lower class index ranks first,

@@ -15,15 +15,14 @@ use super::config::{ContrastOn, EvalConfig, Protocol};
 use super::contrastive::{class_positives, contrastive_loss, pair_positives};
 use super::head::LinearHead;
 use super::results::{Accuracy, EpochReport, EvalResults};
-use super::sgd::Sgd;
-use super::split::SplitIndices;
 use super::{KnnResult, knn_classify};
 use crate::data::Dataset;
+use crate::data::SplitIndices;
 use crate::data::clip::train_clip;
 use crate::features::{centre_clips, map_chunks, pack_clips, pooled_features};
 use crate::model::{Encoder, NamedParams, load_params, named_params};
-use crate::pretrain::{AdamW, Checkpoint, LrSchedule};
 use crate::rng::SeededRng;
+use crate::train::{AdamW, Checkpoint, LrSchedule, Sgd};
 
 /// Where an evaluation run stands between two epochs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

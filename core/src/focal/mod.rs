@@ -19,6 +19,7 @@ mod patches;
 pub use patches::{focal_patch_weights, window_weights_to_patches};
 
 use crate::data::Sequence;
+use crate::error::ConfigError;
 
 /// How per-scale weights are fused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -58,7 +59,11 @@ pub const MAX_WINDOW_FRAMES: usize = 4096;
 
 impl FocalConfig {
     /// Checks the values, naming the field that is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields().map_err(ConfigError::from_message)
+    }
+
+    fn check_fields(&self) -> Result<(), String> {
         if self.windows.is_empty() || self.windows.contains(&0) {
             return Err(format!("focal.windows = {:?}: expected one or more window sizes >= 1", self.windows));
         }

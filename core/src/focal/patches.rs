@@ -19,7 +19,7 @@ pub fn window_weights_to_patches(
     l: usize,
     r: usize,
 ) -> Option<Vec<f32>> {
-    let p = crate::pretrain::patch_layout(per_frame, frames, persons, joints, 1, r * l)?;
+    let p = crate::model::patch_layout(per_frame, frames, persons, joints, 1, r * l)?;
     Some(p.iter().flat_map(|&w| [w, w, w]).collect())
 }
 

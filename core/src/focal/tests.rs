@@ -179,7 +179,7 @@ fn config_validation_names_the_field() {
     let mut c = FocalConfig::default();
     assert!(c.validate().is_ok());
     c.k = -1.0;
-    assert!(c.validate().unwrap_err().contains("focal.k"));
+    assert!(c.validate().unwrap_err().message.contains("focal.k"));
     c = FocalConfig { windows: vec![], ..FocalConfig::default() };
-    assert!(c.validate().unwrap_err().contains("focal.windows"));
+    assert!(c.validate().unwrap_err().message.contains("focal.windows"));
 }

@@ -104,7 +104,7 @@ impl FocalKernel {
                 c.name, c.frames, c.persons, c.joints
             )));
         }
-        cfg.validate().map_err(GpuError::BadInput)?;
+        cfg.validate().map_err(|e| GpuError::BadInput(e.message))?;
         if cfg.windows.len() > MAX_SCALES {
             return Err(GpuError::BadInput(format!(
                 "{} window sizes, the kernel takes at most {MAX_SCALES}",

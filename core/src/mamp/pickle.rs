@@ -317,9 +317,8 @@ pub fn read_pickle(bytes: &[u8]) -> Result<PyValue, String> {
                     b'r' => r.le(4)?,
                     _ => memo.len() as u64,
                 };
-                let top = match stack.last() {
-                    Some(Item::Value(v)) => v,
-                    _ => return Err(format!("memo put at byte {at} with nothing to store")),
+                let Some(Item::Value(top)) = stack.last() else {
+                    return Err(format!("memo put at byte {at} with nothing to store"));
                 };
                 spend(top, at)?;
                 memo.insert(idx, top.clone());

@@ -1,5 +1,6 @@
 //! The model configuration, with the paper's defaults.
 
+use crate::error::ConfigError;
 use burn::config::Config;
 
 /// Which decoder pretrains the encoder.
@@ -76,7 +77,11 @@ impl AmrConfig {
     }
 
     /// Checks that the shapes fit together, naming the field that does not.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields().map_err(ConfigError::from_message)
+    }
+
+    fn check_fields(&self) -> Result<(), String> {
         if self.patch == 0 || !self.frames.is_multiple_of(self.patch) {
             return Err(format!("model.patch = {}: must divide model.frames = {}", self.patch, self.frames));
         }
@@ -97,7 +102,11 @@ impl AmrConfig {
     /// embeddings) within the parameters `params` the checkpoint holds, so that a damaged or hostile
     /// config cannot make the model allocate more than its file could fill. `decoder`: whether the
     /// checkpoint holds the decoder too (pretraining) or the encoder only (evaluation).
-    pub fn check_fits(&self, params: &super::NamedParams, decoder: bool) -> Result<(), String> {
+    pub fn check_fits(&self, params: &super::NamedParams, decoder: bool) -> Result<(), ConfigError> {
+        self.check_params_fit(params, decoder).map_err(ConfigError::from_message)
+    }
+
+    fn check_params_fit(&self, params: &super::NamedParams, decoder: bool) -> Result<(), String> {
         let values: usize = params.values().map(|t| t.values.len()).sum();
         self.validate()?;
         let (d, m) = (self.dim, self.mlp);

@@ -10,6 +10,7 @@ mod encoder;
 mod flops;
 pub mod init;
 mod params;
+mod patches;
 
 pub use block::{Block, CrossBlock, DropPath, Mlp};
 pub use config::{AmrConfig, DecoderKind};
@@ -21,6 +22,7 @@ pub(crate) use params::read_back_async;
 pub use params::{
     NamedParams, NamedTensor, ParamMismatch, check_params, load_params, named_params, named_params_async, param_shapes,
 };
+pub use patches::patch_layout;
 
 use burn::prelude::*;
 

@@ -106,7 +106,7 @@ fn shapes_of_every_decoder_and_the_paper_counts() {
     let paper = AmrConfig::new();
     paper.validate().unwrap();
     assert_eq!((paper.tokens(), paper.queries()), (750, 125));
-    assert!(AmrConfig::new().with_r(7).validate().unwrap_err().contains("model.r"));
+    assert!(AmrConfig::new().with_r(7).validate().unwrap_err().message.contains("model.r"));
 }
 
 struct GradCheck<'a> {
@@ -247,9 +247,9 @@ fn a_checkpoint_config_must_fit_the_values_its_file_holds() {
         // A config claiming a far larger model than the file holds is refused before anything is built.
         let huge = cfg.clone().with_dim(1 << 20).with_heads(1);
         let e = huge.check_fits(&params, true).unwrap_err();
-        assert!(e.contains("dim 1048576") && e.contains("values the checkpoint holds"), "{e}");
+        assert!(e.message.contains("dim 1048576") && e.message.contains("values the checkpoint holds"), "{e}");
         let overflow = cfg.clone().with_dim(1 << 40).with_heads(1).with_mlp(1 << 40);
         assert!(overflow.check_fits(&params, true).is_err());
-        assert!(cfg.clone().with_heads(0).check_fits(&params, true).unwrap_err().contains("model.heads"));
+        assert!(cfg.clone().with_heads(0).check_fits(&params, true).unwrap_err().message.contains("model.heads"));
     }
 }

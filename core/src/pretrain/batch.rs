@@ -8,7 +8,8 @@ use crate::masking::{motion_aware_mask, random_mask, token_motion, visible_count
 use crate::model::{AmrConfig, DecoderKind};
 use crate::rng::SeededRng;
 
-use super::targets::{motion_targets, nat_targets, patch_layout};
+use super::targets::{motion_targets, nat_targets};
+use crate::model::patch_layout;
 
 /// Which tokens are hidden.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -23,7 +23,7 @@ pub struct RunSettings {
     pub max_minutes: f64,
     /// Which sequences pretrain: `all`, or the training part of an evaluation split (so that the test
     /// sequences stay unseen).
-    pub split: crate::eval::Split,
+    pub split: crate::data::Split,
 }
 
 impl Default for RunSettings {
@@ -33,7 +33,7 @@ impl Default for RunSettings {
             checkpoint_every: 50,
             max_steps: 0,
             max_minutes: 0.0,
-            split: crate::eval::Split::All,
+            split: crate::data::Split::All,
         }
     }
 }

@@ -6,10 +6,11 @@
 use burn::optim::GradientsParams;
 
 use super::trainer::batch_loss;
-use super::{AdamW, Masking, PretrainConfig, TargetKind, make_batch};
+use super::{Masking, PretrainConfig, TargetKind, make_batch};
 use crate::model::{AmrConfig, DecoderKind};
 use crate::rng::SeededRng;
 use crate::test_data::web_demo;
+use crate::train::AdamW;
 
 /// Steps of AdamW at lr 2e-3 on the fixed batch.
 const STEPS: usize = 150;

@@ -4,8 +4,8 @@
 
 use burn::prelude::*;
 
+use super::Checkpoint;
 use super::batch::{Masking, make_batch};
-use super::checkpoint::Checkpoint;
 use super::trainer::{PretrainConfig, forward_batch};
 use crate::data::clip::{ClipConfig, nat_stats, test_clip};
 use crate::data::{Dataset, Sequence};
@@ -50,7 +50,7 @@ impl Reconstruction {
 }
 
 /// Re-lays target patches of `span` frames, [(T / span) V, span 3], as frames [T, V, 3]: the inverse
-/// of [`super::patch_layout`] for one person.
+/// of [`crate::model::patch_layout`] for one person.
 ///
 /// # Shapes
 /// `patches`: [(T / span) V, span 3] -> [T, V, 3]
@@ -316,7 +316,7 @@ mod tests {
     fn frames_from_patches_inverts_the_patch_layout() {
         let (t_len, v_len, span) = (8, 3, 4);
         let values: Vec<f32> = (0..t_len * v_len * 3).map(|i| i as f32).collect();
-        let patches = super::super::patch_layout(&values, t_len, 1, v_len, 3, span).unwrap();
+        let patches = crate::model::patch_layout(&values, t_len, 1, v_len, 3, span).unwrap();
         assert_eq!(frames_from_patches(&patches, t_len, v_len, span), values);
     }
 }

@@ -8,14 +8,15 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use super::adamw::AdamW;
-use super::checkpoint::{Checkpoint, TrainerState};
 use super::config_file::RunSettings;
-use super::{BatchConfig, LrSchedule, PretrainBatch, focal_loss, make_batch, masked_token_loss, trivial_loss};
+use super::{BatchConfig, PretrainBatch, focal_loss, make_batch, masked_token_loss, trivial_loss};
+use super::{Checkpoint, TrainerState};
 use crate::data::Dataset;
 use crate::data::clip::ClipConfig;
+use crate::error::ConfigError;
 use crate::model::{AmrConfig, AmrModel, DecoderKind, load_params, named_params_async};
 use crate::rng::SeededRng;
+use crate::train::{AdamW, LrSchedule};
 
 /// Everything that defines a pretraining run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -90,7 +91,11 @@ impl PretrainConfig {
     }
 
     /// Checks every field, naming the first that is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields().map_err(ConfigError::from_message)
+    }
+
+    fn check_fields(&self) -> Result<(), String> {
         self.model.validate()?;
         self.schedule.validate()?;
         let c = &self.clip;
@@ -175,6 +180,9 @@ pub enum TrainError {
     /// The config or the data does not fit.
     #[error("{0}")]
     Config(String),
+    /// The device failed: a read-back of the loss or the parameters, or the GPU focal-weight kernel.
+    #[error("{0}")]
+    Device(String),
     /// The loss became NaN or infinite.
     #[error("non-finite loss {loss} at step {step}; the last good checkpoint is kept")]
     NonFinite {
@@ -204,7 +212,7 @@ pub struct Trainer {
 impl Trainer {
     /// A fresh run over a dataset of `dataset_len` sequences on `device` (autodiff is added here).
     pub fn new(config: PretrainConfig, dataset_len: usize, device: &Device) -> Result<Self, TrainError> {
-        config.validate().map_err(TrainError::Config)?;
+        config.validate().map_err(|e| TrainError::Config(e.message))?;
         if dataset_len == 0 {
             return Err(TrainError::Config("the dataset has no sequences".into()));
         }
@@ -249,7 +257,7 @@ impl Trainer {
                 state.dataset_len
             )));
         }
-        ckpt.config.model.check_fits(&ckpt.model, true).map_err(TrainError::Config)?;
+        ckpt.config.model.check_fits(&ckpt.model, true).map_err(|e| TrainError::Config(e.message))?;
         let mut t = Self::new(ckpt.config.clone(), dataset_len, device)?;
         let model = t.model.take().ok_or_else(|| TrainError::Config("no model".into()))?;
         let model = load_params(model, &ckpt.model)
@@ -272,7 +280,7 @@ impl Trainer {
 
     /// Everything needed to continue this run later, read back from the device without blocking.
     pub async fn checkpoint_async(&self) -> Result<Checkpoint, TrainError> {
-        let optimizer = self.optim.state_async().await.map_err(TrainError::Config)?;
+        let optimizer = self.optim.state_async().await.map_err(TrainError::Device)?;
         Ok(Checkpoint { optimizer, ..self.model_checkpoint_async().await? })
     }
 
@@ -280,7 +288,7 @@ impl Trainer {
     /// what a viewer of the model needs, read back without blocking.
     pub async fn model_checkpoint_async(&self) -> Result<Checkpoint, TrainError> {
         let model = self.model.as_ref().ok_or_else(|| TrainError::Config("no model".into()))?;
-        let params = named_params_async(model).await.map_err(TrainError::Config)?;
+        let params = named_params_async(model).await.map_err(TrainError::Device)?;
         Ok(Checkpoint {
             config: self.config.clone(),
             model: params,
@@ -389,7 +397,7 @@ impl Trainer {
             let batch = batch.and_then(|mut b| {
                 if let Some(k) = &self.focal_kernel {
                     super::gpu_focal_weights(k, &mut b, &self.config.batch, &self.config.model)
-                        .map_err(|e| TrainError::Config(format!("focal weights on the GPU: {e}")))?;
+                        .map_err(|e| TrainError::Device(format!("focal weights on the GPU: {e}")))?;
                 }
                 Ok(b)
             });
@@ -404,7 +412,7 @@ impl Trainer {
                 Ok(v) => v,
                 Err(e) => {
                     self.model = Some(model);
-                    return Err(TrainError::Config(format!("reading the loss back from the device: {e:?}")));
+                    return Err(TrainError::Device(format!("reading the loss back from the device: {e:?}")));
                 }
             };
             if !value.is_finite() {

@@ -2,6 +2,8 @@
 //! then a half cosine down to the minimum, updated every iteration (epoch = iteration / iterations per
 //! epoch, fractional).
 
+use crate::error::ConfigError;
+
 /// Linear warm-up then half-cosine decay.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -39,7 +41,11 @@ impl LrSchedule {
     }
 
     /// Checks the values, naming the field that is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields().map_err(ConfigError::from_message)
+    }
+
+    fn check_fields(&self) -> Result<(), String> {
         let ok = |x: f64| x.is_finite() && x >= 0.0;
         if !(ok(self.lr) && self.lr > 0.0) {
             return Err(format!("schedule.lr = {}: expected a positive number", self.lr));
@@ -81,11 +87,18 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         assert!(LrSchedule::default().validate().is_ok());
-        assert!(LrSchedule { min_lr: 1.0, ..Default::default() }.validate().unwrap_err().contains("schedule.min_lr"));
+        assert!(
+            LrSchedule { min_lr: 1.0, ..Default::default() }
+                .validate()
+                .unwrap_err()
+                .message
+                .contains("schedule.min_lr")
+        );
         assert!(
             LrSchedule { epochs: 0.0, warmup_epochs: 0.0, ..Default::default() }
                 .validate()
                 .unwrap_err()
+                .message
                 .contains("schedule.epochs")
         );
     }

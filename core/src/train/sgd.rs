@@ -11,8 +11,8 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
+use super::FlatUpdate;
 use crate::model::{NamedParams, NamedTensor};
-use crate::pretrain::FlatUpdate;
 
 /// SGD hyper-parameters and momentum buffers.
 pub struct Sgd {

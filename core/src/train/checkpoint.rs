@@ -8,34 +8,17 @@ use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
-use super::PretrainConfig;
 use crate::error::DataError;
 use crate::model::{NamedParams, NamedTensor};
-use crate::rng::SeededRng;
 
 /// The format tag in the metadata.
 pub const CHECKPOINT_FORMAT: &str = "amr-checkpoint-v1";
 
-/// Where a run stands between two steps.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TrainerState {
-    /// Optimiser steps done.
-    pub steps: usize,
-    /// The run's generator after the last step.
-    pub rng: SeededRng,
-    /// The current epoch's order of sequence indices.
-    pub order: Vec<usize>,
-    /// Position in `order`.
-    pub cursor: usize,
-    /// Sequences in the dataset the run trains on.
-    pub dataset_len: usize,
-}
-
 /// A model with its config, and for a training checkpoint the optimiser and trainer state. The same
-/// file holds pretraining runs (`C` = [`PretrainConfig`]) and evaluation runs (their own config and
-/// state types).
+/// file holds pretraining runs ([`crate::pretrain::Checkpoint`]) and evaluation runs
+/// ([`crate::eval::EvalCheckpoint`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Checkpoint<C = PretrainConfig, S = TrainerState> {
+pub struct Checkpoint<C, S> {
     /// The resolved run config (the model's shapes come from it).
     pub config: C,
     /// Model parameters by path.
@@ -151,13 +134,13 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
     #[cfg(not(target_arch = "wasm32"))]
     pub fn save(&self, path: &Path) -> Result<(), DataError> {
         let bytes = self.to_bytes().map_err(|e| DataError::in_file(path, e))?;
-        crate::error::write_atomically(path, &bytes)
+        crate::io::write_atomically(path, &bytes)
     }
 
     /// Reads a checkpoint file.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn load(path: &Path) -> Result<Self, DataError> {
-        Self::from_bytes(&crate::error::read_file(path)?, path)
+        Self::from_bytes(&crate::io::read_file(path)?, path)
     }
 }
 
@@ -165,6 +148,7 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
 mod tests {
     use super::*;
     use crate::model::AmrConfig;
+    use crate::pretrain::{Checkpoint, PretrainConfig};
 
     fn small() -> Checkpoint {
         let config = PretrainConfig {

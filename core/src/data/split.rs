@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::data::Dataset;
+use crate::error::ConfigError;
 use crate::rng::SeededRng;
 
 /// NTU RGB+D 60 cross-subject training performers (Shahroudy et al., CVPR 2016).
@@ -112,7 +113,11 @@ fn by_rule(ds: &Dataset, name: &str, is_train: impl Fn(i64) -> Option<bool>) -> 
 
 impl Split {
     /// Checks the values, naming the field that is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields().map_err(ConfigError::from_message)
+    }
+
+    fn check_fields(&self) -> Result<(), String> {
         match self {
             Self::Attribute { attribute, train, test } => {
                 if attribute.is_empty() {
@@ -133,13 +138,17 @@ impl Split {
             Self::Validation { of, .. } if matches!(**of, Self::All) => {
                 Err("split.of: `all` has no training part to validate on; name an evaluation split".into())
             }
-            Self::Validation { of, .. } => of.validate().map_err(|e| e.replacen("split.", "split.of.", 1)),
+            Self::Validation { of, .. } => of.validate().map_err(|e| e.message.replacen("split.", "split.of.", 1)),
             _ => Ok(()),
         }
     }
 
     /// The split of `ds`. Unlabelled sequences (label -1) are left out of both sets.
-    pub fn apply(&self, ds: &Dataset) -> Result<SplitIndices, String> {
+    pub fn apply(&self, ds: &Dataset) -> Result<SplitIndices, ConfigError> {
+        self.split_indices(ds).map_err(ConfigError::from_message)
+    }
+
+    fn split_indices(&self, ds: &Dataset) -> Result<SplitIndices, String> {
         self.validate()?;
         let mut s = match self {
             // Pretraining sees every sequence, labelled or not.
@@ -273,9 +282,9 @@ mod tests {
         let s = Split::NtuXset.apply(&d).unwrap();
         assert_eq!((s.train, s.test), (vec![0, 2], vec![1]));
         let e = Split::Attribute { attribute: "style".into(), train: vec![0], test: vec![1] }.apply(&d).unwrap_err();
-        assert!(e.contains("`style`") && e.contains("s0"), "{e}");
+        assert!(e.message.contains("`style`") && e.message.contains("s0"), "{e}");
         let e = Split::Attribute { attribute: "split".into(), train: vec![0], test: vec![7] }.apply(&d).unwrap_err();
-        assert!(e.contains("0 test"), "{e}");
+        assert!(e.message.contains("0 test"), "{e}");
     }
 
     #[test]
@@ -299,9 +308,9 @@ mod tests {
                     [of]\nkind = \"stratified\"\ngroup = [\"take\"]\ntest_share = 0.2\nseed = 3\n";
         assert_eq!(toml::from_str::<Split>(text).unwrap(), split, "the TOML form");
         let bad = Split::Validation { of: Box::new(Split::All), share: 0.2, group: vec![], seed: 0 };
-        assert!(bad.apply(&d).unwrap_err().contains("split.of"));
+        assert!(bad.apply(&d).unwrap_err().message.contains("split.of"));
         let bad = Split::Validation { of: Box::new(Split::default()), share: 1.5, group: vec![], seed: 0 };
-        assert!(bad.apply(&d).unwrap_err().contains("split.share"));
+        assert!(bad.apply(&d).unwrap_err().message.contains("split.share"));
     }
 
     #[test]
@@ -330,6 +339,6 @@ mod tests {
         let s = split.apply(&one).unwrap();
         assert!(s.train.contains(&59), "a class of one recording trains");
         let e = Split::Stratified { group: Vec::new(), test_share: 1.0, seed: 0 }.apply(&d).unwrap_err();
-        assert!(e.contains("split.test_share"), "{e}");
+        assert!(e.message.contains("split.test_share"), "{e}");
     }
 }

@@ -2,9 +2,9 @@
 //! and the pretrained model that ships with them (AMR pretrained on Bandai-2, CC BY-NC 4.0 like its
 //! data): the reconstruction view opens with it.
 
-use amr_core::DataError;
-use amr_core::data::{Dataset, read_amr_skeleton};
-use amr_core::pretrain::Checkpoint;
+use crate::DataError;
+use crate::data::{Dataset, read_amr_skeleton};
+use crate::pretrain::Checkpoint;
 
 /// The embedded file: 210 sequences natively, a 40-sequence subset (326 KB) in the web build.
 #[cfg(not(target_arch = "wasm32"))]
@@ -50,11 +50,11 @@ mod tests {
         assert!(ckpt.optimizer.is_empty() && ckpt.state.is_none(), "a model-only file");
         assert_eq!(ckpt.config.model.joints, 21);
         let ds = demo_dataset().unwrap();
-        let r = amr_core::pretrain::Reconstructor::new(&ckpt, &amr_core::backend::cpu_device()).unwrap();
+        let r = crate::pretrain::Reconstructor::new(&ckpt, &crate::backend::cpu_device()).unwrap();
         // Every tenth clip of the demo data: the errors summed over the clips well below those of the
         // trivial predictor of the run's target (single clips can be worse: the training loss weighs
         // joints by their motion).
-        let raw = ckpt.config.batch.target == amr_core::pretrain::TargetKind::Raw;
+        let raw = ckpt.config.batch.target == crate::pretrain::TargetKind::Raw;
         let (mut model, mut trivial) = (0.0, 0.0);
         for i in (0..ds.len()).step_by(10) {
             let rec = pollster::block_on(r.reconstruct(&ds, i, 0, None, 0)).unwrap();
