@@ -398,6 +398,20 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     let shot = dir.join("web-file.png");
     b.screenshot(&shot);
     assert!(unique_colours(&shot) > 200);
+
+    // A panic (the module is dead after it) is reported in the status and in a banner on the page.
+    b.cmd("POST", "/execute/async", Some(json!({
+        "script": "const done = arguments[0]; setTimeout(() => { try { window.amrStopWithPanic('a test panic'); } catch (e) {} done(); }, 0);",
+        "args": []
+    })));
+    let s = b.status_where(10, "the panic report", |s| s["panic"].is_string());
+    assert!(s["panic"].as_str().unwrap().contains("a test panic"), "{s}");
+    let banner = b.element("#amr-panic");
+    let text = b.cmd("GET", &format!("/element/{banner}/text"), None);
+    assert!(
+        text.as_str().unwrap().contains("must be reloaded") && text.as_str().unwrap().contains("a test panic"),
+        "{text}"
+    );
 }
 
 #[test]

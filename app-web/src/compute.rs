@@ -196,7 +196,8 @@ mod web {
             r.adapter.clone(),
             r.device.clone(),
             r.queue.clone(),
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Compute {
             device,
             kind: "webgpu",
@@ -206,7 +207,7 @@ mod web {
 
     /// burn's own WebGPU device (when egui's cannot be shared).
     pub async fn own_device(adapter: &Adapter, why_not_shared: &str) -> Result<Compute, String> {
-        let device = amr_core::backend::wgpu_device_async().await?;
+        let device = amr_core::backend::wgpu_device_async().await.map_err(|e| e.to_string())?;
         Ok(Compute {
             device,
             kind: "webgpu",

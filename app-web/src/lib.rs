@@ -57,6 +57,15 @@ mod web {
         }
     }
 
+    /// Stops the module with a panic carrying `message`: how the page's panic report (status and
+    /// banner, [`page::install_panic_hook`]) is checked in a real browser. The page exposes it as
+    /// `window.amrStopWithPanic`.
+    #[wasm_bindgen]
+    #[expect(clippy::panic, reason = "the one deliberate panic: it exercises the panic hook")]
+    pub fn stop_with_panic(message: &str) {
+        panic!("{message}");
+    }
+
     /// Entry point: starts the App on `#the_canvas_id`.
     #[wasm_bindgen(start)]
     pub fn start() {

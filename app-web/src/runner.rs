@@ -70,7 +70,7 @@ struct Run {
 /// Offers the run's checkpoint (model, optimiser, state) as a download the desktop app opens.
 async fn download(run: &Run) -> Result<(String, Box<Checkpoint>), String> {
     let ckpt = run.trainer.checkpoint_async().await.map_err(|e| e.to_string())?;
-    let bytes = ckpt.to_bytes()?;
+    let bytes = ckpt.to_bytes().map_err(|e| e.to_string())?;
     let name = format!("amr-browser-step{}.safetensors", run.trainer.steps());
     crate::page::download(&bytes, &name, "application/octet-stream")?;
     // The App keeps the model only (for its reconstruction view).

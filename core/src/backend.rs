@@ -69,8 +69,8 @@ pub fn resolve_device(choice: DeviceChoice) -> (Device, String) {
 
 /// burn's own wgpu device on the default adapter, acquired without blocking (the browser's path:
 /// WebGPU hands out devices through promises).
-pub async fn wgpu_device_async() -> Result<Device, String> {
-    Device::wgpu_options().init_async().await.map_err(|e| e.to_string())
+pub async fn wgpu_device_async() -> Result<Device, crate::DeviceError> {
+    Device::wgpu_options().init_async().await.map_err(|e| crate::DeviceError(e.to_string()))
 }
 
 /// What a wgpu device must enable for burn's WGSL kernels: every feature and limit of its adapter
@@ -93,8 +93,8 @@ pub fn shared_wgpu_device(
     adapter: wgpu::Adapter,
     device: wgpu::Device,
     queue: wgpu::Queue,
-) -> Result<Device, String> {
+) -> Result<Device, crate::DeviceError> {
     let backend = adapter.get_info().backend;
     let setup = burn::tensor::wgpu::WgpuSetup { instance, adapter, device, queue, backend };
-    Device::wgpu_options().setup(setup).init().map_err(|e| e.to_string())
+    Device::wgpu_options().setup(setup).init().map_err(|e| crate::DeviceError(e.to_string()))
 }

@@ -52,6 +52,12 @@ impl From<ConfigError> for String {
     }
 }
 
+/// The compute device failed: no adapter, a result that could not be read back, a kernel that did not
+/// run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DeviceError(pub String);
+
 /// A data file could not be read, written or understood.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {

@@ -27,4 +27,4 @@ mod test_data;
 pub mod tiny_train;
 pub mod train;
 
-pub use error::{ConfigError, DataError};
+pub use error::{ConfigError, DataError, DeviceError};

@@ -318,7 +318,7 @@ impl AmrApp {
                 self.reconstruction = None;
                 self.reconstruction_dirty = true;
             }
-            Err(e) => self.notify(e),
+            Err(e) => self.notify(e.to_string()),
         }
     }
 
@@ -427,7 +427,7 @@ impl AmrApp {
     /// do not change it, so only a new sample, dataset or classifier calls this).
     fn refresh_prediction(&mut self) {
         self.prediction = self.predictor.as_ref().map(|p| {
-            let mut top = p.predict(&self.dataset, &[self.sample], 5)?;
+            let mut top = p.predict(&self.dataset, &[self.sample], 5).map_err(|e| e.to_string())?;
             top.pop().ok_or_else(|| "no sequence to classify".to_string())
         });
     }
@@ -465,8 +465,11 @@ impl AmrApp {
         };
         let s = &self.settings.reconstruction;
         match r.start(&self.dataset, self.sample, 0, s.masking.kind(), s.seed) {
-            Ok(pending) => self.pending_reconstruction = Some(FrameFuture::new(pending.finish())),
-            Err(e) => self.reconstruction = Some(Err(e)),
+            Ok(pending) => {
+                self.pending_reconstruction =
+                    Some(FrameFuture::new(async move { pending.finish().await.map_err(|e| e.to_string()) }));
+            }
+            Err(e) => self.reconstruction = Some(Err(e.to_string())),
         }
     }
 

@@ -164,15 +164,21 @@ pub fn load_amr_skeleton(path: &Path) -> Result<Dataset, DataError> {
     read_amr_skeleton(&crate::io::read_file(path)?, path)
 }
 
+/// A dataset this writer refuses to write, with the reason (what does not fit, or what the reader would
+/// refuse).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct WriteError(pub String);
+
 /// Serialises a dataset as amr-skeleton-v1 bytes. Fails on an inconsistent dataset (a sequence whose
 /// shape differs from the dataset's, naming it) and on anything the reader would refuse (an empty
 /// sequence, a value beyond the precision's range, a label out of range), so that no command writes
 /// a file it cannot read back.
-pub fn write_amr_skeleton(ds: &Dataset, precision: Precision) -> Result<Vec<u8>, String> {
-    let bytes = serialize(ds, precision)?;
+pub fn write_amr_skeleton(ds: &Dataset, precision: Precision) -> Result<Vec<u8>, WriteError> {
+    let bytes = serialize(ds, precision).map_err(WriteError)?;
     // Never a file the reader refuses (an empty sequence, a value beyond f16, a label out of range...).
     read_amr_skeleton(&bytes, Path::new("the file to write"))
-        .map_err(|e| format!("not written, it would not read back: {e}"))?;
+        .map_err(|e| WriteError(format!("not written, it would not read back: {e}")))?;
     Ok(bytes)
 }
 
@@ -242,7 +248,7 @@ fn serialize(ds: &Dataset, precision: Precision) -> Result<Vec<u8>, String> {
 /// never leaves a half-written file in place of a good one.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn save_amr_skeleton(ds: &Dataset, precision: Precision, path: &Path) -> Result<(), DataError> {
-    let bytes = write_amr_skeleton(ds, precision).map_err(|m| DataError::in_file(path, m))?;
+    let bytes = write_amr_skeleton(ds, precision).map_err(|e| DataError::in_file(path, e.0))?;
     crate::io::write_atomically(path, &bytes)
 }
 
@@ -368,12 +374,12 @@ mod tests {
         // The writer refuses what the reader would: an empty sequence, a value beyond f16's range.
         let mut empty = tiny();
         empty.sequences[0] = Sequence::new(String::from("s0"), 0, 0, 2, 25, Vec::new());
-        let e = write_amr_skeleton(&empty, Precision::F32).unwrap_err();
+        let e = write_amr_skeleton(&empty, Precision::F32).unwrap_err().0;
         assert!(e.contains("would not read back") && e.contains("`offsets`"), "{e}");
         let mut far = tiny();
         far.sequences[0].positions[4] = 1e6;
         assert!(write_amr_skeleton(&far, Precision::F32).is_ok());
-        let e = write_amr_skeleton(&far, Precision::F16).unwrap_err();
+        let e = write_amr_skeleton(&far, Precision::F16).unwrap_err().0;
         assert!(e.contains("would not read back") && e.contains("non-finite"), "{e}");
         // No persons: refused (the trainer would divide by the person count).
         let e = err_of(&with_tensor(&ds, "positions", Dtype::F32, vec![8, 0, 25, 3], &[], &[]));

@@ -14,7 +14,7 @@ mod sequence;
 pub mod split;
 mod synthetic;
 
-pub use amr_skeleton::{FORMAT, Precision, read_amr_skeleton, write_amr_skeleton};
+pub use amr_skeleton::{FORMAT, Precision, WriteError, read_amr_skeleton, write_amr_skeleton};
 #[cfg(not(target_arch = "wasm32"))]
 pub use amr_skeleton::{load_amr_skeleton, save_amr_skeleton};
 pub use asf_amc::{AsfSkeleton, dataset_from_amc, parse_amc, parse_asf};

@@ -3,7 +3,7 @@
 //! joint), compared by Euclidean distance over all frames, persons, joints and axes.
 
 use super::trainer::labels_of;
-use super::{EvalConfig, KnnResult, SplitIndices};
+use super::{EvalConfig, EvalError, KnnResult, SplitIndices};
 use crate::data::Dataset;
 use crate::features::centre_clips;
 
@@ -19,7 +19,7 @@ pub fn nearest_neighbour(
     test_labels: &[usize],
     dim: usize,
     classes: usize,
-) -> Result<KnnResult, String> {
+) -> Result<KnnResult, EvalError> {
     super::knn::check_features(train, train_labels, test, test_labels, dim, classes)?;
     let (mut top1, mut top5) = (0usize, 0usize);
     for (q, &label) in test.chunks_exact(dim).zip(test_labels) {
@@ -38,7 +38,7 @@ pub fn nearest_neighbour(
 }
 
 /// The 1-NN baseline on the raw test-time clips of `split` (the clip settings of `config`).
-pub fn raw_nearest_neighbour(config: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> Result<KnnResult, String> {
+pub fn raw_nearest_neighbour(config: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> Result<KnnResult, EvalError> {
     let (train, shape) = centre_clips(ds, &split.train, &config.clip);
     let (test, _) = centre_clips(ds, &split.test, &config.clip);
     let dim = shape[1..].iter().product();
@@ -61,7 +61,12 @@ mod tests {
         // (0, 4) labelled 1: class 2 is nearest (1), class 0 next (16), class 1 last (25).
         let r = nearest_neighbour(&train, &labels, &[0.0, 4.0], &[1], 2, 3).unwrap();
         assert_eq!(r.top1, 0.0);
-        assert!(nearest_neighbour(&train, &labels, &[0.0], &[1], 2, 3).unwrap_err().contains("do not fit"));
-        assert!(nearest_neighbour(&train, &[0, 0, 1, 7], &[0.0, 0.0], &[1], 2, 3).unwrap_err().contains("label 7"));
+        assert!(nearest_neighbour(&train, &labels, &[0.0], &[1], 2, 3).unwrap_err().to_string().contains("do not fit"));
+        assert!(
+            nearest_neighbour(&train, &[0, 0, 1, 7], &[0.0, 0.0], &[1], 2, 3)
+                .unwrap_err()
+                .to_string()
+                .contains("label 7")
+        );
     }
 }

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use super::head::{HeadOutput, LinearHead, MlpHead};
-use crate::model::{AmrConfig, DropPath, Encoder, NamedParams, load_params, param_shapes};
+use crate::model::{AmrConfig, DropPath, Encoder, NamedParams, ParamMismatch, load_params, param_shapes};
 use crate::rng::SeededRng;
 
 /// Frozen encoder plus linear head (parameter paths `encoder.*`, `head.*`).
@@ -84,7 +84,7 @@ pub fn seeded_encoder(cfg: &AmrConfig, seed: u64, device: &Device) -> Encoder {
 /// Loads the `encoder.*` entries of a checkpoint's parameters `init` into `encoder` (other entries,
 /// such as a decoder's or a head's, are ignored). Every encoder parameter must be there with its shape;
 /// the error names the missing and mis-shaped keys.
-pub fn load_encoder(encoder: Encoder, init: &NamedParams) -> Result<Encoder, String> {
+pub fn load_encoder(encoder: Encoder, init: &NamedParams) -> Result<Encoder, ParamMismatch> {
     let wanted = param_shapes(&encoder);
     let own: NamedParams = init
         .iter()
@@ -97,7 +97,7 @@ pub fn load_encoder(encoder: Encoder, init: &NamedParams) -> Result<Encoder, Str
         for key in e.missing.iter_mut().chain(e.shapes.iter_mut()) {
             *key = format!("encoder.{key}");
         }
-        e.to_string()
+        e
     })
 }
 

@@ -4,6 +4,9 @@
 //! their summed votes. Neither MAMP nor MaskCLR has a kNN protocol; k = 20 and temperature 0.07 are
 //! our defaults, both configurable.
 
+use super::EvalError;
+use crate::error::ConfigError;
+
 /// kNN settings.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -51,21 +54,23 @@ pub(crate) fn check_features(
     test_labels: &[usize],
     dim: usize,
     classes: usize,
-) -> Result<(), String> {
+) -> Result<(), EvalError> {
     if dim == 0 || train.len() != train_labels.len() * dim || test.len() != test_labels.len() * dim {
-        return Err(format!(
+        return Err(EvalError::Data(format!(
             "features do not fit: {} train values for {} labels, {} test values for {} labels, dim {dim}",
             train.len(),
             train_labels.len(),
             test.len(),
             test_labels.len()
-        ));
+        )));
     }
     if let Some(l) = train_labels.iter().chain(test_labels).find(|&&l| l >= classes) {
-        return Err(format!("label {l} is not below the class count {classes}"));
+        return Err(EvalError::Data(format!("label {l} is not below the class count {classes}")));
     }
     if train_labels.is_empty() || test_labels.is_empty() {
-        return Err("a nearest-neighbour classifier needs at least one training and one test sample".into());
+        return Err(EvalError::Data(
+            "a nearest-neighbour classifier needs at least one training and one test sample".into(),
+        ));
     }
     Ok(())
 }
@@ -82,13 +87,14 @@ pub fn knn_classify(
     dim: usize,
     classes: usize,
     cfg: &KnnConfig,
-) -> Result<KnnResult, String> {
+) -> Result<KnnResult, EvalError> {
     check_features(train, train_labels, test, test_labels, dim, classes)?;
     if cfg.k == 0 || !(cfg.temperature.is_finite() && cfg.temperature > 0.0) {
-        return Err(format!(
+        return Err(ConfigError::from_message(format!(
             "knn.k = {}, knn.temperature = {}: expected k >= 1 and temperature > 0",
             cfg.k, cfg.temperature
-        ));
+        ))
+        .into());
     }
     let (tr, te) = (normalised(train, dim), normalised(test, dim));
     let k = cfg.k.min(train_labels.len());
@@ -152,9 +158,15 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors() {
         let c = KnnConfig::default();
-        assert!(knn_classify(&[1.0, 0.0], &[0], &[1.0], &[0], 2, 1, &c).unwrap_err().contains("do not fit"));
-        assert!(knn_classify(&[1.0, 0.0], &[3], &[1.0, 0.0], &[0], 2, 2, &c).unwrap_err().contains("label 3"));
+        assert!(
+            knn_classify(&[1.0, 0.0], &[0], &[1.0], &[0], 2, 1, &c).unwrap_err().to_string().contains("do not fit")
+        );
+        assert!(
+            knn_classify(&[1.0, 0.0], &[3], &[1.0, 0.0], &[0], 2, 2, &c).unwrap_err().to_string().contains("label 3")
+        );
         let zero = KnnConfig { k: 0, ..c };
-        assert!(knn_classify(&[1.0, 0.0], &[0], &[1.0, 0.0], &[0], 2, 1, &zero).unwrap_err().contains("knn.k"));
+        assert!(
+            knn_classify(&[1.0, 0.0], &[0], &[1.0, 0.0], &[0], 2, 1, &zero).unwrap_err().to_string().contains("knn.k")
+        );
     }
 }

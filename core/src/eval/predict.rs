@@ -6,10 +6,12 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
+use super::EvalError;
 use super::classifier::{Classifier, Probe, seeded_encoder};
 use super::head::LinearHead;
 use super::trainer::{EvalCheckpoint, classifier_scores};
 use crate::data::Dataset;
+use crate::error::DeviceError;
 use crate::features::{centre_clips, pooled_features};
 use crate::model::{NamedParams, load_params};
 
@@ -51,38 +53,43 @@ pub struct Predictor {
 }
 
 /// The shape of parameter `key`, or an error naming it.
-fn shape_of<'a>(params: &'a NamedParams, key: &str) -> Result<&'a [usize], String> {
-    params.get(key).map(|t| t.shape.as_slice()).ok_or_else(|| format!("the checkpoint has no `{key}`"))
+fn shape_of<'a>(params: &'a NamedParams, key: &str) -> Result<&'a [usize], EvalError> {
+    params
+        .get(key)
+        .map(|t| t.shape.as_slice())
+        .ok_or_else(|| EvalError::Checkpoint(format!("the checkpoint has no `{key}`")))
 }
 
 /// The `[rows, columns]` of a rank-2 parameter.
-fn matrix_shape(params: &NamedParams, key: &str) -> Result<[usize; 2], String> {
+fn matrix_shape(params: &NamedParams, key: &str) -> Result<[usize; 2], EvalError> {
     match shape_of(params, key)? {
         &[r, c] if r > 0 && c > 0 => Ok([r, c]),
-        s => Err(format!("`{key}` has shape {s:?}, expected a non-empty matrix")),
+        s => Err(EvalError::Checkpoint(format!("`{key}` has shape {s:?}, expected a non-empty matrix"))),
     }
 }
 
 impl Predictor {
     /// The model of `ckpt` on `device`. Fails, with the reason, on a checkpoint whose config does not
     /// validate or whose parameters do not fit the model it describes.
-    pub fn from_checkpoint(ckpt: &EvalCheckpoint, device: &Device) -> Result<Self, String> {
+    pub fn from_checkpoint(ckpt: &EvalCheckpoint, device: &Device) -> Result<Self, EvalError> {
         let config = ckpt.config.clone();
         config.model.check_fits(&ckpt.model, false)?;
         let m = &config.model;
         let model = if ckpt.model.contains_key("head.fc2.weight") {
             let [hidden, classes] = matrix_shape(&ckpt.model, "head.fc2.weight")?;
             let built = Classifier::new(m, hidden, classes, 0, device);
-            Model::Classifier(Box::new(load_params(built, &ckpt.model).map_err(|(_, e)| e.to_string())?))
+            Model::Classifier(Box::new(load_params(built, &ckpt.model).map_err(|(_, e)| e)?))
         } else if ckpt.model.contains_key("head.fc.weight") {
             let [_, classes] = matrix_shape(&ckpt.model, "head.fc.weight")?;
             let built =
                 Probe { encoder: seeded_encoder(m, 0, device), head: LinearHead::new(m.dim, classes, 0, device) };
-            Model::Probe(Box::new(load_params(built, &ckpt.model).map_err(|(_, e)| e.to_string())?))
+            Model::Probe(Box::new(load_params(built, &ckpt.model).map_err(|(_, e)| e)?))
         } else {
-            return Err("the checkpoint holds no classifier head (`head.fc2.weight` or `head.fc.weight`): \
-                        predict needs a finetune, semi, transfer, supervised, maskclr or linear run"
-                .into());
+            return Err(EvalError::Checkpoint(
+                "the checkpoint holds no classifier head (`head.fc2.weight` or `head.fc.weight`): \
+                 predict needs a finetune, semi, transfer, supervised, maskclr or linear run"
+                    .into(),
+            ));
         };
         let (class_names, joint_names) = match &ckpt.state {
             Some(s) => (s.label_names.clone(), s.joint_names.clone()),
@@ -109,25 +116,25 @@ impl Predictor {
 
     /// Whether `ds` has the joint layout the model was trained on: the joint count must match, and the
     /// joint names too when the checkpoint records them.
-    pub fn check_layout(&self, ds: &Dataset) -> Result<(), String> {
+    pub fn check_layout(&self, ds: &Dataset) -> Result<(), EvalError> {
         let (want, have) = (self.config.model.joints, ds.layout.joint_count());
         if want != have {
-            return Err(format!(
+            return Err(EvalError::Data(format!(
                 "joint layout `{}` has {have} joints; the model was trained on {want} joints{}",
                 ds.layout.name,
                 self.trained_on()
-            ));
+            )));
         }
         if self.joint_names.len() == have
             && let Some(v) = (0..have).find(|&v| !self.joint_names[v].eq_ignore_ascii_case(&ds.layout.joint_names[v]))
         {
-            return Err(format!(
+            return Err(EvalError::Data(format!(
                 "joint {v} is `{}` in layout `{}`, but `{}` in the model's{}",
                 ds.layout.joint_names[v],
                 ds.layout.name,
                 self.joint_names[v],
                 self.trained_on()
-            ));
+            )));
         }
         Ok(())
     }
@@ -139,10 +146,10 @@ impl Predictor {
 
     /// Class probabilities [N, classes] (row-major) of the sequences `idx` of `ds`, each on its
     /// test-time centre crop.
-    pub fn probabilities(&self, ds: &Dataset, idx: &[usize]) -> Result<Vec<f32>, String> {
+    pub fn probabilities(&self, ds: &Dataset, idx: &[usize]) -> Result<Vec<f32>, EvalError> {
         self.check_layout(ds)?;
         if let Some(&i) = idx.iter().find(|&&i| i >= ds.len()) {
-            return Err(format!("sequence {i} is not in the dataset, which has {}", ds.len()));
+            return Err(EvalError::Data(format!("sequence {i} is not in the dataset, which has {}", ds.len())));
         }
         let (x, shape) = centre_clips(ds, idx, &self.config.clip);
         let logits = match &self.model {
@@ -156,18 +163,18 @@ impl Predictor {
                     .into_data()
                     .convert::<f32>()
                     .try_to_vec::<f32>()
-                    .map_err(|e| format!("reading the scores back: {e:?}"))?
+                    .map_err(|e| DeviceError(format!("reading the scores back: {e:?}")))?
             }
         };
         let c = self.classes();
         if logits.len() != idx.len() * c {
-            return Err("the classifier's scores could not be read back".into());
+            return Err(DeviceError("the classifier's scores could not be read back".into()).into());
         }
         Ok(logits.chunks(c).flat_map(softmax).collect())
     }
 
     /// The `k` most probable classes of each sequence of `idx` in `ds`.
-    pub fn predict(&self, ds: &Dataset, idx: &[usize], k: usize) -> Result<Vec<Prediction>, String> {
+    pub fn predict(&self, ds: &Dataset, idx: &[usize], k: usize) -> Result<Vec<Prediction>, EvalError> {
         let probs = self.probabilities(ds, idx)?;
         let c = self.classes();
         Ok(idx

@@ -164,7 +164,7 @@ fn maskclr_adds_the_contrastive_terms_after_its_start_epoch_and_loads_encoders()
 
     let mut wrong = init.clone();
     wrong.remove("encoder.norm.gamma");
-    let e = EvalTrainer::new(cfg, &ds, &split, Some(&wrong), &dev()).err().unwrap();
+    let e = EvalTrainer::new(cfg, &ds, &split, Some(&wrong), &dev()).err().unwrap().to_string();
     assert!(e.contains("encoder.norm.gamma"), "{e}");
 }
 
@@ -236,20 +236,20 @@ fn a_layout_that_does_not_fit_the_predictor_is_named() {
 
     let mut renamed = ds.clone();
     renamed.layout.joint_names[1] = "tail".into();
-    let e = p.predict(&renamed, &[0], 5).unwrap_err();
+    let e = p.predict(&renamed, &[0], 5).unwrap_err().to_string();
     assert!(e.contains("joint 1 is `tail`"), "{e}");
 
     let names: Vec<String> = ["root", "a", "b", "c"].iter().map(|s| s.to_string()).collect();
     let mut more = ds.clone();
     more.layout = Layout::from_parents("four", &[-1, 0, 0, 0], &names).unwrap();
-    let e = p.predict(&more, &[0], 5).unwrap_err();
+    let e = p.predict(&more, &[0], 5).unwrap_err().to_string();
     assert!(e.contains("`four` has 4 joints") && e.contains("trained on 3 joints"), "{e}");
 
-    let e = p.predict(&ds, &[ds.len()], 5).unwrap_err();
+    let e = p.predict(&ds, &[ds.len()], 5).unwrap_err().to_string();
     assert!(e.contains("not in the dataset"), "{e}");
 
     let mut encoder_only = t.checkpoint().unwrap();
     encoder_only.model.retain(|k, _| k.starts_with("encoder."));
-    let e = Predictor::from_checkpoint(&encoder_only, &dev()).err().unwrap();
+    let e = Predictor::from_checkpoint(&encoder_only, &dev()).err().unwrap().to_string();
     assert!(e.contains("no classifier head"), "{e}");
 }

@@ -6,6 +6,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
+use super::EvalError;
 use super::agpm::{agpm_mask, attention_importance};
 use super::classifier::{
     Classifier, PassOptions, Probe, cross_entropy, drop_path_masks, dropout_mask, layer_decay_scale, load_encoder,
@@ -19,6 +20,7 @@ use super::{KnnResult, knn_classify};
 use crate::data::Dataset;
 use crate::data::SplitIndices;
 use crate::data::clip::train_clip;
+use crate::error::{ConfigError, DeviceError};
 use crate::features::{centre_clips, map_chunks, pack_clips, pooled_features};
 use crate::model::{Encoder, NamedParams, load_params, named_params};
 use crate::rng::SeededRng;
@@ -109,7 +111,7 @@ impl EvalTrainer {
         split: &SplitIndices,
         init: Option<&NamedParams>,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, EvalError> {
         let labelled = if config.protocol == Protocol::Semi {
             label_subset(ds, &split.train, config.finetune.label_fraction, config.seed)
         } else {
@@ -126,17 +128,18 @@ impl EvalTrainer {
         test: Vec<usize>,
         init: Option<&NamedParams>,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, EvalError> {
         config.validate()?;
         if let Some(&i) = labelled.iter().chain(&test).find(|&&i| i >= ds.len()) {
-            return Err(format!("sequence {i} is not in the dataset, which has {}", ds.len()));
+            return Err(EvalError::Data(format!("sequence {i} is not in the dataset, which has {}", ds.len())));
         }
         if ds.layout.joint_count() != config.model.joints {
-            return Err(format!(
+            return Err(ConfigError::from_message(format!(
                 "model.joints = {}: the dataset has {} joints (the encoder must match the data's joint layout)",
                 config.model.joints,
                 ds.layout.joint_count()
-            ));
+            ))
+            .into());
         }
         let classes = ds.label_names.len().max(1);
         let device = device.clone().autodiff();
@@ -173,7 +176,7 @@ impl EvalTrainer {
         classes: usize,
         device: &Device,
         init: Option<&NamedParams>,
-    ) -> Result<Learner, String> {
+    ) -> Result<Learner, EvalError> {
         let m = &config.model;
         Ok(if config.protocol.trains_encoder() {
             let hidden =
@@ -202,21 +205,26 @@ impl EvalTrainer {
     }
 
     /// Continues the run saved in `ckpt` on the same data.
-    pub fn resume(ckpt: &EvalCheckpoint, ds: &Dataset, device: &Device) -> Result<Self, String> {
-        let state = ckpt.state.clone().ok_or("the checkpoint holds no evaluation state")?;
+    pub fn resume(ckpt: &EvalCheckpoint, ds: &Dataset, device: &Device) -> Result<Self, EvalError> {
+        let state = ckpt
+            .state
+            .clone()
+            .ok_or_else(|| EvalError::Checkpoint("the checkpoint holds no evaluation state".into()))?;
         ckpt.config.model.check_fits(&ckpt.model, false)?;
         // The training subset is already drawn: the stored indices are used as they are.
         let mut t = Self::build(ckpt.config.clone(), ds, state.labelled.clone(), state.test.clone(), None, device)?;
-        let learner = t.learner.take().ok_or("no model")?;
+        let learner = t.learner.take().ok_or(EvalError::ModelLost)?;
         t.learner = Some(match learner {
             Learner::Linear { probe, mut sgd } => {
-                let probe = load_params(*probe, &ckpt.model).map_err(|(_, e)| e.to_string())?;
+                let probe = load_params(*probe, &ckpt.model).map_err(|(_, e)| e)?;
                 sgd.load_state(&ckpt.optimizer, &t.device);
                 Learner::Linear { probe: Box::new(probe), sgd }
             }
             Learner::Full { model, mut adamw } => {
-                let model = load_params(*model, &ckpt.model).map_err(|(_, e)| e.to_string())?;
-                adamw.load_state(&ckpt.optimizer, state.steps as u64, &t.device)?;
+                let model = load_params(*model, &ckpt.model).map_err(|(_, e)| e)?;
+                adamw
+                    .load_state(&ckpt.optimizer, state.steps as u64, &t.device)
+                    .map_err(|e| EvalError::Checkpoint(e.to_string()))?;
                 Learner::Full { model: Box::new(model), adamw }
             }
         });
@@ -232,8 +240,8 @@ impl EvalTrainer {
     }
 
     /// Everything needed to continue the run (and, for the full model, to evaluate it later).
-    pub fn checkpoint(&self) -> Result<EvalCheckpoint, String> {
-        let (model, optimizer) = match self.learner.as_ref().ok_or("no model")? {
+    pub fn checkpoint(&self) -> Result<EvalCheckpoint, EvalError> {
+        let (model, optimizer) = match self.learner.as_ref().ok_or(EvalError::ModelLost)? {
             Learner::Linear { probe, sgd } => (named_params(probe.as_ref()), sgd.state()),
             Learner::Full { model, adamw } => (named_params(model.as_ref()), adamw.state()),
         };
@@ -298,13 +306,13 @@ impl EvalTrainer {
     }
 
     /// One training epoch followed by the test evaluation.
-    pub fn epoch_step(&mut self, ds: &Dataset) -> Result<EpochReport, String> {
+    pub fn epoch_step(&mut self, ds: &Dataset) -> Result<EpochReport, EvalError> {
         let started = web_time::Instant::now();
         let mut order = self.state.labelled.clone();
         self.state.rng.shuffle(&mut order);
         let bs = self.config.batch_size.min(order.len());
         let per_epoch = self.steps_per_epoch();
-        let learner = self.learner.take().ok_or("the model was lost by an earlier failure")?;
+        let learner = self.learner.take().ok_or(EvalError::ModelLost)?;
         let result = self.train_batches(ds, &order[..per_epoch * bs], bs, learner);
         let (learner, loss, lr) = result?;
         self.learner = Some(learner);
@@ -321,7 +329,7 @@ impl EvalTrainer {
         order: &[usize],
         bs: usize,
         learner: Learner,
-    ) -> Result<(Learner, f64, f64), String> {
+    ) -> Result<(Learner, f64, f64), EvalError> {
         let per_epoch = self.steps_per_epoch();
         let mut learner = learner;
         let (mut total, mut lr) = (0.0f64, 0.0f64);
@@ -333,7 +341,7 @@ impl EvalTrainer {
                 Learner::Full { model, adamw } => self.full_step(ds, idx, &labels, *model, adamw, it, per_epoch)?,
             };
             if !loss.is_finite() {
-                return Err(format!("non-finite loss {loss} at epoch {}, step {}", self.state.epoch + 1, it + 1));
+                return Err(EvalError::NonFinite { loss, epoch: self.state.epoch + 1, step: it + 1 });
             }
             learner = next;
             total += loss;
@@ -379,7 +387,7 @@ impl EvalTrainer {
         mut sgd: Sgd,
         it: usize,
         per_epoch: usize,
-    ) -> Result<(Learner, f64, f64), String> {
+    ) -> Result<(Learner, f64, f64), EvalError> {
         let feats = self.linear_features(ds, &probe, idx);
         let d = self.config.model.dim;
         let x = Tensor::<2>::from_data(TensorData::new(feats, [idx.len(), d]), &self.device);
@@ -418,7 +426,7 @@ impl EvalTrainer {
         mut adamw: AdamW,
         it: usize,
         per_epoch: usize,
-    ) -> Result<(Learner, f64, f64), String> {
+    ) -> Result<(Learner, f64, f64), EvalError> {
         let values = self.train_x(ds, idx);
         let shape = self.shape(idx.len(), ds);
         let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
@@ -438,13 +446,16 @@ impl EvalTrainer {
                 ContrastOn::Features => o.features.clone(),
                 ContrastOn::Logits => o.logits.clone(),
             };
-            let attention = std.attention.clone().ok_or("MaskCLR needs at least one encoder block")?;
+            let attention = std
+                .attention
+                .clone()
+                .ok_or_else(|| ConfigError::from_message("MaskCLR needs at least one encoder block"))?;
             let tokens = self.config.model.tokens();
             let importance: Vec<f32> = attention_importance(attention)
                 .into_data()
                 .convert::<f32>()
                 .try_to_vec::<f32>()
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| DeviceError(format!("{e:?}")))?;
             let mask = agpm_mask(&importance, tokens, mc.tau, mc.mask_ratio, &mut self.state.rng);
             let mut opts = self.pass_options(n, m, drop_path, dropout);
             opts.mask = Some(Tensor::<3>::from_data(TensorData::new(mask, [n * m, tokens, 1]), &self.device));
@@ -490,16 +501,16 @@ impl EvalTrainer {
     }
 
     /// Test accuracy of the current model (test-time centre crop, BatchNorm running statistics).
-    pub fn test_accuracy(&mut self) -> Result<Accuracy, String> {
+    pub fn test_accuracy(&mut self) -> Result<Accuracy, EvalError> {
         let scores = self.test_scores(None)?;
         Ok(Accuracy::of_scores(&scores, self.classes, &self.test_y))
     }
 
     /// Class scores [N, C] of the test clips, optionally perturbed by `perturb` first.
-    pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, String> {
+    pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, EvalError> {
         let shape = self.test_shape;
         let plain = self.device.clone().inner();
-        let learner = self.learner.take().ok_or("no model")?;
+        let learner = self.learner.take().ok_or(EvalError::ModelLost)?;
         let scores = match &learner {
             Learner::Linear { probe, .. } => {
                 let feats = match (&self.test_features, perturbed) {
@@ -521,7 +532,7 @@ impl EvalTrainer {
                     .into_data()
                     .convert::<f32>()
                     .try_to_vec::<f32>()
-                    .map_err(|e| format!("{e:?}"))
+                    .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))
             }
             Learner::Full { model, .. } => {
                 classifier_scores(&model.valid(), perturbed.unwrap_or(&self.test_x), shape, &plain, 32)
@@ -532,7 +543,7 @@ impl EvalTrainer {
     }
 
     /// Test accuracy with the test clips perturbed by `p` (drawing from `rng`).
-    pub fn perturbed_accuracy(&mut self, p: &super::Perturbation, rng: &mut SeededRng) -> Result<Accuracy, String> {
+    pub fn perturbed_accuracy(&mut self, p: &super::Perturbation, rng: &mut SeededRng) -> Result<Accuracy, EvalError> {
         let mut x = self.test_x.clone();
         p.apply(&mut x, self.test_shape, rng);
         let scores = self.test_scores(Some(&x))?;
@@ -567,10 +578,10 @@ pub fn classifier_scores(
     shape: [usize; 5],
     device: &Device,
     chunk: usize,
-) -> Result<Vec<f32>, String> {
+) -> Result<Vec<f32>, EvalError> {
     let scores = map_chunks(x, shape, device, chunk, |xs| model.forward(xs, PassOptions::default()).out.logits);
     if scores.len() != shape[0] * model.head.fc2.weight.dims()[1] {
-        return Err("the classifier's scores could not be read back".into());
+        return Err(DeviceError("the classifier's scores could not be read back".into()).into());
     }
     Ok(scores)
 }
@@ -582,7 +593,7 @@ pub fn knn_eval(
     split: &SplitIndices,
     init: Option<&NamedParams>,
     device: &Device,
-) -> Result<KnnResult, String> {
+) -> Result<KnnResult, EvalError> {
     config.validate()?;
     let mut encoder = seeded_encoder(&config.model, config.seed, device);
     if let Some(p) = init {

@@ -57,7 +57,7 @@ pub fn read_checkpoint_root(path: &Path) -> Result<PyValue, DataError> {
         .map_err(|e| DataError::in_file(path, e.to_string()))?
         .read_to_end(&mut bytes)
         .map_err(|e| DataError::io(path, e))?;
-    read_pickle(&bytes).map_err(|e| bad(path, &name, e))
+    read_pickle(&bytes).map_err(|e| bad(path, &name, e.0))
 }
 
 fn tensor(t: &pytorch_reader::Tensor, path: &Path) -> Result<NamedTensor, DataError> {

@@ -163,8 +163,17 @@ fn set_items(target: &mut PyValue, kv: Vec<PyValue>) {
     }
 }
 
+/// A pickle this reader cannot read; the message names the opcode and its byte offset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PickleError(pub String);
+
 /// Reads a pickle into a [`PyValue`]; the error names the opcode and its byte offset.
-pub fn read_pickle(bytes: &[u8]) -> Result<PyValue, String> {
+pub fn read_pickle(bytes: &[u8]) -> Result<PyValue, PickleError> {
+    read_values(bytes).map_err(PickleError)
+}
+
+fn read_values(bytes: &[u8]) -> Result<PyValue, String> {
     let mut r = Reader { bytes, pos: 0 };
     let mut stack: Vec<Item> = Vec::new();
     let mut memo: BTreeMap<u64, PyValue> = BTreeMap::new();
@@ -361,7 +370,7 @@ mod tests {
         assert_eq!(ns.get("k").and_then(PyValue::as_int), Some(300));
         assert_eq!(ns.get("s"), Some(&PyValue::Str("x".into())));
         assert!(read_pickle(&p[..p.len() - 3]).is_err(), "a truncated pickle is an error");
-        assert!(read_pickle(&[0x80, 2, 0xff]).unwrap_err().contains("0xff at byte 2"));
+        assert!(read_pickle(&[0x80, 2, 0xff]).unwrap_err().0.contains("0xff at byte 2"));
     }
 
     #[test]
@@ -381,7 +390,7 @@ mod tests {
             p.extend([b'h', 0, b'h', 0, 0x86, b'q', 0]);
         }
         p.push(b'.');
-        let e = read_pickle(&p).unwrap_err();
+        let e = read_pickle(&p).unwrap_err().0;
         assert!(e.contains("copies more than"), "{e}");
         // A few levels stay well inside the budget.
         let mut small = vec![0x80, 2, b']', b'q', 0];

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::DeviceError;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -26,9 +27,12 @@ impl NamedTensor {
     }
 
     /// A tensor from its values, read back from the device without blocking.
-    pub async fn from_tensor_async<const D: usize>(t: Tensor<D>) -> Result<Self, String> {
+    pub async fn from_tensor_async<const D: usize>(t: Tensor<D>) -> Result<Self, DeviceError> {
         let shape = t.dims().to_vec();
-        let data = t.into_data_async().await.map_err(|e| format!("reading a tensor back from the device: {e:?}"))?;
+        let data = t
+            .into_data_async()
+            .await
+            .map_err(|e| DeviceError(format!("reading a tensor back from the device: {e:?}")))?;
         Ok(Self::from_data(shape, data))
     }
 
@@ -154,13 +158,15 @@ pub fn named_params<M: Module>(module: &M) -> NamedParams {
 
 /// Every float parameter of `module` by path, read back from the device without blocking (what
 /// the browser awaits; natively the same map as [`named_params`]).
-pub async fn named_params_async<M: Module>(module: &M) -> Result<NamedParams, String> {
+pub async fn named_params_async<M: Module>(module: &M) -> Result<NamedParams, DeviceError> {
     read_back_async(collect(module, Flat)).await
 }
 
 /// Reads flattened tensors (keyed, each with its shape) back in one transfer: they are joined on
 /// the device and split again here, so a model costs one device round trip, not one per tensor.
-pub(crate) async fn read_back_async(tensors: BTreeMap<String, (Vec<usize>, Tensor<1>)>) -> Result<NamedParams, String> {
+pub(crate) async fn read_back_async(
+    tensors: BTreeMap<String, (Vec<usize>, Tensor<1>)>,
+) -> Result<NamedParams, DeviceError> {
     if tensors.is_empty() {
         return Ok(NamedParams::new());
     }
@@ -170,7 +176,10 @@ pub(crate) async fn read_back_async(tensors: BTreeMap<String, (Vec<usize>, Tenso
     let mut out = NamedParams::new();
     for (key, (shape, _)) in tensors {
         let n = shape.iter().product::<usize>();
-        let values = all.get(start..start + n).ok_or("the device returned fewer values than it holds")?.to_vec();
+        let values = all
+            .get(start..start + n)
+            .ok_or_else(|| DeviceError("the device returned fewer values than it holds".into()))?
+            .to_vec();
         start += n;
         out.insert(key, NamedTensor { shape, values });
     }

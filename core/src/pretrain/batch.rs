@@ -8,6 +8,7 @@ use crate::masking::{motion_aware_mask, random_mask, token_motion, visible_count
 use crate::model::{AmrConfig, DecoderKind};
 use crate::rng::SeededRng;
 
+use super::TrainError;
 use super::targets::{motion_targets, nat_targets};
 use crate::model::patch_layout;
 
@@ -142,14 +143,21 @@ pub fn make_batch(
     cfg: &BatchConfig,
     model: &AmrConfig,
     rng: &mut SeededRng,
-) -> Result<PretrainBatch, String> {
+) -> Result<PretrainBatch, TrainError> {
     if ds.layout.joint_count() != model.joints {
-        return Err(format!("model.joints = {} but the dataset has {} joints", model.joints, ds.layout.joint_count()));
+        return Err(TrainError::Config(format!(
+            "model.joints = {} but the dataset has {} joints",
+            model.joints,
+            ds.layout.joint_count()
+        )));
     }
     if clip_cfg.frames != model.frames {
-        return Err(format!("clip.frames = {} but model.frames = {}", clip_cfg.frames, model.frames));
+        return Err(TrainError::Config(format!(
+            "clip.frames = {} but model.frames = {}",
+            clip_cfg.frames, model.frames
+        )));
     }
-    model.validate()?;
+    model.validate().map_err(|e| TrainError::Config(e.message))?;
     let (l, r) = (model.patch, model.r);
     let tokens = model.tokens();
     let nv = visible_count(tokens, cfg.mask_ratio);
@@ -167,7 +175,7 @@ pub fn make_batch(
         let seq = ds
             .sequences
             .get(i)
-            .ok_or_else(|| format!("sequence {i} is not in the dataset ({} sequences)", ds.len()))?;
+            .ok_or_else(|| TrainError::Data(format!("sequence {i} is not in the dataset ({} sequences)", ds.len())))?;
         let mut sample_rng = rng.fork();
         let clip = train_clip(seq, clip_cfg, &mut sample_rng);
         for m in 0..clip.persons {
@@ -188,10 +196,10 @@ pub fn make_batch(
                     let mut masked: Vec<usize> = (0..tokens).filter(|&j| mask.masked[j]).collect();
                     let nq = model.queries();
                     if masked.len() < nq {
-                        return Err(format!(
+                        return Err(TrainError::Config(format!(
                             "decoder masking predicts {nq} patches but only {} tokens are masked; raise batch.mask_ratio",
                             masked.len()
-                        ));
+                        )));
                     }
                     sample_rng.shuffle(&mut masked);
                     let mut chosen = masked[..nq].to_vec();
@@ -200,9 +208,10 @@ pub fn make_batch(
                         TargetKind::Nat => nat_targets(&p, l, 1),
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, l),
                     }
-                    .ok_or("l must divide T")?;
+                    .ok_or_else(|| TrainError::Config("model.patch: l must divide T".into()))?;
                     let all_w = if cfg.focal_reconstruction {
-                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, 1).ok_or("l must divide T")?
+                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, 1)
+                            .ok_or_else(|| TrainError::Config("model.patch: l must divide T".into()))?
                     } else {
                         vec![1.0; all.len()]
                     };
@@ -216,9 +225,10 @@ pub fn make_batch(
                         TargetKind::Nat => nat_targets(&p, l, r),
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, r * l),
                     }
-                    .ok_or("r * l must divide T")?;
+                    .ok_or_else(|| TrainError::Config("model.r: r * l must divide T".into()))?;
                     let mut weight = if cfg.focal_reconstruction {
-                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, r).ok_or("r * l must divide T")?
+                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, r)
+                            .ok_or_else(|| TrainError::Config("model.r: r * l must divide T".into()))?
                     } else {
                         vec![1.0; target.len()]
                     };
@@ -228,7 +238,8 @@ pub fn make_batch(
                     (target, weight)
                 }
                 DecoderKind::Mamp => {
-                    let target = motion_targets(&p, l).ok_or("l must divide T")?;
+                    let target = motion_targets(&p, l)
+                        .ok_or_else(|| TrainError::Config("model.patch: l must divide T".into()))?;
                     let weight = mask
                         .masked
                         .iter()
@@ -327,7 +338,8 @@ mod tests {
         assert_eq!(b.target.len(), 630 * 12);
         assert_eq!(b.weight.iter().filter(|&&w| w == 1.0).count(), (630 - 63) * 12);
         let e = make_batch(&ds, &[1], &clip, &BatchConfig::default(), &AmrConfig::new(), &mut SeededRng::new(1))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("model.joints = 25"), "{e}");
     }
 }

@@ -6,9 +6,10 @@ use burn::prelude::*;
 
 use super::Checkpoint;
 use super::batch::{Masking, make_batch};
-use super::trainer::{PretrainConfig, forward_batch};
+use super::trainer::{PretrainConfig, TrainError, forward_batch};
 use crate::data::clip::{ClipConfig, nat_stats, test_clip};
 use crate::data::{Dataset, Sequence};
+use crate::error::DeviceError;
 use crate::model::{AmrModel, DecoderKind, load_params};
 use crate::rng::SeededRng;
 
@@ -91,16 +92,18 @@ pub fn denormalize_nat(clip: &Sequence, nat: &[f32]) -> Sequence {
 
 impl Reconstructor {
     /// Builds the model of `ckpt` on `device`; fails when the parameters do not fit the config.
-    pub fn new(ckpt: &Checkpoint, device: &Device) -> Result<Self, String> {
+    pub fn new(ckpt: &Checkpoint, device: &Device) -> Result<Self, TrainError> {
         if ckpt.config.model.decoder == DecoderKind::DecoderMasking {
-            return Err("the decoder-masking baseline predicts a random subset of patches; \
-                        the reconstruction view shows the AMR, downsampling and MAMP decoders"
-                .into());
+            return Err(TrainError::Config(
+                "the decoder-masking baseline predicts a random subset of patches; \
+                 the reconstruction view shows the AMR, downsampling and MAMP decoders"
+                    .into(),
+            ));
         }
-        ckpt.config.model.check_fits(&ckpt.model, true)?;
+        ckpt.config.model.check_fits(&ckpt.model, true).map_err(|e| TrainError::Config(e.message))?;
         let model = ckpt.config.model.init(device);
-        let model =
-            load_params(model, &ckpt.model).map_err(|(_, e)| format!("the checkpoint does not fit its config: {e}"))?;
+        let model = load_params(model, &ckpt.model)
+            .map_err(|(_, e)| TrainError::Config(format!("the checkpoint does not fit its config: {e}")))?;
         Ok(Self { config: ckpt.config.clone(), model, device: device.clone() })
     }
 
@@ -113,7 +116,7 @@ impl Reconstructor {
         person: usize,
         masking: Option<Masking>,
         seed: u64,
-    ) -> Result<Reconstruction, String> {
+    ) -> Result<Reconstruction, TrainError> {
         self.start(ds, index, person, masking, seed)?.finish().await
     }
 
@@ -126,8 +129,11 @@ impl Reconstructor {
         person: usize,
         masking: Option<Masking>,
         seed: u64,
-    ) -> Result<PendingReconstruction, String> {
-        let seq = ds.sequences.get(index).ok_or_else(|| format!("sequence {index} is not in the dataset"))?;
+    ) -> Result<PendingReconstruction, TrainError> {
+        let seq = ds
+            .sequences
+            .get(index)
+            .ok_or_else(|| TrainError::Data(format!("sequence {index} is not in the dataset")))?;
         let m = &self.config.model;
         let clip = test_clip(seq, &self.config.clip);
         // The batcher draws the mask and the targets; a full crop without rotation keeps the clip as is.
@@ -139,7 +145,7 @@ impl Reconstructor {
             batch_cfg.masking = mk;
         }
         let b = make_batch(&one, &[0], &keep_clip, &batch_cfg, m, &mut SeededRng::new(seed))?;
-        let pred = forward_batch(&self.model, m, &b, &self.device)?;
+        let pred = forward_batch(&self.model, m, &b, &self.device).map_err(TrainError::Config)?;
         let [_, rows, per] = pred.dims();
         let p = person.min(b.persons.saturating_sub(1));
         let (t_len, joints, tokens) = (m.frames, m.joints, m.tokens());
@@ -184,16 +190,18 @@ pub struct PendingReconstruction {
 
 impl PendingReconstruction {
     /// Reads the model's output back and builds the [`Reconstruction`].
-    pub async fn finish(self) -> Result<Reconstruction, String> {
+    pub async fn finish(self) -> Result<Reconstruction, TrainError> {
         let values = self
             .pred
             .into_data_async()
             .await
-            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?
+            .map_err(|e| DeviceError(format!("reading the reconstruction back: {e:?}")))?
             .try_into_vec::<f32>()
-            .map_err(|e| format!("reading the reconstruction back: {e:?}"))?;
+            .map_err(|e| DeviceError(format!("reading the reconstruction back: {e:?}")))?;
         let (p, rows) = (self.person, self.rows);
-        let pred_rows = values.get(p * rows..(p + 1) * rows).ok_or("the model's output has too few rows")?;
+        let pred_rows = values
+            .get(p * rows..(p + 1) * rows)
+            .ok_or_else(|| DeviceError("the model's output has too few rows".into()))?;
         let clip = self.clip;
         let (t_len, joints) = (clip.frames, clip.joints);
         let prediction = frames_from_patches(pred_rows, t_len, joints, self.span);
@@ -306,10 +314,10 @@ mod tests {
         // validate, is refused before a model is built from it.
         let mut hostile = ckpt.clone();
         hostile.config.model = hostile.config.model.with_dim(1 << 24).with_heads(1);
-        let e = Reconstructor::new(&hostile, &device).err().unwrap();
+        let e = Reconstructor::new(&hostile, &device).err().unwrap().to_string();
         assert!(e.contains("values the checkpoint holds"), "{e}");
         hostile.config.model = cfg.model.clone().with_heads(0);
-        assert!(Reconstructor::new(&hostile, &device).err().unwrap().contains("model.heads"));
+        assert!(Reconstructor::new(&hostile, &device).err().unwrap().to_string().contains("model.heads"));
     }
 
     #[test]

@@ -180,9 +180,12 @@ pub enum TrainError {
     /// The config or the data does not fit.
     #[error("{0}")]
     Config(String),
-    /// The device failed: a read-back of the loss or the parameters, or the GPU focal-weight kernel.
+    /// The data does not fit the run (a sequence index outside the dataset).
     #[error("{0}")]
-    Device(String),
+    Data(String),
+    /// The device failed: a read-back of the loss or the parameters, or the GPU focal-weight kernel.
+    #[error(transparent)]
+    Device(#[from] crate::DeviceError),
     /// The loss became NaN or infinite.
     #[error("non-finite loss {loss} at step {step}; the last good checkpoint is kept")]
     NonFinite {
@@ -263,7 +266,9 @@ impl Trainer {
         let model = load_params(model, &ckpt.model)
             .map_err(|(_, e)| TrainError::Config(format!("the checkpoint does not fit its config: {e}")))?;
         t.model = Some(model);
-        t.optim.load_state(&ckpt.optimizer, state.steps as u64, &t.device).map_err(TrainError::Config)?;
+        t.optim
+            .load_state(&ckpt.optimizer, state.steps as u64, &t.device)
+            .map_err(|e| TrainError::Config(e.to_string()))?;
         t.rng = state.rng.clone();
         t.order = state.order.clone();
         t.cursor = state.cursor;
@@ -356,8 +361,7 @@ impl Trainer {
             &self.config.batch,
             &self.config.model,
             &mut SeededRng::new(seed),
-        )
-        .map_err(TrainError::Config)?;
+        )?;
         let (loss, trivial) = self.loss_of(model, b)?;
         Ok((loss.into_scalar::<f32>(), trivial))
     }
@@ -391,13 +395,12 @@ impl Trainer {
             let idx = self.next_indices();
             sequences += idx.len();
             let mut batch_rng = self.rng.fork();
-            let batch = make_batch(ds, &idx, &self.config.clip, &self.config.batch, &self.config.model, &mut batch_rng)
-                .map_err(TrainError::Config);
+            let batch = make_batch(ds, &idx, &self.config.clip, &self.config.batch, &self.config.model, &mut batch_rng);
             #[cfg(not(target_arch = "wasm32"))]
             let batch = batch.and_then(|mut b| {
                 if let Some(k) = &self.focal_kernel {
                     super::gpu_focal_weights(k, &mut b, &self.config.batch, &self.config.model)
-                        .map_err(|e| TrainError::Device(format!("focal weights on the GPU: {e}")))?;
+                        .map_err(|e| crate::DeviceError(format!("focal weights on the GPU: {e}")))?;
                 }
                 Ok(b)
             });
@@ -412,7 +415,7 @@ impl Trainer {
                 Ok(v) => v,
                 Err(e) => {
                     self.model = Some(model);
-                    return Err(TrainError::Device(format!("reading the loss back from the device: {e:?}")));
+                    return Err(crate::DeviceError(format!("reading the loss back from the device: {e:?}")).into());
                 }
             };
             if !value.is_finite() {

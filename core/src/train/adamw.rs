@@ -13,7 +13,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use super::FlatUpdate;
+use super::{CheckpointError, FlatUpdate};
 use crate::model::{NamedParams, NamedTensor};
 
 /// AdamW hyper-parameters and state.
@@ -88,7 +88,7 @@ impl AdamW {
     }
 
     /// The moments of [`Self::state`], read back from the device without blocking.
-    pub async fn state_async(&self) -> Result<NamedParams, String> {
+    pub async fn state_async(&self) -> Result<NamedParams, crate::DeviceError> {
         let mut flat = BTreeMap::new();
         for (k, (m, v)) in &self.moments {
             flat.insert(format!("m.{k}"), (m.dims().to_vec(), m.clone()));
@@ -98,11 +98,12 @@ impl AdamW {
     }
 
     /// Restores the moments written by [`AdamW::state`] and the step count, on `device`.
-    pub fn load_state(&mut self, state: &NamedParams, steps: u64, device: &Device) -> Result<(), String> {
+    pub fn load_state(&mut self, state: &NamedParams, steps: u64, device: &Device) -> Result<(), CheckpointError> {
         let mut moments = BTreeMap::new();
         for (k, t) in state {
             let Some(path) = k.strip_prefix("m.") else { continue };
-            let v = state.get(&format!("v.{path}")).ok_or_else(|| format!("optimiser state lacks `v.{path}`"))?;
+            let v =
+                state.get(&format!("v.{path}")).ok_or_else(|| CheckpointError::MissingMoment(format!("v.{path}")))?;
             let flat =
                 |t: &NamedTensor| Tensor::<1>::from_data(TensorData::new(t.values.clone(), [t.values.len()]), device);
             moments.insert(path.to_string(), (flat(t), flat(v)));

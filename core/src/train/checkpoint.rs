@@ -29,6 +29,17 @@ pub struct Checkpoint<C, S> {
     pub state: Option<S>,
 }
 
+/// A checkpoint that cannot be encoded, or optimiser moments that do not fit their model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    /// The tensors, the config or the trainer state could not be encoded.
+    #[error("encoding the checkpoint: {0}")]
+    Encode(String),
+    /// The optimiser state has a first moment without its second.
+    #[error("optimiser state lacks `{0}`")]
+    MissingMoment(String),
+}
+
 /// CRC-32 over the tensors' names and bytes, in name order.
 fn checksum<'a, B: AsRef<[u8]>>(tensors: impl Iterator<Item = (&'a str, B)>) -> u32 {
     let mut h = crc32fast::Hasher::new();
@@ -47,7 +58,7 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
     Checkpoint<C, S>
 {
     /// The file's bytes.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, CheckpointError> {
         let mut names = Vec::new();
         for (prefix, map) in [("model.", &self.model), ("optim.", &self.optimizer)] {
             for (k, t) in map {
@@ -57,7 +68,10 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
         let bytes: Vec<Vec<u8>> = names.iter().map(|(_, t)| f32_bytes(&t.values)).collect();
         let mut views = Vec::new();
         for ((name, t), b) in names.iter().zip(&bytes) {
-            views.push((name.clone(), TensorView::new(Dtype::F32, t.shape.clone(), b).map_err(|e| e.to_string())?));
+            views.push((
+                name.clone(),
+                TensorView::new(Dtype::F32, t.shape.clone(), b).map_err(|e| CheckpointError::Encode(e.to_string()))?,
+            ));
         }
         let mut meta = HashMap::new();
         meta.insert("format".to_string(), CHECKPOINT_FORMAT.to_string());
@@ -65,11 +79,17 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
             "crc32".to_string(),
             format!("{:08x}", checksum(names.iter().map(|(n, _)| n.as_str()).zip(&bytes))),
         );
-        meta.insert("config".to_string(), serde_json::to_string(&self.config).map_err(|e| e.to_string())?);
+        meta.insert(
+            "config".to_string(),
+            serde_json::to_string(&self.config).map_err(|e| CheckpointError::Encode(e.to_string()))?,
+        );
         if let Some(s) = &self.state {
-            meta.insert("state".to_string(), serde_json::to_string(s).map_err(|e| e.to_string())?);
+            meta.insert(
+                "state".to_string(),
+                serde_json::to_string(s).map_err(|e| CheckpointError::Encode(e.to_string()))?,
+            );
         }
-        safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())
+        safetensors::serialize(views, Some(meta)).map_err(|e| CheckpointError::Encode(e.to_string()))
     }
 
     /// Reads a checkpoint; `path` names the file in errors.
@@ -133,7 +153,7 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
     /// Writes the checkpoint atomically (a temporary file renamed over `path`).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn save(&self, path: &Path) -> Result<(), DataError> {
-        let bytes = self.to_bytes().map_err(|e| DataError::in_file(path, e))?;
+        let bytes = self.to_bytes().map_err(|e| DataError::in_file(path, e.to_string()))?;
         crate::io::write_atomically(path, &bytes)
     }
 
