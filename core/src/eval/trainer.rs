@@ -334,11 +334,10 @@ impl EvalTrainer {
         let mut learner = learner;
         let (mut total, mut lr) = (0.0f64, 0.0f64);
         for idx in order.chunks(bs) {
-            let labels = labels_of(ds, idx);
             let it = self.state.steps;
             let (next, loss, used_lr) = match learner {
-                Learner::Linear { probe, sgd } => self.linear_step(ds, idx, &labels, *probe, sgd, it, per_epoch)?,
-                Learner::Full { model, adamw } => self.full_step(ds, idx, &labels, *model, adamw, it, per_epoch)?,
+                Learner::Linear { probe, sgd } => self.linear_step(ds, idx, *probe, sgd)?,
+                Learner::Full { model, adamw } => self.full_step(ds, idx, *model, adamw)?,
             };
             if !loss.is_finite() {
                 return Err(EvalError::NonFinite { loss, epoch: self.state.epoch + 1, step: it + 1 });
@@ -377,17 +376,15 @@ impl EvalTrainer {
             .collect()
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// One SGD step of the linear probe on the sequences `idx` (step `self.state.steps` of the run).
     fn linear_step(
         &mut self,
         ds: &Dataset,
         idx: &[usize],
-        labels: &[usize],
         probe: Probe,
         mut sgd: Sgd,
-        it: usize,
-        per_epoch: usize,
     ) -> Result<(Learner, f64, f64), EvalError> {
+        let (labels, it, per_epoch) = (&labels_of(ds, idx)[..], self.state.steps, self.steps_per_epoch());
         let feats = self.linear_features(ds, &probe, idx);
         let d = self.config.model.dim;
         let x = Tensor::<2>::from_data(TensorData::new(feats, [idx.len(), d]), &self.device);
@@ -416,17 +413,16 @@ impl EvalTrainer {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// One AdamW step of the whole classifier on the sequences `idx` (step `self.state.steps` of the
+    /// run).
     fn full_step(
         &mut self,
         ds: &Dataset,
         idx: &[usize],
-        labels: &[usize],
         model: Classifier,
         mut adamw: AdamW,
-        it: usize,
-        per_epoch: usize,
     ) -> Result<(Learner, f64, f64), EvalError> {
+        let (labels, it, per_epoch) = (&labels_of(ds, idx)[..], self.state.steps, self.steps_per_epoch());
         let values = self.train_x(ds, idx);
         let shape = self.shape(idx.len(), ds);
         let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
