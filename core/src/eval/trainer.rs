@@ -26,6 +26,9 @@ use crate::model::{Encoder, NamedParams, load_params, named_params};
 use crate::rng::SeededRng;
 use crate::train::{AdamW, Checkpoint, LrSchedule, Sgd};
 
+mod full_step;
+mod linear_step;
+
 /// Where an evaluation run stands between two epochs.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalState {
@@ -348,152 +351,6 @@ impl EvalTrainer {
             self.state.steps += 1;
         }
         Ok((learner, total / per_epoch as f64, lr))
-    }
-
-    fn linear_features(&mut self, ds: &Dataset, probe: &Probe, idx: &[usize]) -> Vec<f32> {
-        let k = self.config.linear.cached_views;
-        let plain = self.device.clone().inner();
-        let enc = self.frozen_encoder(probe);
-        if k == 0 {
-            let x = self.train_x(ds, idx);
-            return pooled_features(&enc, &x, self.shape(idx.len(), ds), &plain, 64);
-        }
-        if self.views.is_empty() {
-            // View v holds the features of every labelled sequence, in `labelled` order.
-            let all = self.state.labelled.clone();
-            for _ in 0..k {
-                let x = self.train_x(ds, &all);
-                self.views.push(pooled_features(&enc, &x, self.shape(all.len(), ds), &plain, 64));
-            }
-        }
-        let view = &self.views[self.state.epoch % k];
-        let d = self.config.model.dim;
-        idx.iter()
-            .flat_map(|i| {
-                let row = self.state.labelled.binary_search(i).unwrap_or(0);
-                view[row * d..(row + 1) * d].to_vec()
-            })
-            .collect()
-    }
-
-    /// One SGD step of the linear probe on the sequences `idx` (step `self.state.steps` of the run).
-    fn linear_step(
-        &mut self,
-        ds: &Dataset,
-        idx: &[usize],
-        probe: Probe,
-        mut sgd: Sgd,
-    ) -> Result<(Learner, f64, f64), EvalError> {
-        let (labels, it, per_epoch) = (&labels_of(ds, idx)[..], self.state.steps, self.steps_per_epoch());
-        let feats = self.linear_features(ds, &probe, idx);
-        let d = self.config.model.dim;
-        let x = Tensor::<2>::from_data(TensorData::new(feats, [idx.len(), d]), &self.device);
-        let loss = cross_entropy(probe.head.forward(x, true), labels, 0.0);
-        let value = f64::from(loss.clone().into_scalar::<f32>());
-        let schedule = LrSchedule {
-            lr: self.config.linear.lr,
-            min_lr: 0.0,
-            warmup_epochs: 0.0,
-            epochs: self.config.epochs as f64,
-        };
-        let lr = schedule.at_iteration(it, per_epoch);
-        let grads = GradientsParams::from_grads(loss.backward(), &probe);
-        let probe = sgd.step(lr, probe, grads);
-        Ok((Learner::Linear { probe: Box::new(probe), sgd }, value, lr))
-    }
-
-    fn pass_options(&mut self, n: usize, m: usize, drop_path: f64, dropout: f64) -> PassOptions {
-        let cfg = &self.config.model;
-        let grid = [n, m, cfg.frames / cfg.patch, cfg.joints, cfg.dim];
-        PassOptions {
-            drop: drop_path_masks(cfg.encoder_depth, drop_path, n * m, &mut self.state.rng, &self.device),
-            keep: dropout_mask(grid, dropout, &mut self.state.rng, &self.device),
-            mask: None,
-            train: true,
-        }
-    }
-
-    /// One AdamW step of the whole classifier on the sequences `idx` (step `self.state.steps` of the
-    /// run).
-    fn full_step(
-        &mut self,
-        ds: &Dataset,
-        idx: &[usize],
-        model: Classifier,
-        mut adamw: AdamW,
-    ) -> Result<(Learner, f64, f64), EvalError> {
-        let (labels, it, per_epoch) = (&labels_of(ds, idx)[..], self.state.steps, self.steps_per_epoch());
-        let values = self.train_x(ds, idx);
-        let shape = self.shape(idx.len(), ds);
-        let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
-        let x_masked = x.clone();
-        let (n, m) = (shape[0], shape[1]);
-        let mc = self.config.maskclr.clone();
-        let ft = self.config.finetune.clone();
-        let maskclr = self.config.protocol.maskclr_schedule();
-        let (drop_path, dropout, smoothing) =
-            if maskclr { (0.0, mc.dropout, 0.0) } else { (ft.drop_path, ft.dropout, ft.label_smoothing) };
-        let opts = self.pass_options(n, m, drop_path, dropout);
-        let std = model.forward(x, opts);
-        let mut loss = cross_entropy(std.out.logits.clone(), labels, smoothing);
-        let masked_phase = self.config.protocol == Protocol::Maskclr && self.state.epoch >= mc.start_epoch;
-        if masked_phase {
-            let pick = |o: &super::head::HeadOutput| match mc.contrast_on {
-                ContrastOn::Features => o.features.clone(),
-                ContrastOn::Logits => o.logits.clone(),
-            };
-            let attention = std
-                .attention
-                .clone()
-                .ok_or_else(|| ConfigError::from_message("MaskCLR needs at least one encoder block"))?;
-            let tokens = self.config.model.tokens();
-            let importance: Vec<f32> = attention_importance(attention)
-                .into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .map_err(|e| DeviceError(format!("{e:?}")))?;
-            let mask = agpm_mask(&importance, tokens, mc.tau, mc.mask_ratio, &mut self.state.rng);
-            let mut opts = self.pass_options(n, m, drop_path, dropout);
-            opts.mask = Some(Tensor::<3>::from_data(TensorData::new(mask, [n * m, tokens, 1]), &self.device));
-            let msk = model.forward(x_masked, opts);
-            let (a, b) = (pick(&std.out), pick(&msk.out));
-            loss = loss
-                + contrastive_loss(a.clone(), b.clone(), pair_positives(n, &self.device), mc.tau_sim)
-                    .mul_scalar(mc.alpha)
-                + contrastive_loss(a.clone(), b, class_positives(labels, &self.device), mc.tau_prop)
-                    .mul_scalar(mc.beta);
-            if mc.gamma > 0.0 || mc.delta > 0.0 {
-                let noisy: Vec<f32> =
-                    values.iter().map(|&c| c + (mc.noise_sigma * self.state.rng.normal()) as f32).collect();
-                let opts = self.pass_options(n, m, drop_path, dropout);
-                let nz = model.forward(Tensor::<5>::from_data(TensorData::new(noisy, shape), &self.device), opts);
-                let c = pick(&nz.out);
-                loss = loss
-                    + contrastive_loss(a.clone(), c.clone(), pair_positives(n, &self.device), mc.tau_sim)
-                        .mul_scalar(mc.gamma)
-                    + contrastive_loss(a, c, class_positives(labels, &self.device), mc.tau_prop).mul_scalar(mc.delta);
-            }
-        }
-        let value = f64::from(loss.clone().into_scalar::<f32>());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let (model, lr) = if maskclr {
-            let lr = mc.head_lr * mc.lr_decay.powi(self.state.epoch as i32);
-            let ratio = mc.backbone_lr / mc.head_lr;
-            let scale = |p: &str| if p.starts_with("encoder.") { ratio } else { 1.0 };
-            (adamw.step_scaled(lr, model, grads, &scale), lr)
-        } else {
-            let schedule = LrSchedule {
-                lr: ft.lr,
-                min_lr: ft.min_lr,
-                warmup_epochs: ft.warmup_epochs.min(self.config.epochs as f64),
-                epochs: self.config.epochs as f64,
-            };
-            let lr = schedule.at_iteration(it, per_epoch);
-            let depth = self.config.model.encoder_depth;
-            let scale = |p: &str| layer_decay_scale(p, depth, ft.layer_decay);
-            (adamw.step_scaled(lr, model, grads, &scale), lr)
-        };
-        Ok((Learner::Full { model: Box::new(model), adamw }, value, lr))
     }
 
     /// Test accuracy of the current model (test-time centre crop, BatchNorm running statistics).
