@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every reader (fuzz/fuzz_targets/*.rs) with libFuzzer through cargo-fuzz,
 # on the stable toolchain (RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its sanitizer and coverage flags).
+# The seeds come from an example of the workspace, built like the rest of it (CARGO_TARGET_DIR is
+# honoured).
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -24,7 +26,6 @@ jobs=${FUZZ_JOBS:-2}
 target_dir=${FUZZ_TARGET_DIR:-$root/target/fuzz}
 work=$root/target/fuzz-work
 shared=${AMR_SHARED_DIR:-$root/../shared}
-export RUSTC_BOOTSTRAP=1
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 targets=("$@")
@@ -32,8 +33,10 @@ if [ ${#targets[@]} -eq 0 ]; then
     mapfile -t targets < <(cd fuzz/fuzz_targets && ls ./*.rs | sed 's|./||; s|\.rs$||')
 fi
 
-echo "== building ${#targets[@]} targets (ASan, debug assertions)"
-(cd fuzz && cargo fuzz build -O -a --target-dir "$target_dir")
+echo "== building the fuzz targets (ASan, debug assertions)"
+# RUSTC_BOOTSTRAP only here: cargo fingerprints it, and setting it for the other builds would rebuild
+# their dependencies.
+(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -O -a --target-dir "$target_dir")
 bin=$target_dir/x86_64-unknown-linux-gnu/release
 
 echo "== seeds"
