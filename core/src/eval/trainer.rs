@@ -2,18 +2,12 @@
 //! whole run (model, optimiser, generator, labelled subset, history) in one checkpoint so an
 //! interrupted run resumes where it stopped.
 
-use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use super::EvalError;
-use super::agpm::{agpm_mask, attention_importance};
-use super::classifier::{
-    Classifier, PassOptions, Probe, cross_entropy, drop_path_masks, dropout_mask, layer_decay_scale, load_encoder,
-    seeded_encoder,
-};
-use super::config::{ContrastOn, EvalConfig, Protocol};
-use super::contrastive::{class_positives, contrastive_loss, pair_positives};
+use super::classifier::{Classifier, PassOptions, Probe, load_encoder, seeded_encoder};
+use super::config::{EvalConfig, Protocol};
 use super::head::LinearHead;
 use super::results::{Accuracy, EpochReport, EvalResults};
 use super::{KnnResult, knn_classify};
@@ -24,7 +18,7 @@ use crate::error::{ConfigError, DeviceError};
 use crate::features::{centre_clips, map_chunks, pack_clips, pooled_features};
 use crate::model::{Encoder, NamedParams, load_params, named_params};
 use crate::rng::SeededRng;
-use crate::train::{AdamW, Checkpoint, LrSchedule, Sgd};
+use crate::train::{AdamW, Checkpoint, Sgd};
 
 mod full_step;
 mod linear_step;

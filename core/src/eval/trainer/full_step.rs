@@ -1,7 +1,22 @@
 //! The whole classifier's training step (fine-tuning, semi-supervised, transfer, supervised, MaskCLR):
 //! drop path and dropout, AdamW with layer-wise decay, MaskCLR's masked pathway.
 
-use super::*;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use super::{EvalTrainer, Learner, labels_of};
+use crate::data::Dataset;
+use crate::error::{ConfigError, DeviceError};
+use crate::eval::EvalError;
+use crate::eval::agpm::{agpm_mask, attention_importance};
+use crate::eval::classifier::{
+    Classifier, PassOptions, cross_entropy, drop_path_masks, dropout_mask, layer_decay_scale,
+};
+use crate::eval::config::{ContrastOn, Protocol};
+use crate::eval::contrastive::{class_positives, contrastive_loss, pair_positives};
+use crate::eval::head::HeadOutput;
+use crate::train::{AdamW, LrSchedule};
 
 impl EvalTrainer {
     pub(super) fn pass_options(&mut self, n: usize, m: usize, drop_path: f64, dropout: f64) -> PassOptions {
@@ -40,7 +55,7 @@ impl EvalTrainer {
         let mut loss = cross_entropy(std.out.logits.clone(), labels, smoothing);
         let masked_phase = self.config.protocol == Protocol::Maskclr && self.state.epoch >= mc.start_epoch;
         if masked_phase {
-            let pick = |o: &crate::eval::head::HeadOutput| match mc.contrast_on {
+            let pick = |o: &HeadOutput| match mc.contrast_on {
                 ContrastOn::Features => o.features.clone(),
                 ContrastOn::Logits => o.logits.clone(),
             };

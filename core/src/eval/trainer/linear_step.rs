@@ -1,6 +1,15 @@
 //! The linear probe's training step: features of the frozen encoder, SGD on the head.
 
-use super::*;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use super::{EvalTrainer, Learner, labels_of};
+use crate::data::Dataset;
+use crate::eval::EvalError;
+use crate::eval::classifier::{Probe, cross_entropy};
+use crate::features::pooled_features;
+use crate::train::{LrSchedule, Sgd};
 
 impl EvalTrainer {
     /// Features of the sequences `idx` for the probe (cached views of the frozen encoder, or fresh
