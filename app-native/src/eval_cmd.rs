@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::inputs::{load_dataset, load_init};
 use amr_core::backend::{DeviceChoice, resolve_device};
 use amr_core::data::Dataset;
 use amr_core::eval::{
@@ -21,6 +20,8 @@ use amr_core::rng::SeededRng;
 use amr_core::skeleton::BodyPart;
 use anyhow::Context;
 use clap::Args;
+
+use crate::inputs::{load_dataset, load_init};
 
 /// Arguments shared by the evaluation commands.
 #[derive(Args, Debug)]

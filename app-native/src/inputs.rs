@@ -15,8 +15,14 @@ pub fn load_dataset(file: &str) -> anyhow::Result<Dataset> {
         return Ok(amr_core::demo::demo_dataset()?);
     }
     let path = Path::new(file);
-    let bytes = std::fs::read(path).map_err(|e| amr_core::DataError::io(path, e))?;
-    Ok(amr_core::data::read_dataset_bytes(&bytes, path)?)
+    Ok(amr_core::data::read_dataset_bytes(&amr_core::io::read_file(path)?, path)?)
+}
+
+/// Whether `path` names a MAMP (PyTorch) checkpoint, by its `.pth` / `.pt` extension.
+fn is_mamp_checkpoint(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pth") || e.eq_ignore_ascii_case("pt"))
 }
 
 /// The encoder parameters (`encoder.*`) and shape of a checkpoint: an AMR pretraining or evaluation
@@ -27,8 +33,7 @@ pub fn load_init(path: &str) -> anyhow::Result<(NamedParams, amr_core::model::Am
         return Ok((c.model, c.config.model));
     }
     let p = Path::new(path);
-    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    if ext == "pth" || ext == "pt" {
+    if is_mamp_checkpoint(p) {
         let (ckpt, _) = import_mamp_checkpoint(p, None)?;
         return Ok((ckpt.model, ckpt.config.model));
     }
@@ -66,9 +71,7 @@ pub fn import_mamp_checkpoint(path: &Path, config: Option<&PretrainConfig>) -> a
 
 /// Loads an AMR checkpoint, or imports a MAMP one (by its `.pth` / `.pt` extension), onto `device`.
 pub fn load_model(path: &Path, device: &burn::prelude::Device) -> anyhow::Result<(AmrModel, PretrainConfig)> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let ckpt =
-        if ext == "pth" || ext == "pt" { import_mamp_checkpoint(path, None)?.0 } else { Checkpoint::load(path)? };
+    let ckpt = if is_mamp_checkpoint(path) { import_mamp_checkpoint(path, None)?.0 } else { Checkpoint::load(path)? };
     let model = load_params(ckpt.config.model.init(device), &ckpt.model)
         .map_err(|(_, e)| anyhow::anyhow!("{}: does not fit its config: {e}", path.display()))?;
     Ok((model, ckpt.config))

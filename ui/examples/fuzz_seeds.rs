@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use amr_core::data::{
     BvhOptions, Dataset, Precision, SecondPerson, Sequence, parse_bvh, parse_ntu_skeleton, write_amr_skeleton,
-    write_npy_f32,
+    write_npy_f32, write_npz_f32,
 };
 use amr_core::eval::{EvalConfig, EvalTrainer, Protocol, Split};
 use amr_core::model::{AmrConfig, named_params};
@@ -92,23 +92,15 @@ fn ntu_text(frames: usize, bodies: usize) -> String {
 
 /// An NTU `.npz` of `seqs` (`x_*` (N, T, 150), `y_*` one-hot (N, classes)).
 fn ntu_npz(seqs: &[Sequence], frames: usize, classes: usize) -> Res<Vec<u8>> {
-    use std::io::Write;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for split in ["train", "test"] {
-        let mut x = vec![0.0f32; seqs.len() * frames * 150];
-        let mut y = vec![0.0f32; seqs.len() * classes];
-        for (i, q) in seqs.iter().enumerate() {
-            let n = q.frames.min(frames) * 150;
-            x[i * frames * 150..i * frames * 150 + n].copy_from_slice(&q.positions[..n]);
-            y[i * classes + i % classes] = 1.0;
-        }
-        zip.start_file(format!("x_{split}.npy"), options)?;
-        zip.write_all(&write_npy_f32(&[seqs.len(), frames, 150], &x))?;
-        zip.start_file(format!("y_{split}.npy"), options)?;
-        zip.write_all(&write_npy_f32(&[seqs.len(), classes], &y))?;
+    let mut x = vec![0.0f32; seqs.len() * frames * 150];
+    let mut y = vec![0.0f32; seqs.len() * classes];
+    for (i, q) in seqs.iter().enumerate() {
+        let n = q.frames.min(frames) * 150;
+        x[i * frames * 150..i * frames * 150 + n].copy_from_slice(&q.positions[..n]);
+        y[i * classes + i % classes] = 1.0;
     }
-    Ok(zip.finish()?.into_inner())
+    let (xs, ys): (&[usize], &[usize]) = (&[seqs.len(), frames, 150], &[seqs.len(), classes]);
+    Ok(write_npz_f32(&[("x_train", xs, &x), ("y_train", ys, &y), ("x_test", xs, &x), ("y_test", ys, &y)])?)
 }
 
 fn main() -> Res<()> {

@@ -24,7 +24,7 @@ pub use asf_amc::{load_amc, load_asf};
 pub use bvh::load_bvh;
 pub use bvh::{BvhOptions, BvhTake, dataset_from_bvh, parse_bvh};
 pub use dataset::{Dataset, DatasetStats};
-pub use npy::{NpyArray, parse_npy, read_npz_members, write_npy_f32};
+pub use npy::{NpyArray, parse_npy, read_npz_members, write_npy_f32, write_npz_f32};
 pub use ntu_npz::read_ntu_npz;
 pub use ntu_skeleton::{SecondPerson, ntu_action_from_name, parse_ntu_skeleton};
 pub use open::{DATASET_EXTENSIONS, read_dataset_bytes};

@@ -91,6 +91,19 @@ pub fn write_npy_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
     out
 }
 
+/// Serialises f32 arrays `(name, shape, values)` as an `.npz` archive of stored members, as
+/// `np.savez` writes them (the layout [`read_npz_members`] and the NTU reader read).
+pub fn write_npz_f32(members: &[(&str, &[usize], &[f32])]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, shape, data) in members {
+        zip.start_file(format!("{name}.npy"), options).map_err(std::io::Error::other)?;
+        zip.write_all(&write_npy_f32(shape, data))?;
+    }
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
+}
+
 /// The largest expansion of a deflated member over its compressed size (deflate's limit is about 1032).
 const MAX_INFLATION: u64 = 1032;
 

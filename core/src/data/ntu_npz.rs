@@ -72,18 +72,11 @@ pub fn read_ntu_npz(bytes: &[u8], path: &Path) -> Result<Dataset, DataError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::data::npy::write_npy_f32;
-    use std::io::Write;
+    use crate::data::npy::write_npz_f32;
 
     /// Writes an npz in the MAMP layout (stored members, like `np.savez`).
     pub fn write_npz(members: &[(&str, &[usize], &[f32])]) -> Vec<u8> {
-        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-        for (name, shape, data) in members {
-            w.start_file(format!("{name}.npy"), opts).unwrap();
-            w.write_all(&write_npy_f32(shape, data)).unwrap();
-        }
-        w.finish().unwrap().into_inner()
+        write_npz_f32(members).unwrap()
     }
 
     fn sample(frames: usize, total: usize, seed: f32, second: bool) -> Vec<f32> {

@@ -177,12 +177,13 @@ fn read_values(bytes: &[u8]) -> Result<PyValue, String> {
     let mut r = Reader { bytes, pos: 0 };
     let mut stack: Vec<Item> = Vec::new();
     let mut memo: BTreeMap<u64, PyValue> = BTreeMap::new();
-    let mut budget = copy_budget(bytes.len());
+    let limit = copy_budget(bytes.len());
+    let mut budget = limit;
     // Spends the budget on a copy of `v`; an error past it.
     let mut spend = |v: &PyValue, at: usize| -> Result<(), String> {
-        let n = v.count_within(budget).ok_or_else(|| {
-            format!("the pickle copies more than {} values through its memo (at byte {at})", copy_budget(bytes.len()))
-        })?;
+        let n = v
+            .count_within(budget)
+            .ok_or_else(|| format!("the pickle copies more than {limit} values through its memo (at byte {at})"))?;
         budget -= n;
         Ok(())
     };

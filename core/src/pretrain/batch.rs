@@ -157,7 +157,10 @@ pub fn make_batch(
             clip_cfg.frames, model.frames
         )));
     }
-    model.validate().map_err(|e| TrainError::Config(e.message))?;
+    model.validate()?;
+    // The divisibility validate() checks, named where a layout needs it.
+    let patch_divides = || TrainError::Config("model.patch: l must divide T".into());
+    let span_divides = || TrainError::Config("model.r: r * l must divide T".into());
     let (l, r) = (model.patch, model.r);
     let tokens = model.tokens();
     let nv = visible_count(tokens, cfg.mask_ratio);
@@ -208,10 +211,9 @@ pub fn make_batch(
                         TargetKind::Nat => nat_targets(&p, l, 1),
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, l),
                     }
-                    .ok_or_else(|| TrainError::Config("model.patch: l must divide T".into()))?;
+                    .ok_or_else(patch_divides)?;
                     let all_w = if cfg.focal_reconstruction {
-                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, 1)
-                            .ok_or_else(|| TrainError::Config("model.patch: l must divide T".into()))?
+                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, 1).ok_or_else(patch_divides)?
                     } else {
                         vec![1.0; all.len()]
                     };
@@ -225,10 +227,9 @@ pub fn make_batch(
                         TargetKind::Nat => nat_targets(&p, l, r),
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, r * l),
                     }
-                    .ok_or_else(|| TrainError::Config("model.r: r * l must divide T".into()))?;
+                    .ok_or_else(span_divides)?;
                     let mut weight = if cfg.focal_reconstruction {
-                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, r)
-                            .ok_or_else(|| TrainError::Config("model.r: r * l must divide T".into()))?
+                        focal_patch_weights(&focal_weights(&p, &cfg.focal), l, r).ok_or_else(span_divides)?
                     } else {
                         vec![1.0; target.len()]
                     };
@@ -238,8 +239,7 @@ pub fn make_batch(
                     (target, weight)
                 }
                 DecoderKind::Mamp => {
-                    let target = motion_targets(&p, l)
-                        .ok_or_else(|| TrainError::Config("model.patch: l must divide T".into()))?;
+                    let target = motion_targets(&p, l).ok_or_else(patch_divides)?;
                     let weight = mask
                         .masked
                         .iter()

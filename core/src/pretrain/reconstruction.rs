@@ -100,7 +100,7 @@ impl Reconstructor {
                     .into(),
             ));
         }
-        ckpt.config.model.check_fits(&ckpt.model, true).map_err(|e| TrainError::Config(e.message))?;
+        ckpt.config.model.check_fits(&ckpt.model, true)?;
         let model = ckpt.config.model.init(device);
         let model = load_params(model, &ckpt.model)
             .map_err(|(_, e)| TrainError::Config(format!("the checkpoint does not fit its config: {e}")))?;

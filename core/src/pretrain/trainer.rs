@@ -196,6 +196,12 @@ pub enum TrainError {
     },
 }
 
+impl From<ConfigError> for TrainError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e.message)
+    }
+}
+
 /// The trainer: model, optimiser, data order and generator.
 pub struct Trainer {
     /// The run's configuration.
@@ -215,7 +221,7 @@ pub struct Trainer {
 impl Trainer {
     /// A fresh run over a dataset of `dataset_len` sequences on `device` (autodiff is added here).
     pub fn new(config: PretrainConfig, dataset_len: usize, device: &Device) -> Result<Self, TrainError> {
-        config.validate().map_err(|e| TrainError::Config(e.message))?;
+        config.validate()?;
         if dataset_len == 0 {
             return Err(TrainError::Config("the dataset has no sequences".into()));
         }
@@ -260,7 +266,7 @@ impl Trainer {
                 state.dataset_len
             )));
         }
-        ckpt.config.model.check_fits(&ckpt.model, true).map_err(|e| TrainError::Config(e.message))?;
+        ckpt.config.model.check_fits(&ckpt.model, true)?;
         let mut t = Self::new(ckpt.config.clone(), dataset_len, device)?;
         let model = t.model.take().ok_or_else(|| TrainError::Config("no model".into()))?;
         let model = load_params(model, &ckpt.model)
