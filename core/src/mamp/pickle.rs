@@ -71,20 +71,21 @@ impl PyValue {
     }
 
     /// The number of values in this one (itself included), counted up to `limit`: `None` past it.
+    /// Iterative, so that a deeply nested value cannot exhaust the stack here.
     fn count_within(&self, limit: usize) -> Option<usize> {
-        let mut n = 1usize;
-        let children: Box<dyn Iterator<Item = &PyValue>> = match self {
-            Self::List(items) => Box::new(items.iter()),
-            Self::Dict(d) | Self::Object { state: d, .. } => Box::new(d.values()),
-            _ => Box::new(std::iter::empty()),
-        };
-        for c in children {
-            n += c.count_within(limit.checked_sub(n)?)?;
+        let (mut n, mut pending) = (0usize, vec![self]);
+        while let Some(v) = pending.pop() {
+            n += 1;
             if n > limit {
                 return None;
             }
+            match v {
+                Self::List(items) => pending.extend(items),
+                Self::Dict(d) | Self::Object { state: d, .. } => pending.extend(d.values()),
+                _ => {}
+            }
         }
-        (n <= limit).then_some(n)
+        Some(n)
     }
 }
 
