@@ -27,9 +27,28 @@ pub struct BenchArgs {
     /// Timed steps per mode.
     #[arg(long, default_value_t = 3)]
     pub steps: usize,
+    /// Decoders to time, comma-separated (`amr`, `mamp`).
+    #[arg(long, value_delimiter = ',', default_value = "amr,mamp")]
+    pub decoders: Vec<BenchDecoder>,
+    /// Then train the AMR decoder this long (minutes) on a larger synthetic set and report its
+    /// sustained throughput and loss ratio.
+    #[arg(long)]
+    pub minutes: Option<f64>,
+    /// Synthetic sequences of the sustained run (150 frames, 2 persons each).
+    #[arg(long, default_value_t = 4096)]
+    pub sequences: usize,
     /// Write the figures as JSON here too.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
+}
+
+/// A decoder `bench` can time.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchDecoder {
+    /// The AMR decoder (r = 6).
+    Amr,
+    /// The MAMP decoder.
+    Mamp,
 }
 
 /// One mode's figures.
@@ -72,8 +91,16 @@ fn median(v: &[f64]) -> f64 {
 
 /// Runs `bench`.
 pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
-    if a.batch == 0 || a.steps == 0 {
-        anyhow::bail!("--batch and --steps must be at least 1");
+    if a.batch == 0 || a.steps == 0 || a.decoders.is_empty() {
+        anyhow::bail!("--batch and --steps must be at least 1 and --decoders must name one");
+    }
+    if let Some(m) = a.minutes
+        && !(m.is_finite() && m > 0.0 && m <= 24.0 * 60.0)
+    {
+        anyhow::bail!("--minutes {m}: expected a number of minutes above 0 and at most a day");
+    }
+    if a.sequences < a.batch || a.sequences > 1 << 20 {
+        anyhow::bail!("--sequences {}: expected at least --batch ({}) and at most 2^20", a.sequences, a.batch);
     }
     let (device, device_name) = resolve_device(a.device);
     let layout = ntu25();
@@ -83,7 +110,11 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         a.batch, a.warmup, a.steps
     );
     let mut results = Vec::new();
-    for (name, decoder) in [("AMR (r = 6)", DecoderKind::Amr), ("MAMP", DecoderKind::Mamp)] {
+    for &which in &a.decoders {
+        let (name, decoder) = match which {
+            BenchDecoder::Amr => ("AMR (r = 6)", DecoderKind::Amr),
+            BenchDecoder::Mamp => ("MAMP", DecoderKind::Mamp),
+        };
         let mut cfg = PretrainConfig::default();
         cfg.model = cfg.model.with_decoder(decoder);
         cfg.batch_size = a.batch;
@@ -132,14 +163,91 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         );
         results.push(res);
     }
-    let speed = results[1].ms_per_step_median / results[0].ms_per_step_median;
-    let flops = results[1].forward_gflops_per_sequence / results[0].forward_gflops_per_sequence;
-    println!(
-        "AMR / MAMP: {speed:.2}x faster per step (forward FLOPs ratio {flops:.2}x; the paper reports 8.1x on a GPU)"
-    );
+    let (mut speed, mut flops) = (None, None);
+    if let [amr, mamp] = &results[..]
+        && amr.mode != mamp.mode
+    {
+        let (s, f) = (
+            mamp.ms_per_step_median / amr.ms_per_step_median,
+            mamp.forward_gflops_per_sequence / amr.forward_gflops_per_sequence,
+        );
+        println!("AMR / MAMP: {s:.2}x faster per step (forward FLOPs ratio {f:.2}x; the paper reports 8.1x on a GPU)");
+        (speed, flops) = (Some(s), Some(f));
+    }
+    let sustained = match a.minutes {
+        Some(minutes) => Some(sustained_run(a, minutes, &device)?),
+        None => None,
+    };
     if let Some(p) = &a.json {
-        let doc = serde_json::json!({ "device": device_name, "batch": a.batch, "modes": results, "speed_ratio": speed, "flops_ratio": flops });
+        let doc = serde_json::json!({ "device": device_name, "batch": a.batch, "modes": results, "speed_ratio": speed, "flops_ratio": flops, "sustained": sustained });
         amr_core::io::write_atomically(p, serde_json::to_string_pretty(&doc)?.as_bytes())?;
     }
     Ok(())
+}
+
+/// The figures of a sustained run.
+#[derive(Debug, serde::Serialize)]
+struct Sustained {
+    minutes: f64,
+    sequences: usize,
+    steps: usize,
+    epochs: f64,
+    sequences_per_second: f64,
+    first_loss_ratio: f32,
+    last_loss_ratio: f32,
+}
+
+/// Trains the AMR decoder for `minutes` on `a.sequences` synthetic sequences; prints the throughput
+/// every half minute and at the end (the first 5 steps, allocation and kernel compilation, are not
+/// counted in the throughput).
+fn sustained_run(a: &BenchArgs, minutes: f64, device: &burn::prelude::Device) -> anyhow::Result<Sustained> {
+    let ds = synthetic_dataset(&ntu25(), a.sequences, 150, 2, 11);
+    let mut cfg = PretrainConfig::default();
+    cfg.batch_size = a.batch;
+    let mut trainer = Trainer::new(cfg, ds.len(), device)?;
+    println!(
+        "sustained run: AMR decoder, {} synthetic sequences, batch {} x 2 persons, {minutes} minutes",
+        ds.len(),
+        a.batch
+    );
+    let budget = std::time::Duration::from_secs_f64(minutes * 60.0);
+    let start = std::time::Instant::now();
+    let (mut counted_seconds, mut counted_sequences, mut last_print) = (0.0, 0usize, 0.0);
+    let (mut ratios, mut epoch) = (Vec::new(), 0.0);
+    while start.elapsed() < budget && trainer.steps() < trainer.total_steps() {
+        let r = trainer.step(&ds)?;
+        ratios.push(r.ratio());
+        epoch = r.epoch;
+        if r.step > 5 {
+            counted_seconds += r.seconds;
+            counted_sequences += r.sequences;
+        }
+        let t = start.elapsed().as_secs_f64();
+        if t - last_print >= 30.0 {
+            last_print = t;
+            println!(
+                "  {t:>6.0} s  step {:>6}  epoch {:>6.2}  loss / trivial {:.3}  {:.1} seq/s",
+                r.step,
+                r.epoch,
+                r.ratio(),
+                counted_sequences as f64 / counted_seconds.max(1e-9)
+            );
+        }
+    }
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let k = ratios.len().min(20);
+    let res = Sustained {
+        minutes: start.elapsed().as_secs_f64() / 60.0,
+        sequences: ds.len(),
+        steps: ratios.len(),
+        epochs: epoch,
+        sequences_per_second: counted_sequences as f64 / counted_seconds.max(1e-9),
+        first_loss_ratio: mean(&ratios[..k]),
+        last_loss_ratio: mean(&ratios[ratios.len() - k..]),
+    };
+    println!(
+        "sustained: {} steps ({:.2} epochs) in {:.1} minutes, {:.1} seq/s after the first 5 steps; loss / trivial {:.3} over the first 20 steps, {:.3} over the last 20",
+        res.steps, res.epochs, res.minutes, res.sequences_per_second, res.first_loss_ratio, res.last_loss_ratio
+    );
+    Ok(res)
 }
