@@ -342,7 +342,7 @@ def bench(decoder, args, device, data):
     if device.type == "cuda":
         peak, kind = torch.cuda.max_memory_allocated() / 2**20, "device memory allocated by torch"
     else:
-        peak, kind = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "process peak resident memory (both modes so far)"
+        peak, kind = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "process peak resident memory, this process so far"
     return {"mode": decoder, "ms_per_step_median": ms, "ms_per_step_all": times,
             "sequences_per_second": args.batch / (ms / 1e3), "peak_memory_mib": peak, "memory_kind": kind}
 

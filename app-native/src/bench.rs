@@ -5,10 +5,11 @@
 //! sequence and the peak memory, then the AMR/MAMP speed ratio.
 
 use amr_core::backend::{DeviceChoice, resolve_device};
+use amr_core::data::Dataset;
 use amr_core::data::synthetic_dataset;
 use amr_core::masking::visible_count;
 use amr_core::model::{DecoderKind, pretrain_macs};
-use amr_core::pretrain::{PretrainConfig, Trainer};
+use amr_core::pretrain::{PROFILE_STAGES, PretrainConfig, Trainer};
 use amr_core::skeleton::ntu25;
 use clap::Args;
 
@@ -27,6 +28,11 @@ pub struct BenchArgs {
     /// Timed steps per mode.
     #[arg(long, default_value_t = 3)]
     pub steps: usize,
+    /// Time each stage of a step (batch making, upload, patch embedding, encoder attention and MLP,
+    /// decoder, loss, backward, optimiser) with the device synchronised between them, instead of
+    /// whole steps.
+    #[arg(long)]
+    pub profile: bool,
     /// Decoders to time, comma-separated (`amr`, `mamp`).
     #[arg(long, value_delimiter = ',', default_value = "amr,mamp")]
     pub decoders: Vec<BenchDecoder>,
@@ -123,6 +129,10 @@ pub fn run(a: &BenchArgs) -> anyhow::Result<()> {
         let gflops = 2.0 * (enc + dec) * 2.0 / 1e9; // 2 FLOPs per MAC, 2 persons per sequence
         let cpu_rss = reset_peak_rss();
         let mut trainer = Trainer::new(cfg, ds.len(), &device)?;
+        if a.profile {
+            profile(name, &mut trainer, &ds, a)?;
+            continue;
+        }
         let mut times = Vec::new();
         let mut gpu_peak = 0u64;
         for i in 0..a.warmup + a.steps {
@@ -202,8 +212,7 @@ struct Sustained {
 /// counted in the throughput).
 fn sustained_run(a: &BenchArgs, minutes: f64, device: &burn::prelude::Device) -> anyhow::Result<Sustained> {
     let ds = synthetic_dataset(&ntu25(), a.sequences, 150, 2, 11);
-    let mut cfg = PretrainConfig::default();
-    cfg.batch_size = a.batch;
+    let cfg = PretrainConfig { batch_size: a.batch, ..Default::default() };
     let mut trainer = Trainer::new(cfg, ds.len(), device)?;
     println!(
         "sustained run: AMR decoder, {} synthetic sequences, batch {} x 2 persons, {minutes} minutes",
@@ -250,4 +259,23 @@ fn sustained_run(a: &BenchArgs, minutes: f64, device: &burn::prelude::Device) ->
         res.steps, res.epochs, res.minutes, res.sequences_per_second, res.first_loss_ratio, res.last_loss_ratio
     );
     Ok(res)
+}
+
+/// `--profile`: warm-up steps, then `a.steps` profiled steps; prints each stage's median time and
+/// its share of the median step.
+fn profile(name: &str, trainer: &mut Trainer, ds: &Dataset, a: &BenchArgs) -> anyhow::Result<()> {
+    for _ in 0..a.warmup {
+        trainer.step(ds)?;
+    }
+    let mut runs = Vec::new();
+    for _ in 0..a.steps {
+        runs.push(trainer.profile_step(ds)?);
+    }
+    let total = median(&runs.iter().map(|p| p.total() * 1e3).collect::<Vec<_>>());
+    println!("{name}: profile of {} steps (device synchronised after each stage), median {total:.1} ms/step", a.steps);
+    for (i, stage) in PROFILE_STAGES.iter().enumerate() {
+        let ms = median(&runs.iter().map(|p| p.stages[i].1 * 1e3).collect::<Vec<_>>());
+        println!("  {stage:<20} {ms:>10.1} ms  {:>5.1} %", 100.0 * ms / total.max(1e-9));
+    }
+    Ok(())
 }

@@ -5,7 +5,6 @@ use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 
-use super::AmrConfig;
 use super::init::linear;
 
 /// Linear, exact GELU, linear.
@@ -28,7 +27,45 @@ impl Mlp {
     }
 }
 
-pub(super) fn attention(cfg: &AmrConfig, device: &Device) -> MultiHeadAttention {
+/// The sizes of a transformer block, shared by the encoder's and every decoder's blocks.
+#[derive(Config, Debug, PartialEq)]
+pub struct BlockConfig {
+    /// Model width.
+    pub dim: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Hidden width of the MLP.
+    pub mlp: usize,
+    /// LayerNorm epsilon.
+    #[config(default = 1e-5)]
+    pub norm_eps: f64,
+}
+
+impl BlockConfig {
+    /// A pre-LN self-attention block of these sizes.
+    pub fn init(&self, device: &Device) -> Block {
+        Block {
+            norm1: norm(self, device),
+            attn: attention(self, device),
+            norm2: norm(self, device),
+            mlp: Mlp::new(self.dim, self.mlp, device),
+        }
+    }
+
+    /// An AMR decoder layer of these sizes; with `self_attention`, a self-attention sub-layer among
+    /// the queries first (the Table 6 ablation).
+    pub fn init_cross(&self, self_attention: bool, device: &Device) -> CrossBlock {
+        CrossBlock {
+            self_attn: self_attention.then(|| self.init(device)),
+            norm_q: norm(self, device),
+            cross: attention(self, device),
+            norm2: norm(self, device),
+            mlp: Mlp::new(self.dim, self.mlp, device),
+        }
+    }
+}
+
+fn attention(cfg: &BlockConfig, device: &Device) -> MultiHeadAttention {
     let mut a = MultiHeadAttentionConfig::new(cfg.dim, cfg.heads)
         .with_dropout(0.0)
         .with_initializer(Initializer::XavierUniform { gain: 1.0 })
@@ -39,7 +76,8 @@ pub(super) fn attention(cfg: &AmrConfig, device: &Device) -> MultiHeadAttention 
     a
 }
 
-pub(super) fn norm(cfg: &AmrConfig, device: &Device) -> LayerNorm {
+/// A LayerNorm of the block's width and epsilon.
+pub(super) fn norm(cfg: &BlockConfig, device: &Device) -> LayerNorm {
     LayerNormConfig::new(cfg.dim).with_epsilon(cfg.norm_eps).init(device)
 }
 
@@ -62,23 +100,28 @@ pub struct Block {
 }
 
 impl Block {
-    /// A block of the config's width, heads and MLP size.
-    pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
-        Self {
-            norm1: norm(cfg, device),
-            attn: attention(cfg, device),
-            norm2: norm(cfg, device),
-            mlp: Mlp::new(cfg.dim, cfg.mlp, device),
-        }
-    }
-
     /// # Shapes
     /// `x`: [B, N, dim] -> [B, N, dim]
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.mlp_residual(self.attention_residual(x))
+    }
+
+    /// The first half: x + Attn(LN(x)).
+    ///
+    /// # Shapes
+    /// `x`: [B, N, dim] -> [B, N, dim]
+    pub fn attention_residual(&self, x: Tensor<3>) -> Tensor<3> {
         let h = self.norm1.forward(x.clone());
-        let x = x + self.attn.forward(MhaInput::new(h.clone(), h.clone(), h)).context;
+        x + self.attn.forward(MhaInput::new(h.clone(), h.clone(), h)).context
+    }
+
+    /// The second half: x + MLP(LN(x)).
+    ///
+    /// # Shapes
+    /// `x`: [B, N, dim] -> [B, N, dim]
+    pub fn mlp_residual(&self, x: Tensor<3>) -> Tensor<3> {
         let h = self.norm2.forward(x.clone());
-        x.clone() + self.mlp.forward(h)
+        x + self.mlp.forward(h)
     }
 
     /// The block with stochastic depth: each residual branch scaled per sample by `drop` (0 for a
@@ -125,18 +168,6 @@ pub struct CrossBlock {
 }
 
 impl CrossBlock {
-    /// A cross-attention layer of the config's sizes.
-    pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
-        let self_attn = cfg.query_self_attention.then(|| Block::new(cfg, device));
-        Self {
-            self_attn,
-            norm_q: norm(cfg, device),
-            cross: attention(cfg, device),
-            norm2: norm(cfg, device),
-            mlp: Mlp::new(cfg.dim, cfg.mlp, device),
-        }
-    }
-
     /// # Shapes
     /// `q`: [B, Nq, dim], `memory`: [B, Nv, dim] -> [B, Nq, dim]
     pub fn forward(&self, q: Tensor<3>, memory: Tensor<3>) -> Tensor<3> {

@@ -1,5 +1,6 @@
 //! The model configuration, with the paper's defaults.
 
+use super::{AmrDecoderConfig, BlockConfig, MampDecoderConfig};
 use crate::error::ConfigError;
 use burn::config::Config;
 
@@ -66,6 +67,23 @@ pub struct AmrConfig {
 }
 
 impl AmrConfig {
+    /// The sizes of every block, encoder and decoder alike.
+    pub fn block(&self) -> BlockConfig {
+        BlockConfig::new(self.dim, self.heads, self.mlp).with_norm_eps(self.norm_eps)
+    }
+
+    /// The AMR decoder of this shape.
+    pub fn amr_decoder(&self) -> AmrDecoderConfig {
+        AmrDecoderConfig::new(self.block(), self.decoder_depth, self.frames, self.patch, self.joints, self.r)
+            .with_key_positions(self.key_positions)
+            .with_query_self_attention(self.query_self_attention)
+    }
+
+    /// The MAMP decoder of this shape (also the core of the two Table 5 baselines).
+    pub fn mamp_decoder(&self) -> MampDecoderConfig {
+        MampDecoderConfig::new(self.block(), self.decoder_depth, self.frames, self.patch, self.joints)
+    }
+
     /// Encoder tokens per person: (T / l) * V.
     pub fn tokens(&self) -> usize {
         self.frames / self.patch * self.joints

@@ -22,8 +22,8 @@ impl Encoder {
     pub fn new(cfg: &AmrConfig, device: &Device) -> Self {
         Self {
             embed: PatchEmbed::new(cfg, device),
-            blocks: (0..cfg.encoder_depth).map(|_| Block::new(cfg, device)).collect(),
-            norm: norm(cfg, device),
+            blocks: (0..cfg.encoder_depth).map(|_| cfg.block().init(device)).collect(),
+            norm: norm(&cfg.block(), device),
         }
     }
 
@@ -39,10 +39,34 @@ impl Encoder {
     /// # Shapes
     /// `x`: [B, T, V, 3], `keep`: [B, Nv] -> [B, Nv, dim]
     pub fn forward_visible(&self, x: Tensor<4>, keep: Tensor<2, Int>) -> Tensor<3> {
+        self.forward_visible_probed(x, keep, &mut |_, _| {})
+    }
+
+    /// [`Self::forward_visible`], calling `probe` with each stage's name and output as it is built:
+    /// `patch embedding` (with the selection of the visible tokens), then per block `encoder
+    /// attention` and `encoder MLP`, then `encoder norm` (what `bench --profile` times).
+    ///
+    /// # Shapes
+    /// `x`: [B, T, V, 3], `keep`: [B, Nv] -> [B, Nv, dim]
+    pub fn forward_visible_probed(
+        &self,
+        x: Tensor<4>,
+        keep: Tensor<2, Int>,
+        probe: &mut dyn FnMut(&'static str, &Tensor<3>),
+    ) -> Tensor<3> {
         let tokens = self.embed.forward(x);
         let d = tokens.dims()[2];
-        let idx = keep.unsqueeze_dim::<3>(2).repeat_dim(2, d);
-        self.run(tokens.gather(1, idx))
+        let mut h = tokens.gather(1, keep.unsqueeze_dim::<3>(2).repeat_dim(2, d));
+        probe("patch embedding", &h);
+        for b in &self.blocks {
+            h = b.attention_residual(h);
+            probe("encoder attention", &h);
+            h = b.mlp_residual(h);
+            probe("encoder MLP", &h);
+        }
+        let h = self.norm.forward(h);
+        probe("encoder norm", &h);
+        h
     }
 
     /// Encodes all tokens (evaluation, no masking).

@@ -2,26 +2,34 @@
 //! the decoders: AMR's cross-attention decoder over N/r learnable queries, and MAMP's self-attention
 //! decoder over all tokens as the baseline. Configs first: `AmrConfig::new().init(&device)`.
 
+mod amr_decoder;
 mod block;
 mod config;
 mod decoder;
+mod decoder_masking;
+mod downsampling;
 mod embed;
 mod encoder;
 mod flops;
 pub mod init;
+mod mamp_decoder;
 mod params;
 mod patches;
 
-pub use block::{Block, CrossBlock, DropPath, Mlp};
+pub use amr_decoder::{AmrDecoder, AmrDecoderConfig};
+pub use block::{Block, BlockConfig, CrossBlock, DropPath, Mlp};
 pub use config::{AmrConfig, DecoderKind};
-pub use decoder::{AmrDecoder, MampDecoder};
+pub use decoder::Decoder;
+pub use decoder_masking::{DecoderMaskingConfig, DecoderMaskingDecoder};
+pub use downsampling::{DownsamplingConfig, DownsamplingDecoder};
 pub use embed::{PatchEmbed, patchify};
 pub use encoder::Encoder;
 pub use flops::pretrain_macs;
-pub(crate) use params::read_back_async;
+pub use mamp_decoder::{MampDecoder, MampDecoderConfig};
 pub use params::{
     NamedParams, NamedTensor, ParamMismatch, check_params, load_params, named_params, named_params_async, param_shapes,
 };
+pub(crate) use params::{ParamPath, read_back_async};
 pub use patches::patch_layout;
 
 use burn::prelude::*;
@@ -35,9 +43,6 @@ pub enum ModelError {
     /// The decoder-masking baseline was called without the chosen target tokens.
     #[error("the decoder-masking baseline needs `select` indices")]
     MissingSelect,
-    /// The model has no decoder.
-    #[error("a model without a decoder cannot pretrain")]
-    NoDecoder,
 }
 
 /// The pretraining model: encoder plus one decoder.
@@ -45,23 +50,25 @@ pub enum ModelError {
 pub struct AmrModel {
     /// Patch embedding, blocks and final norm.
     pub encoder: Encoder,
-    /// AMR cross-attention decoder (when the config asks for it).
-    pub amr: Option<AmrDecoder>,
-    /// MAMP self-attention decoder (when the config asks for it).
-    pub mamp: Option<MampDecoder>,
+    /// The decoder the config asks for.
+    pub decoder: Decoder,
 }
 
 impl AmrConfig {
     /// Builds the model on `device`.
     pub fn init(&self, device: &Device) -> AmrModel {
         let encoder = Encoder::new(self, device);
-        let (amr, mamp) = match self.decoder {
-            DecoderKind::Amr => (Some(AmrDecoder::new(self, device)), None),
-            DecoderKind::Mamp | DecoderKind::DecoderMasking | DecoderKind::Downsampling => {
-                (None, Some(MampDecoder::new(self, device)))
+        let decoder = match self.decoder {
+            DecoderKind::Amr => Decoder::Amr(self.amr_decoder().init(device)),
+            DecoderKind::Mamp => Decoder::Mamp(self.mamp_decoder().init(device)),
+            DecoderKind::DecoderMasking => {
+                Decoder::DecoderMasking(DecoderMaskingConfig::new(self.mamp_decoder()).init(device))
+            }
+            DecoderKind::Downsampling => {
+                Decoder::Downsampling(DownsamplingConfig::new(self.mamp_decoder(), self.r).init(device))
             }
         };
-        AmrModel { encoder, amr, mamp }
+        AmrModel { encoder, decoder }
     }
 
     /// Builds the model on `device` with every random parameter drawn from `seed`
@@ -88,14 +95,7 @@ impl AmrModel {
         select: Option<Tensor<2, Int>>,
     ) -> Result<Tensor<3>, ModelError> {
         let visible = self.encoder.forward_visible(x, keep.clone());
-        match (&self.amr, &self.mamp) {
-            (Some(d), _) => Ok(d.forward(visible, keep)),
-            (None, Some(d)) if d.selects() => {
-                Ok(d.forward_selected(visible, keep, select.ok_or(ModelError::MissingSelect)?))
-            }
-            (None, Some(d)) => Ok(d.forward(visible, restore.ok_or(ModelError::MissingRestore)?)),
-            (None, None) => Err(ModelError::NoDecoder),
-        }
+        self.decoder.forward(visible, keep, restore, select)
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Decoder;
+use super::decoder::DECODER_CONTAINER;
 use crate::error::DeviceError;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
@@ -83,20 +85,46 @@ impl ParamMismatch {
     }
 }
 
-/// The dotted path of the module being visited; burn enters a parameter's field name as a module,
-/// so at a parameter the path is its key.
+/// The dotted path of the module being visited: at a parameter, its checkpoint key (burn enters a
+/// parameter's field name as a module). Keys are the checkpoint format, so two steps of a visit do
+/// not appear as burn names them: the [`super::Decoder`] variant replaces the `decoder` field by its
+/// key prefix (`amr` or `mamp`), and the MAMP decoder inside the two Table 5 baselines adds no
+/// segment.
 #[derive(Default)]
-struct Path(Vec<String>);
+pub(crate) struct ParamPath(Vec<Option<String>>);
 
-impl Path {
-    fn key(&self) -> String {
-        self.0.join(".")
+/// The baselines that hold MAMP's decoder in a field named `mamp`, as visitors see them.
+const MAMP_WRAPPERS: [&str; 2] = ["Struct:DecoderMaskingDecoder", "Struct:DownsamplingDecoder"];
+
+impl ParamPath {
+    /// Steps into the module `name` of the container `container_type` (burn's visitor arguments).
+    pub(crate) fn enter(&mut self, name: &str, container_type: &str) {
+        if container_type == DECODER_CONTAINER {
+            if let Some(top) = self.0.last_mut() {
+                *top = Some(Decoder::key_prefix(name).to_string());
+            }
+            self.0.push(None);
+        } else if name == "mamp" && MAMP_WRAPPERS.contains(&container_type) {
+            self.0.push(None);
+        } else {
+            self.0.push(Some(name.to_string()));
+        }
+    }
+
+    /// Steps out of the module entered last.
+    pub(crate) fn exit(&mut self) {
+        self.0.pop();
+    }
+
+    /// The key of the current position.
+    pub(crate) fn key(&self) -> String {
+        self.0.iter().flatten().map(String::as_str).collect::<Vec<_>>().join(".")
     }
 }
 
 /// Collects one entry per float parameter, keyed by its path.
 struct Collect<T, F> {
-    path: Path,
+    path: ParamPath,
     out: BTreeMap<String, T>,
     read: F,
 }
@@ -132,12 +160,12 @@ impl Read<Vec<usize>> for Shapes {
 }
 
 impl<T, F: Read<T>> ModuleVisitor for Collect<T, F> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.0.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.enter(name, container_type);
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.0.pop();
+        self.path.exit();
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -146,7 +174,7 @@ impl<T, F: Read<T>> ModuleVisitor for Collect<T, F> {
 }
 
 fn collect<M: Module, T, F: Read<T>>(module: &M, read: F) -> BTreeMap<String, T> {
-    let mut c = Collect { path: Path::default(), out: BTreeMap::new(), read };
+    let mut c = Collect { path: ParamPath::default(), out: BTreeMap::new(), read };
     module.visit(&mut c);
     c.out
 }
@@ -209,17 +237,17 @@ pub fn check_params<M: Module>(module: &M, params: &NamedParams) -> Result<(), P
 }
 
 struct Assign<'a> {
-    path: Path,
+    path: ParamPath,
     params: &'a NamedParams,
 }
 
 impl ModuleMapper for Assign<'_> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.0.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.enter(name, container_type);
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.0.pop();
+        self.path.exit();
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -241,5 +269,5 @@ pub fn load_params<M: Module>(module: M, params: &NamedParams) -> Result<M, (M, 
     if let Err(e) = check_params(&module, params) {
         return Err((module, e));
     }
-    Ok(module.map(&mut Assign { path: Path::default(), params }))
+    Ok(module.map(&mut Assign { path: ParamPath::default(), params }))
 }

@@ -209,12 +209,15 @@ fn every_building_block_keeps_its_documented_shape() {
     let x = Tensor::<3>::random([2, 7, 32], burn::tensor::Distribution::Default, &device);
     let mem = Tensor::<3>::random([2, 5, 32], burn::tensor::Distribution::Default, &device);
     assert_eq!(Mlp::new(32, 64, &device).forward(x.clone()).dims(), [2, 7, 32]);
-    let block = Block::new(&cfg, &device);
+    let block = cfg.block().init(&device);
     assert_eq!(block.forward(x.clone()).dims(), [2, 7, 32]);
     assert_eq!(block.attention_weights(x.clone()).dims(), [2, 4, 7, 7]);
     for q_self in [false, true] {
         let c = cfg.clone().with_query_self_attention(q_self);
-        assert_eq!(CrossBlock::new(&c, &device).forward(x.clone(), mem.clone()).dims(), [2, 7, 32]);
+        assert_eq!(
+            c.block().init_cross(c.query_self_attention, &device).forward(x.clone(), mem.clone()).dims(),
+            [2, 7, 32]
+        );
     }
     let embed = PatchEmbed::new(&cfg, &device);
     assert_eq!(embed.forward(input(3, &cfg, &device)).dims(), [3, 30, 32], "(T / l) V tokens, time-major");
@@ -226,7 +229,7 @@ fn every_building_block_keeps_its_documented_shape() {
     assert_eq!(enc.forward_pooled(grid).dims(), [2, 32]);
     let mem_keep = keep(2, &[0, 3, 7, 11, 29], &device);
     for key_positions in [false, true] {
-        let dec = AmrDecoder::new(&cfg.clone().with_key_positions(key_positions), &device);
+        let dec = cfg.clone().with_key_positions(key_positions).amr_decoder().init(&device);
         let out = dec.forward(mem.clone(), mem_keep.clone());
         assert_eq!(out.dims(), [2, 10, 36], "(T / (r l)) V queries, r l 3 values");
     }
@@ -251,5 +254,37 @@ fn a_checkpoint_config_must_fit_the_values_its_file_holds() {
         let overflow = cfg.clone().with_dim(1 << 40).with_heads(1).with_mlp(1 << 40);
         assert!(overflow.check_fits(&params, true).is_err());
         assert!(cfg.clone().with_heads(0).check_fits(&params, true).unwrap_err().message.contains("model.heads"));
+    }
+}
+
+#[test]
+fn checkpoint_keys_keep_their_format_for_every_decoder() {
+    // The keys are the checkpoint format: `amr.*` for the AMR decoder, `mamp.*` for the three
+    // self-attention decoders, whichever type holds the parameters; the shapes follow the decoder.
+    let dev = cpu_device();
+    let mamp_keys = ["mamp.embed.weight", "mamp.mask_token", "mamp.temp_embed", "mamp.blocks.1.attn.query.weight"];
+    let cases = [
+        (
+            DecoderKind::Amr,
+            "amr.",
+            vec!["amr.queries", "amr.key_temp", "amr.blocks.1.cross.key.weight"],
+            "amr.head.2.weight",
+            36,
+        ),
+        (DecoderKind::Mamp, "mamp.", mamp_keys.to_vec(), "mamp.pred.weight", 12),
+        (DecoderKind::DecoderMasking, "mamp.", mamp_keys.to_vec(), "mamp.pred.weight", 12),
+        (DecoderKind::Downsampling, "mamp.", mamp_keys.to_vec(), "mamp.pred.weight", 36),
+    ];
+    for (kind, prefix, keys, out_key, out_width) in cases {
+        let model = tiny(kind).init(&dev);
+        assert_eq!(model.decoder.kind(), kind);
+        let shapes = param_shapes(&model);
+        for k in keys {
+            assert!(shapes.contains_key(k), "{kind:?}: no key {k} in {:?}", shapes.keys().collect::<Vec<_>>());
+        }
+        assert_eq!(shapes[out_key], vec![32, out_width], "{kind:?}: {out_key}");
+        assert!(shapes.contains_key("encoder.blocks.1.mlp.fc2.weight"));
+        let stray: Vec<_> = shapes.keys().filter(|k| !k.starts_with("encoder.") && !k.starts_with(prefix)).collect();
+        assert!(stray.is_empty(), "{kind:?}: keys outside encoder.* and {prefix}*: {stray:?}");
     }
 }

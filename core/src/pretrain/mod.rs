@@ -21,6 +21,8 @@ pub use loss::{focal_loss, masked_token_loss};
 pub use reconstruction::{PendingReconstruction, Reconstruction, Reconstructor, denormalize_nat, frames_from_patches};
 pub use state::TrainerState;
 pub use targets::{motion_targets, nat_targets};
+#[cfg(not(target_arch = "wasm32"))]
+pub use trainer::{PROFILE_STAGES, StepProfile};
 pub use trainer::{PretrainConfig, StepReport, TrainError, Trainer};
 pub use trivial::trivial_loss;
 

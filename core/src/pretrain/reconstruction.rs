@@ -145,7 +145,7 @@ impl Reconstructor {
             batch_cfg.masking = mk;
         }
         let b = make_batch(&one, &[0], &keep_clip, &batch_cfg, m, &mut SeededRng::new(seed))?;
-        let pred = forward_batch(&self.model, m, &b, &self.device).map_err(TrainError::Config)?;
+        let pred = forward_batch(&self.model, &self.config, b.clone(), &self.device).map_err(TrainError::Config)?;
         let [_, rows, per] = pred.dims();
         let p = person.min(b.persons.saturating_sub(1));
         let (t_len, joints, tokens) = (m.frames, m.joints, m.tokens());

@@ -18,6 +18,11 @@ use crate::model::{AmrConfig, AmrModel, DecoderKind, load_params, named_params_a
 use crate::rng::SeededRng;
 use crate::train::{AdamW, LrSchedule};
 
+#[cfg(not(target_arch = "wasm32"))]
+mod profile;
+#[cfg(not(target_arch = "wasm32"))]
+pub use profile::{STAGES as PROFILE_STAGES, StepProfile};
+
 /// Everything that defines a pretraining run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -206,7 +211,7 @@ impl From<ConfigError> for TrainError {
 pub struct Trainer {
     /// The run's configuration.
     pub config: PretrainConfig,
-    model: Option<AmrModel>,
+    model: AmrModel,
     optim: AdamW,
     device: Device,
     rng: SeededRng,
@@ -233,7 +238,7 @@ impl Trainer {
         rng.shuffle(&mut order);
         Ok(Self {
             config,
-            model: Some(model),
+            model,
             optim,
             device,
             rng,
@@ -268,10 +273,8 @@ impl Trainer {
         }
         ckpt.config.model.check_fits(&ckpt.model, true)?;
         let mut t = Self::new(ckpt.config.clone(), dataset_len, device)?;
-        let model = t.model.take().ok_or_else(|| TrainError::Config("no model".into()))?;
-        let model = load_params(model, &ckpt.model)
+        t.model = load_params(t.model, &ckpt.model)
             .map_err(|(_, e)| TrainError::Config(format!("the checkpoint does not fit its config: {e}")))?;
-        t.model = Some(model);
         t.optim
             .load_state(&ckpt.optimizer, state.steps as u64, &t.device)
             .map_err(|e| TrainError::Config(e.to_string()))?;
@@ -298,8 +301,7 @@ impl Trainer {
     /// The model and the run's position without the optimiser's moments (twice the model's size):
     /// what a viewer of the model needs, read back without blocking.
     pub async fn model_checkpoint_async(&self) -> Result<Checkpoint, TrainError> {
-        let model = self.model.as_ref().ok_or_else(|| TrainError::Config("no model".into()))?;
-        let params = named_params_async(model).await.map_err(TrainError::Device)?;
+        let params = named_params_async(&self.model).await.map_err(TrainError::Device)?;
         Ok(Checkpoint {
             config: self.config.clone(),
             model: params,
@@ -335,8 +337,8 @@ impl Trainer {
     }
 
     /// The model.
-    pub fn model(&self) -> Option<&AmrModel> {
-        self.model.as_ref()
+    pub fn model(&self) -> &AmrModel {
+        &self.model
     }
 
     fn next_indices(&mut self) -> Vec<usize> {
@@ -359,7 +361,6 @@ impl Trainer {
     /// (the same seed gives the same batch at every call), without touching the optimiser; with the
     /// trivial predictor's loss on the same batch.
     pub fn eval_loss(&self, ds: &Dataset, indices: &[usize], seed: u64) -> Result<(f32, f32), TrainError> {
-        let model = self.model.as_ref().ok_or_else(|| TrainError::Config("no model".into()))?;
         let b = make_batch(
             ds,
             indices,
@@ -368,7 +369,7 @@ impl Trainer {
             &self.config.model,
             &mut SeededRng::new(seed),
         )?;
-        let (loss, trivial) = self.loss_of(model, b)?;
+        let (loss, trivial) = self.loss_of(&self.model, b)?;
         Ok((loss.into_scalar::<f32>(), trivial))
     }
 
@@ -390,9 +391,6 @@ impl Trainer {
             )));
         }
         let started = web_time::Instant::now();
-        let Some(model) = self.model.take() else {
-            return Err(TrainError::Config("the model was lost by an earlier failure".into()));
-        };
         let mut acc = GradientsAccumulator::<AmrModel>::new();
         let mut total = 0.0f32;
         let mut trivial_total = 0.0f32;
@@ -410,32 +408,26 @@ impl Trainer {
                 }
                 Ok(b)
             });
-            let (loss, trivial) = match batch.and_then(|b| self.loss_of(&model, b)) {
-                Ok(l) => l,
-                Err(e) => {
-                    self.model = Some(model);
-                    return Err(e);
-                }
-            };
-            let value = match loss.clone().into_scalar_async::<f32>().await {
-                Ok(v) => v,
-                Err(e) => {
-                    self.model = Some(model);
-                    return Err(crate::DeviceError(format!("reading the loss back from the device: {e:?}")).into());
-                }
-            };
+            let (loss, trivial) = batch.and_then(|b| self.loss_of(&self.model, b))?;
+            let value = loss
+                .clone()
+                .into_scalar_async::<f32>()
+                .await
+                .map_err(|e| crate::DeviceError(format!("reading the loss back from the device: {e:?}")))?;
             if !value.is_finite() {
-                self.model = Some(model);
                 return Err(TrainError::NonFinite { step: self.steps + 1, loss: value });
             }
             total += value;
             trivial_total += trivial;
             let loss = loss / self.config.accumulation as f32;
-            acc.accumulate(&model, GradientsParams::from_grads(loss.backward(), &model));
+            acc.accumulate(&self.model, GradientsParams::from_grads(loss.backward(), &self.model));
         }
         let lr = self.config.schedule.at_iteration(self.steps, self.steps_per_epoch());
-        let model = self.optim.step(lr, model, acc.grads());
-        self.model = Some(model);
+        let (optim, grads) = (&mut self.optim, acc.grads());
+        // The update moves the model through the optimiser so that its tensors, held once, are
+        // updated in place; it cannot fail, and a panic inside it aborts rather than leave the
+        // trainer without a model.
+        replace_with::replace_with_or_abort(&mut self.model, |model| optim.step(lr, model, grads));
         self.steps += 1;
         Ok(StepReport {
             step: self.steps,
@@ -449,6 +441,89 @@ impl Trainer {
     }
 }
 
+/// A batch's tensors on the device.
+pub(crate) struct DeviceBatch {
+    /// [P, T, V, 3]
+    x: Tensor<4>,
+    /// [P, Nv]
+    keep: Tensor<2, Int>,
+    /// [P, L], for the decoders that rebuild the full token grid.
+    restore: Option<Tensor<2, Int>>,
+    /// [P, Nq], for the decoder-masking baseline.
+    select: Option<Tensor<2, Int>>,
+    /// [P, rows, values] in the prediction's layout.
+    target: Tensor<3>,
+    /// The focal weights [P, rows, values] (AMR-path decoders) or the masked tokens [P, L] (MAMP),
+    /// flattened to [P, rows, values] or [P, L, 1].
+    weight: Tensor<3>,
+    /// The trivial predictor's loss on this batch.
+    trivial: f32,
+}
+
+impl DeviceBatch {
+    /// Uploads `b` to `d`.
+    pub(crate) fn upload(b: PretrainBatch, cfg: &PretrainConfig, d: &Device) -> Self {
+        let m = &cfg.model;
+        let trivial = trivial_loss(&b, m, cfg.batch.target);
+        let p = b.persons.max(1);
+        let (nv, l_all) = (b.visible(), m.tokens());
+        let rows = match m.decoder {
+            DecoderKind::Amr | DecoderKind::Downsampling => m.queries(),
+            DecoderKind::Mamp => l_all,
+            DecoderKind::DecoderMasking => b.select.len() / p,
+        }
+        .max(1);
+        let values = b.target.len() / p / rows;
+        let x = Tensor::<4>::from_data(TensorData::new(b.x, [b.persons, m.frames, m.joints, 3]), d);
+        let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep, [b.persons, nv]), d);
+        // Only the decoders that rebuild the full token grid need the un-shuffle indices.
+        let restore = matches!(m.decoder, DecoderKind::Mamp | DecoderKind::Downsampling)
+            .then(|| Tensor::<2, Int>::from_data(TensorData::new(b.restore, [b.persons, l_all]), d));
+        let select = (!b.select.is_empty())
+            .then(|| Tensor::<2, Int>::from_data(TensorData::new(b.select, [b.persons, rows]), d));
+        let target = Tensor::<3>::from_data(TensorData::new(b.target, [b.persons, rows, values]), d);
+        let weight = match m.decoder {
+            DecoderKind::Mamp => Tensor::<3>::from_data(TensorData::new(b.masked, [b.persons, l_all, 1]), d),
+            _ => Tensor::<3>::from_data(TensorData::new(b.weight, [b.persons, rows, values]), d),
+        };
+        Self { x, keep, restore, select, target, weight, trivial }
+    }
+
+    /// The model's reconstruction of the batch.
+    ///
+    /// # Shapes
+    /// -> AMR and downsampling: [P, (T / (r l)) V, r l 3]; MAMP: [P, L, l 3]; decoder masking: [P, Nq, l 3]
+    pub(crate) fn forward(&self, model: &AmrModel) -> Result<Tensor<3>, String> {
+        self.forward_probed(model, &mut |_, _| {})
+    }
+
+    /// [`Self::forward`] with `probe` called after each encoder stage
+    /// ([`crate::model::Encoder::forward_visible_probed`]) and after the decoder (`decoder`).
+    pub(crate) fn forward_probed(
+        &self,
+        model: &AmrModel,
+        probe: &mut dyn FnMut(&'static str, &Tensor<3>),
+    ) -> Result<Tensor<3>, String> {
+        let visible = model.encoder.forward_visible_probed(self.x.clone(), self.keep.clone(), probe);
+        let pred = model
+            .decoder
+            .forward(visible, self.keep.clone(), self.restore.clone(), self.select.clone())
+            .map_err(|e| e.to_string())?;
+        probe("decoder", &pred);
+        Ok(pred)
+    }
+
+    /// The objective on the prediction `pred`: the focal loss for the AMR-path decoders, the
+    /// masked-token loss for MAMP's.
+    pub(crate) fn objective(&self, pred: Tensor<3>) -> Tensor<1> {
+        let weight = self.weight.clone();
+        match weight.dims() {
+            [p, l, 1] => masked_token_loss(pred, self.target.clone(), weight.reshape([p, l])),
+            _ => focal_loss(pred, self.target.clone(), weight),
+        }
+    }
+}
+
 /// The objective of `cfg` on batch `b` (the focal loss for the AMR-path decoders, the masked-token loss
 /// for MAMP's) on `d`, and the trivial predictor's loss on the same batch ([`trivial_loss`]).
 pub(crate) fn batch_loss(
@@ -457,24 +532,9 @@ pub(crate) fn batch_loss(
     b: PretrainBatch,
     d: &Device,
 ) -> Result<(Tensor<1>, f32), String> {
-    let m = &cfg.model;
-    let trivial = trivial_loss(&b, m, cfg.batch.target);
-    let p = b.persons;
-    let per = b.target.len() / p.max(1);
-    let pred = forward_batch(model, m, &b, d)?;
-    let rows = pred.dims()[1];
-    let target = Tensor::<3>::from_data(TensorData::new(b.target, [p, rows, per / rows]), d);
-    let loss = match m.decoder {
-        DecoderKind::Mamp => {
-            let masked = Tensor::<2>::from_data(TensorData::new(b.masked, [p, m.tokens()]), d);
-            masked_token_loss(pred, target, masked)
-        }
-        DecoderKind::Amr | DecoderKind::DecoderMasking | DecoderKind::Downsampling => {
-            let weight = Tensor::<3>::from_data(TensorData::new(b.weight, [p, rows, per / rows]), d);
-            focal_loss(pred, target, weight)
-        }
-    };
-    Ok((loss, trivial))
+    let batch = DeviceBatch::upload(b, cfg, d);
+    let pred = batch.forward(model)?;
+    Ok((batch.objective(pred), batch.trivial))
 }
 
 /// The model's reconstruction of a batch, on `d`.
@@ -483,22 +543,11 @@ pub(crate) fn batch_loss(
 /// -> AMR and downsampling: [P, (T / (r l)) V, r l 3]; MAMP: [P, L, l 3]; decoder masking: [P, Nq, l 3]
 pub(crate) fn forward_batch(
     model: &AmrModel,
-    m: &AmrConfig,
-    b: &PretrainBatch,
+    cfg: &PretrainConfig,
+    b: PretrainBatch,
     d: &Device,
 ) -> Result<Tensor<3>, String> {
-    let p = b.persons;
-    let (nv, l_all) = (b.visible(), m.tokens());
-    let x = Tensor::<4>::from_data(TensorData::new(b.x.clone(), [p, m.frames, m.joints, 3]), d);
-    let keep = Tensor::<2, Int>::from_data(TensorData::new(b.keep.clone(), [p, nv]), d);
-    // Only the decoders that rebuild the full token grid need the un-shuffle indices.
-    let restore = matches!(m.decoder, DecoderKind::Mamp | DecoderKind::Downsampling)
-        .then(|| Tensor::<2, Int>::from_data(TensorData::new(b.restore.clone(), [p, l_all]), d));
-    let select = (!b.select.is_empty()).then(|| {
-        let nq = b.select.len() / p;
-        Tensor::<2, Int>::from_data(TensorData::new(b.select.clone(), [p, nq]), d)
-    });
-    model.forward_pretrain(x, keep, restore, select).map_err(|e| e.to_string())
+    DeviceBatch::upload(b, cfg, d).forward(model)
 }
 
 #[cfg(test)]
@@ -591,7 +640,7 @@ mod tests {
         let saved = first.checkpoint().unwrap();
         // The checkpoint reads parameters back flat and asynchronously; the rank-D blocking read
         // must give the same shapes and values.
-        assert_eq!(saved.model, named_params(first.model().unwrap()));
+        assert_eq!(saved.model, named_params(first.model()));
         assert_eq!(saved.optimizer, first.optim.state());
         let bytes = saved.to_bytes().unwrap();
         drop(first);
@@ -600,12 +649,36 @@ mod tests {
         assert_eq!(resumed.steps(), 4);
         losses.extend((0..6).map(|_| resumed.step(&ds).unwrap().loss));
         assert_eq!(losses, full, "resumed losses must equal the unbroken run's, step by step");
-        let a = named_params(unbroken.model().unwrap());
-        let b = named_params(resumed.model().unwrap());
+        let a = named_params(unbroken.model());
+        let b = named_params(resumed.model());
         assert_eq!(a, b, "final parameters must be identical");
         assert!(
             matches!(Trainer::resume(&ckpt, 39, &dev), Err(TrainError::Config(m)) if m.contains("40 sequences")),
             "a different dataset is refused"
         );
+    }
+
+    #[test]
+    fn a_profiled_step_is_the_same_update_as_a_plain_step() {
+        let ds = demo();
+        let mut cfg = small();
+        cfg.model = cfg.model.with_dim(32).with_mlp(64).with_encoder_depth(2).with_decoder_depth(1);
+        let dev = crate::backend::cpu_device();
+        let mut plain = Trainer::new(cfg.clone(), ds.len(), &dev).unwrap();
+        let mut profiled = Trainer::new(cfg, ds.len(), &dev).unwrap();
+        for _ in 0..2 {
+            let r = plain.step(&ds).unwrap();
+            let p = profiled.profile_step(&ds).unwrap();
+            assert_eq!(r.loss, p.loss);
+            assert_eq!(p.stages.iter().map(|(s, _)| *s).collect::<Vec<_>>(), PROFILE_STAGES);
+            assert!(p.stages.iter().all(|(_, t)| *t >= 0.0), "{p:?}");
+            // Every stage that does work on this model took measurable time.
+            let busy = ["host batch making", "encoder attention", "encoder MLP", "decoder", "backward", "optimiser"];
+            for (stage, t) in &p.stages {
+                assert!(!busy.contains(stage) || *t > 0.0, "{stage}: {t}");
+            }
+        }
+        assert_eq!(profiled.steps(), 2);
+        assert_eq!(named_params(plain.model()), named_params(profiled.model()), "the same parameters after both");
     }
 }

@@ -1,33 +1,35 @@
 //! The flattened parameter update every optimiser here is built on: each parameter and its gradient
-//! as 1-D tensors, by dotted path.
+//! as 1-D tensors, by checkpoint key.
 
 use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
+
+use crate::model::ParamPath;
 
 /// Walks a module's float parameters with their dotted paths and replaces every one that has a
 /// gradient by `f(path, rank, flat parameter, flat gradient)` (the update rule of an optimiser), keeping
 /// the parameter's id, its trainability and its gradient-checkpointing strategy.
 pub(crate) struct FlatUpdate<F> {
     grads: GradientsParams,
-    path: Vec<String>,
+    path: ParamPath,
     f: F,
 }
 
 impl<F: FnMut(&str, usize, Tensor<1>, Tensor<1>) -> Tensor<1>> FlatUpdate<F> {
     /// Applies `f` to every parameter of `module` that has a gradient in `grads`.
     pub(crate) fn apply<M: Module>(module: M, grads: GradientsParams, f: F) -> M {
-        module.map(&mut Self { grads, path: Vec::new(), f })
+        module.map(&mut Self { grads, path: ParamPath::default(), f })
     }
 }
 
 impl<F: FnMut(&str, usize, Tensor<1>, Tensor<1>) -> Tensor<1>> ModuleMapper for FlatUpdate<F> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.enter(name, container_type);
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
+        self.path.exit();
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
@@ -35,7 +37,7 @@ impl<F: FnMut(&str, usize, Tensor<1>, Tensor<1>) -> Tensor<1>> ModuleMapper for 
         let Some(grad) = self.grads.remove::<D>(id) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
-        let key = self.path.join(".");
+        let key = self.path.key();
         let require_grad = tensor.is_require_grad();
         let strategy = tensor.gradient_checkpointing_strategy();
         let p = tensor.inner();
