@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use amr_core::backend::DeviceChoice;
 use amr_core::pretrain::{PretrainConfig, TrainError, parse_pretrain_config};
 
-use crate::run_folder::{CHECKPOINT, RunFolder};
+use crate::run_folder::{CHECKPOINT, DeviceArgs, RunFolder};
 use anyhow::Context;
 use clap::Args;
 
@@ -29,6 +29,10 @@ pub struct PretrainArgs {
     /// Compute device: auto (a hardware GPU if there is one), gpu (wgpu) or cpu (burn flex).
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
+    /// Spread every step over these devices (data parallelism), the first the main one:
+    /// `cpu,cpu`, `gpu:0,gpu:1`; overrides --device and the config's `run.devices`.
+    #[arg(long, value_delimiter = ',')]
+    pub devices: Vec<String>,
     /// Stop after this many steps of this invocation (the run can be resumed later).
     #[arg(long)]
     pub max_steps: Option<usize>,
@@ -45,8 +49,9 @@ fn read_config(path: &Path) -> anyhow::Result<PretrainConfig> {
 
 /// Runs `pretrain`.
 pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
+    let devices = DeviceArgs { device: a.device, devices: a.devices.clone() };
     let mut run = match &a.resume {
-        Some(dir) => RunFolder::resume(dir, a.device)?,
+        Some(dir) => RunFolder::resume(dir, &devices)?,
         None => {
             let dir = a.out.clone().unwrap_or_else(|| {
                 let secs = std::time::SystemTime::now()
@@ -66,7 +71,7 @@ pub fn run(a: &PretrainArgs) -> anyhow::Result<()> {
                     dir.display()
                 );
             }
-            RunFolder::create(&dir, &config, a.device)?
+            RunFolder::create(&dir, &config, &devices)?
         }
     };
     let config = run.trainer.config.clone();

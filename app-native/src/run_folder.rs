@@ -9,7 +9,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use amr_core::backend::{DeviceChoice, resolve_device};
+use amr_core::backend::{DeviceChoice, parse_devices, resolve_device};
 use amr_core::data::Dataset;
 use amr_core::pretrain::{Checkpoint, PretrainConfig, StepReport, Trainer, pretrain_config_toml};
 use anyhow::Context;
@@ -35,9 +35,19 @@ pub struct RunFolder {
     metrics: std::fs::File,
 }
 
+/// Where a run computes: `--device`, or a `--devices` list (data parallelism, the first the main
+/// device) that overrides both it and the config's `run.devices`.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceArgs {
+    /// `--device`.
+    pub device: DeviceChoice,
+    /// `--devices`.
+    pub devices: Vec<String>,
+}
+
 impl RunFolder {
     /// Starts a new run of `config` in `dir`; fails if `dir` holds a run already.
-    pub fn create(dir: &Path, config: &PretrainConfig, device: DeviceChoice) -> anyhow::Result<Self> {
+    pub fn create(dir: &Path, config: &PretrainConfig, device: &DeviceArgs) -> anyhow::Result<Self> {
         if Self::holds_run(dir) {
             anyhow::bail!("{} already holds a run; resume it or choose another folder", dir.display());
         }
@@ -51,7 +61,7 @@ impl RunFolder {
 
     /// Continues the run saved in `dir` from its checkpoint, or from the one before it when the latest
     /// is missing or damaged (said on stderr; the steps after it are repeated).
-    pub fn resume(dir: &Path, device: DeviceChoice) -> anyhow::Result<Self> {
+    pub fn resume(dir: &Path, device: &DeviceArgs) -> anyhow::Result<Self> {
         amr_core::io::remove_temporaries(dir);
         let latest = Checkpoint::<PretrainConfig>::load(&dir.join(CHECKPOINT));
         let ckpt = match latest {
@@ -75,7 +85,7 @@ impl RunFolder {
         dir: &Path,
         config: &PretrainConfig,
         ckpt: Option<&Checkpoint>,
-        device: DeviceChoice,
+        device: &DeviceArgs,
     ) -> anyhow::Result<Self> {
         config.validate().map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         let ds =
@@ -95,11 +105,22 @@ impl RunFolder {
                 dataset.layout.joint_count()
             );
         }
-        let (device, device_name) = resolve_device(device);
-        let trainer = match ckpt {
-            Some(c) => Trainer::resume(c, dataset.len(), &device)?,
-            None => Trainer::new(config.clone(), dataset.len(), &device)?,
+        // The devices: `--devices`, else the config's `run.devices`, else the one `--device` chooses.
+        let (list, field) = if device.devices.is_empty() {
+            (&config.run.devices, "run.devices")
+        } else {
+            (&device.devices, "--devices")
         };
+        let mut devices = parse_devices(list, field)?;
+        if devices.is_empty() {
+            devices.push(resolve_device(device.device));
+        }
+        let device_name = devices.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(" + ");
+        let mut trainer = match ckpt {
+            Some(c) => Trainer::resume(c, dataset.len(), &devices[0].0)?,
+            None => Trainer::new(config.clone(), dataset.len(), &devices[0].0)?,
+        };
+        trainer.spread_over(&devices[1..].iter().map(|(d, _)| d.clone()).collect::<Vec<_>>());
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         amr_core::io::write_atomically(&dir.join("config.toml"), pretrain_config_toml(config).as_bytes())?;
         let metrics_path = dir.join("metrics.csv");

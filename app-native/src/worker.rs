@@ -24,11 +24,13 @@ impl ThreadRunner {
         let (event_tx, events) = channel();
         let thread = std::thread::Builder::new().name("amr-trainer".into()).spawn(move || {
             let out = Outbox { tx: event_tx, ctx };
+            // The desktop trains on the chosen device, or on the config's `run.devices`.
+            let device = crate::run_folder::DeviceArgs { device, devices: Vec::new() };
             while let Ok(cmd) = command_rx.recv() {
                 let run = || {
                     let opened = match cmd {
-                        TrainCommand::Start { config, dir } => RunFolder::create(dir.as_ref(), &config, device),
-                        TrainCommand::Resume { dir } => RunFolder::resume(dir.as_ref(), device),
+                        TrainCommand::Start { config, dir } => RunFolder::create(dir.as_ref(), &config, &device),
+                        TrainCommand::Resume { dir } => RunFolder::resume(dir.as_ref(), &device),
                         TrainCommand::Pause | TrainCommand::Continue | TrainCommand::Stop | TrainCommand::Save => {
                             return true;
                         }
@@ -333,6 +335,7 @@ mod tests {
             out: None,
             resume: Some(dir.clone()),
             device: DeviceChoice::Cpu,
+            devices: Vec::new(),
             max_steps: Some(2),
             focal_gpu: false,
         };

@@ -2,6 +2,8 @@
 
 use burn::prelude::*;
 
+use crate::error::ConfigError;
+
 /// burn's run-time device handle (CPU, wgpu, ...), re-exported for the front ends.
 pub use burn::prelude::Device;
 
@@ -52,6 +54,34 @@ pub fn hardware_adapter() -> Option<String> {
     .ok()?;
     let info = adapter.get_info();
     (info.device_type != wgpu::DeviceType::Cpu).then_some(info.name)
+}
+
+/// The most devices a step may be spread over.
+pub const MAX_DEVICES: usize = 64;
+
+/// Parses a device list (`--devices`, `run.devices`) of `cpu`, `gpu` (wgpu's default adapter) and
+/// `gpu:N` (wgpu's N-th discrete GPU) entries, the first the main device; each with a line saying what
+/// it is. `field` names the list in errors.
+pub fn parse_devices(list: &[String], field: &str) -> Result<Vec<(Device, String)>, ConfigError> {
+    if list.len() > MAX_DEVICES {
+        return Err(ConfigError::from_message(format!(
+            "{field}: {} devices, at most {MAX_DEVICES} expected",
+            list.len()
+        )));
+    }
+    list.iter()
+        .map(|spec| match spec.trim() {
+            "cpu" => Ok((cpu_device(), "cpu (burn flex)".to_string())),
+            "gpu" => Ok((gpu_device(), "gpu (burn wgpu, default adapter)".to_string())),
+            other => other
+                .strip_prefix("gpu:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .map(|n| (Device::wgpu(DeviceKind::DiscreteGpu(n)), format!("gpu:{n} (burn wgpu, discrete GPU {n})")))
+                .ok_or_else(|| {
+                    ConfigError::from_message(format!("{field}: device `{other}`: expected cpu, gpu or gpu:N"))
+                }),
+        })
+        .collect()
 }
 
 /// Resolves a choice into a device and a line saying what it is.

@@ -5,6 +5,7 @@ use burn::module::Param;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 
+use super::attention::linear_rows;
 use super::block::norm;
 use super::init::{linear, trunc_normal};
 use super::{BlockConfig, CrossBlock};
@@ -87,7 +88,7 @@ impl AmrDecoder {
     /// (index = s * V + v)
     pub fn forward(&self, visible: Tensor<3>, keep: Tensor<2, Int>) -> Tensor<3> {
         let [b, nv, d] = visible.dims();
-        let mut memory = self.embed.forward(visible);
+        let mut memory = linear_rows(&self.embed, visible);
         let [_, slots, _, _] = self.query_temp.dims();
         let [_, _, joints, _] = self.query_joint.dims();
         let mut query_temp = self.query_temp.val();
@@ -108,7 +109,7 @@ impl AmrDecoder {
         let mut h = self.norm.forward(q);
         let last = self.head.len().saturating_sub(1);
         for (i, l) in self.head.iter().enumerate() {
-            h = l.forward(h);
+            h = linear_rows(l, h);
             if i < last {
                 h = burn::tensor::activation::gelu(h);
             }

@@ -1,10 +1,10 @@
 //! Transformer blocks: the pre-LN self-attention block of the encoder and the MAMP decoder
 //! (reference spec 1.4), and AMR's cross-attention block (paper Eq. 2).
 
-use burn::nn::attention::{MhaInput, MultiHeadAttention, MultiHeadAttentionConfig};
-use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 
+use super::attention::{Attention, linear_rows};
 use super::init::linear;
 
 /// Linear, exact GELU, linear.
@@ -23,7 +23,7 @@ impl Mlp {
     /// # Shapes
     /// `x`: [B, N, dim] -> [B, N, dim]
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.fc2.forward(burn::tensor::activation::gelu(self.fc1.forward(x)))
+        linear_rows(&self.fc2, burn::tensor::activation::gelu(linear_rows(&self.fc1, x)))
     }
 }
 
@@ -65,15 +65,8 @@ impl BlockConfig {
     }
 }
 
-fn attention(cfg: &BlockConfig, device: &Device) -> MultiHeadAttention {
-    let mut a = MultiHeadAttentionConfig::new(cfg.dim, cfg.heads)
-        .with_dropout(0.0)
-        .with_initializer(Initializer::XavierUniform { gain: 1.0 })
-        .init(device);
-    for l in [&mut a.query, &mut a.key, &mut a.value, &mut a.output] {
-        *l = linear(cfg.dim, cfg.dim, device);
-    }
-    a
+fn attention(cfg: &BlockConfig, device: &Device) -> Attention {
+    Attention::new(cfg.dim, cfg.heads, device)
 }
 
 /// A LayerNorm of the block's width and epsilon.
@@ -94,7 +87,7 @@ pub struct DropPath {
 #[derive(Module, Debug)]
 pub struct Block {
     norm1: LayerNorm,
-    attn: MultiHeadAttention,
+    attn: Attention,
     norm2: LayerNorm,
     mlp: Mlp,
 }
@@ -112,7 +105,7 @@ impl Block {
     /// `x`: [B, N, dim] -> [B, N, dim]
     pub fn attention_residual(&self, x: Tensor<3>) -> Tensor<3> {
         let h = self.norm1.forward(x.clone());
-        x + self.attn.forward(MhaInput::new(h.clone(), h.clone(), h)).context
+        x + self.attn.forward(h.clone(), h).0
     }
 
     /// The second half: x + MLP(LN(x)).
@@ -131,10 +124,10 @@ impl Block {
     /// `x`: [B, N, dim], `drop`: [B, 1, 1] each -> ([B, N, dim], [B, heads, N, N])
     pub fn forward_full(&self, x: Tensor<3>, drop: Option<&DropPath>) -> (Tensor<3>, Tensor<4>) {
         let h = self.norm1.forward(x.clone());
-        let out = self.attn.forward(MhaInput::new(h.clone(), h.clone(), h));
+        let (context, weights) = self.attn.forward(h.clone(), h);
         let a = match drop {
-            Some(d) => out.context * d.attn.clone(),
-            None => out.context,
+            Some(d) => context * d.attn.clone(),
+            None => context,
         };
         let x = x + a;
         let m = self.mlp.forward(self.norm2.forward(x.clone()));
@@ -142,7 +135,7 @@ impl Block {
             Some(d) => m * d.mlp.clone(),
             None => m,
         };
-        (x + m, out.weights)
+        (x + m, weights)
     }
 
     /// The block's attention weights for its input (head-averaged later by callers such as MaskCLR).
@@ -151,7 +144,7 @@ impl Block {
     /// `x`: [B, N, dim] -> [B, heads, N, N]
     pub fn attention_weights(&self, x: Tensor<3>) -> Tensor<4> {
         let h = self.norm1.forward(x);
-        self.attn.forward(MhaInput::new(h.clone(), h.clone(), h)).weights
+        self.attn.forward(h.clone(), h).1
     }
 }
 
@@ -162,7 +155,7 @@ impl Block {
 pub struct CrossBlock {
     self_attn: Option<Block>,
     norm_q: LayerNorm,
-    cross: MultiHeadAttention,
+    cross: Attention,
     norm2: LayerNorm,
     mlp: Mlp,
 }
@@ -176,7 +169,7 @@ impl CrossBlock {
             None => q,
         };
         let h = self.norm_q.forward(q.clone());
-        let q = q + self.cross.forward(MhaInput::new(h, memory.clone(), memory)).context;
+        let q = q + self.cross.forward(h, memory).0;
         let h = self.norm2.forward(q.clone());
         q.clone() + self.mlp.forward(h)
     }

@@ -6,6 +6,7 @@ use burn::nn::Linear;
 use burn::prelude::*;
 
 use super::AmrConfig;
+use super::attention::linear_rows;
 use super::init::{linear, trunc_normal};
 
 /// Groups l consecutive frames of each joint: the values of a patch are ordered [frame u][xyz].
@@ -60,8 +61,8 @@ impl PatchEmbed {
     pub fn forward_replacing(&self, x: Tensor<4>, replace: Option<(Tensor<3>, Tensor<3>)>) -> Tensor<3> {
         let p = patchify(x, self.patch);
         let [b, tp, v, _] = p.dims();
-        let mut e = self.proj.forward(p);
-        let d = e.dims()[3];
+        let d = self.proj.weight.dims()[1];
+        let mut e = linear_rows(&self.proj, p.reshape([b, tp * v, self.patch * 3])).reshape([b, tp, v, d]);
         if let Some((mask, token)) = replace {
             let flat = e.reshape([b, tp * v, d]);
             let keep = mask.clone().neg().add_scalar(1.0);

@@ -7,6 +7,7 @@ use burn::module::Param;
 use burn::nn::{LayerNorm, Linear};
 use burn::prelude::*;
 
+use super::attention::linear_rows;
 use super::block::norm;
 use super::init::{linear, trunc_normal};
 use super::{Block, BlockConfig};
@@ -82,7 +83,7 @@ impl MampDecoder {
     /// # Shapes
     /// `visible`: [B, Nv, dim] -> [B, Nv, dim]
     pub(super) fn embed(&self, visible: Tensor<3>) -> Tensor<3> {
-        self.embed.forward(visible)
+        linear_rows(&self.embed, visible)
     }
 
     /// `n` mask tokens per sample.
@@ -101,7 +102,7 @@ impl MampDecoder {
         for blk in &self.blocks {
             x = blk.forward(x);
         }
-        self.pred.forward(self.norm.forward(x))
+        linear_rows(&self.pred, self.norm.forward(x))
     }
 
     /// The full grid: the embedded visible tokens and mask tokens, un-shuffled by `restore`, plus the

@@ -3,6 +3,7 @@
 //! decoder over all tokens as the baseline. Configs first: `AmrConfig::new().init(&device)`.
 
 mod amr_decoder;
+mod attention;
 mod block;
 mod config;
 mod decoder;
@@ -17,6 +18,7 @@ mod params;
 mod patches;
 
 pub use amr_decoder::{AmrDecoder, AmrDecoderConfig};
+pub use attention::{Attention, linear_rows};
 pub use block::{Block, BlockConfig, CrossBlock, DropPath, Mlp};
 pub use config::{AmrConfig, DecoderKind};
 pub use decoder::Decoder;

@@ -106,6 +106,45 @@ impl PretrainBatch {
     pub fn visible(&self) -> usize {
         self.keep.len() / self.persons.max(1)
     }
+
+    /// The persons `range` of the batch.
+    fn persons_range(&self, range: std::ops::Range<usize>) -> Self {
+        fn rows<T: Clone>(v: &[T], persons: usize, range: &std::ops::Range<usize>) -> Vec<T> {
+            let per = v.len() / persons.max(1);
+            v[range.start * per..range.end * per].to_vec()
+        }
+        let p = self.persons;
+        Self {
+            persons: range.len(),
+            x: rows(&self.x, p, &range),
+            keep: rows(&self.keep, p, &range),
+            restore: rows(&self.restore, p, &range),
+            masked: rows(&self.masked, p, &range),
+            select: rows(&self.select, p, &range),
+            target: rows(&self.target, p, &range),
+            weight: rows(&self.weight, p, &range),
+        }
+    }
+
+    /// The batch split by persons into `parts` consecutive parts as equal as they can be (the first
+    /// ones a person larger); fewer when there are fewer persons than parts, never an empty one.
+    pub fn split(self, parts: usize) -> Vec<Self> {
+        let p = self.persons;
+        let parts = parts.clamp(1, p.max(1));
+        if parts == 1 {
+            return vec![self];
+        }
+        let (base, extra) = (p / parts, p % parts);
+        let mut start = 0;
+        (0..parts)
+            .map(|i| {
+                let len = base + usize::from(i < extra);
+                let part = self.persons_range(start..start + len);
+                start += len;
+                part
+            })
+            .collect()
+    }
 }
 
 /// One person's clip as [T, 1, V, 3].
@@ -341,5 +380,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("model.joints = 25"), "{e}");
+    }
+
+    #[test]
+    fn a_batch_splits_by_persons_into_its_parts() {
+        let ds = crate::test_data::web_demo();
+        let model = AmrConfig::new().with_joints(ds.layout.joint_count()).with_decoder(DecoderKind::DecoderMasking);
+        let b = make_batch(
+            &ds,
+            &[0, 1, 2],
+            &ClipConfig::default(),
+            &BatchConfig::default(),
+            &model,
+            &mut SeededRng::new(4),
+        )
+        .unwrap();
+        let p = b.persons;
+        let parts = b.clone().split(2);
+        assert_eq!(parts.iter().map(|q| q.persons).collect::<Vec<_>>(), [p - p / 2, p / 2]);
+        // Joined again, the parts are the batch.
+        let mut joined = parts[0].clone();
+        for field in [&parts[1]] {
+            joined.persons += field.persons;
+            joined.x.extend_from_slice(&field.x);
+            joined.keep.extend_from_slice(&field.keep);
+            joined.restore.extend_from_slice(&field.restore);
+            joined.masked.extend_from_slice(&field.masked);
+            joined.select.extend_from_slice(&field.select);
+            joined.target.extend_from_slice(&field.target);
+            joined.weight.extend_from_slice(&field.weight);
+        }
+        assert_eq!(joined, b);
+        assert!(!parts[1].select.is_empty() && parts[1].visible() == b.visible());
+        assert_eq!(b.clone().split(1), vec![b.clone()]);
+        assert_eq!(b.clone().split(100).len(), p, "never an empty part");
     }
 }

@@ -24,6 +24,9 @@ pub struct RunSettings {
     /// Which sequences pretrain: `all`, or the training part of an evaluation split (so that the test
     /// sequences stay unseen).
     pub split: crate::data::Split,
+    /// Devices every step is spread over (data parallelism), the first the main one: `cpu`, `gpu`,
+    /// `gpu:N`; empty: the one device `--device` chooses.
+    pub devices: Vec<String>,
 }
 
 impl Default for RunSettings {
@@ -34,6 +37,7 @@ impl Default for RunSettings {
             max_steps: 0,
             max_minutes: 0.0,
             split: crate::data::Split::All,
+            devices: Vec::new(),
         }
     }
 }

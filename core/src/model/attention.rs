@@ -1,0 +1,68 @@
+//! Multi-head attention laid out for the CPU's matrix products: every projection is one 2-D product
+//! over all the batch's rows (burn's own multi-head attention applies its projections to 3-D inputs,
+//! which the CPU backend runs as one small product per sample and, in the backward pass, as one weight
+//! gradient per sample summed afterwards). The parameters and their names (`query`, `key`, `value`,
+//! `output`) are those of burn's `MultiHeadAttention`, so checkpoints are unchanged.
+
+use burn::nn::Linear;
+use burn::prelude::*;
+use burn::tensor::activation::softmax;
+
+use super::init::linear;
+
+/// A linear layer applied to every row of a batch as one matrix product.
+///
+/// # Shapes
+/// `x`: [B, N, d_in] -> [B, N, d_out]
+pub fn linear_rows(layer: &Linear, x: Tensor<3>) -> Tensor<3> {
+    let [b, n, d] = x.dims();
+    let y = layer.forward(x.reshape([b * n, d]));
+    let out = y.dims()[1];
+    y.reshape([b, n, out])
+}
+
+/// Scaled dot-product attention with `heads` heads and query, key, value and output projections.
+#[derive(Module, Debug)]
+pub struct Attention {
+    /// Query projection.
+    pub query: Linear,
+    /// Key projection.
+    pub key: Linear,
+    /// Value projection.
+    pub value: Linear,
+    /// Output projection.
+    pub output: Linear,
+    heads: usize,
+}
+
+impl Attention {
+    /// `dim -> dim` projections (xavier-uniform weights, zero biases) over `heads` heads.
+    pub fn new(dim: usize, heads: usize, device: &Device) -> Self {
+        Self {
+            query: linear(dim, dim, device),
+            key: linear(dim, dim, device),
+            value: linear(dim, dim, device),
+            output: linear(dim, dim, device),
+            heads,
+        }
+    }
+
+    /// Queries from `x` attend to keys and values from `memory`: softmax(q k^T / sqrt(d_k)) v, then
+    /// the output projection; also returns the attention weights.
+    ///
+    /// # Shapes
+    /// `x`: [B, Nq, dim], `memory`: [B, Nk, dim] -> ([B, Nq, dim], [B, heads, Nq, Nk])
+    pub fn forward(&self, x: Tensor<3>, memory: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
+        let [b, nq, d] = x.dims();
+        let nk = memory.dims()[1];
+        let (h, dk) = (self.heads, d / self.heads);
+        let split = |t: Tensor<3>, n: usize| t.reshape([b, n, h, dk]).swap_dims(1, 2);
+        // The scale applied to the queries costs a pass over [Nq, dim] instead of one over the scores.
+        let q = split(linear_rows(&self.query, x).mul_scalar((dk as f64).powf(-0.5)), nq);
+        let k = split(linear_rows(&self.key, memory.clone()), nk);
+        let v = split(linear_rows(&self.value, memory), nk);
+        let weights = softmax(q.matmul(k.swap_dims(2, 3)), 3);
+        let context = weights.clone().matmul(v).swap_dims(1, 2).reshape([b, nq, d]);
+        (linear_rows(&self.output, context), weights)
+    }
+}
