@@ -1,5 +1,6 @@
 //! `amr`: the AMR desktop app, and with `--no-gui` the headless command line.
 
+mod allocator;
 mod bench;
 mod charts;
 mod cli;
@@ -23,6 +24,7 @@ mod worker;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    allocator::keep_freed_memory();
     let args = cli::Cli::parse();
     let result = match args.command {
         Some(cmd) => cli::run(cmd),
