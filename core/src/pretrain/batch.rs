@@ -399,17 +399,15 @@ mod tests {
         let parts = b.clone().split(2);
         assert_eq!(parts.iter().map(|q| q.persons).collect::<Vec<_>>(), [p - p / 2, p / 2]);
         // Joined again, the parts are the batch.
-        let mut joined = parts[0].clone();
-        for field in [&parts[1]] {
-            joined.persons += field.persons;
-            joined.x.extend_from_slice(&field.x);
-            joined.keep.extend_from_slice(&field.keep);
-            joined.restore.extend_from_slice(&field.restore);
-            joined.masked.extend_from_slice(&field.masked);
-            joined.select.extend_from_slice(&field.select);
-            joined.target.extend_from_slice(&field.target);
-            joined.weight.extend_from_slice(&field.weight);
-        }
+        let (mut joined, second) = (parts[0].clone(), &parts[1]);
+        joined.persons += second.persons;
+        joined.x.extend_from_slice(&second.x);
+        joined.keep.extend_from_slice(&second.keep);
+        joined.restore.extend_from_slice(&second.restore);
+        joined.masked.extend_from_slice(&second.masked);
+        joined.select.extend_from_slice(&second.select);
+        joined.target.extend_from_slice(&second.target);
+        joined.weight.extend_from_slice(&second.weight);
         assert_eq!(joined, b);
         assert!(!parts[1].select.is_empty() && parts[1].visible() == b.visible());
         assert_eq!(b.clone().split(1), vec![b.clone()]);

@@ -430,7 +430,7 @@ impl Trainer {
             });
             let batch = batch?;
             let persons = batch.persons.max(1) as f32;
-            let (mut value, mut trivial) = (0.0f32, 0.0f32);
+            let (mut trivial, mut losses) = (0.0f32, Vec::new());
             for (i, part) in batch.split(1 + self.replicas.len()).into_iter().enumerate() {
                 let share = part.persons as f32 / persons;
                 let replica = i.checked_sub(1).map(|r| (self.model.clone().fork(&self.replicas[r]), &self.replicas[r]));
@@ -439,17 +439,21 @@ impl Trainer {
                     None => (&self.model, &self.device),
                 };
                 let (loss, part_trivial) = self.loss_of(model, part, device)?;
-                let part_value = loss
-                    .clone()
-                    .into_scalar_async::<f32>()
-                    .await
-                    .map_err(|e| crate::DeviceError(format!("reading the loss back from the device: {e:?}")))?;
-                value += share * part_value;
                 trivial += share * part_trivial;
+                losses.push((loss.clone().detach(), share));
                 let grads =
                     GradientsParams::from_grads((loss * (share / self.config.accumulation as f32)).backward(), model);
                 let grads = if replica.is_some() { grads.to_device(&self.device, &self.model) } else { grads };
                 acc.accumulate(&self.model, grads);
+            }
+            // Read back after every part's work is queued, so that the devices work side by side.
+            let mut value = 0.0f32;
+            for (loss, share) in losses {
+                let v = loss
+                    .into_scalar_async::<f32>()
+                    .await
+                    .map_err(|e| crate::DeviceError(format!("reading the loss back from the device: {e:?}")))?;
+                value += share * v;
             }
             if !value.is_finite() {
                 return Err(TrainError::NonFinite { step: self.steps + 1, loss: value });
