@@ -95,9 +95,16 @@ fn copy_budget(pickle_len: usize) -> usize {
     pickle_len.saturating_mul(16).max(1 << 20)
 }
 
+/// How deeply values may nest (a container inside a container ...): deep enough for any checkpoint
+/// (they nest a few levels), shallow enough that dropping or copying a value, which recurses, cannot
+/// exhaust the stack.
+pub const MAX_NESTING: usize = 1000;
+
+/// A stack entry: a mark, or a value with its nesting depth (0 for a scalar, 1 + its deepest member
+/// for a container).
 enum Item {
     Mark,
-    Value(PyValue),
+    Value(PyValue, usize),
 }
 
 struct Reader<'a> {
@@ -135,24 +142,28 @@ impl Reader<'_> {
     }
 }
 
-fn pop(stack: &mut Vec<Item>, op: u8, at: usize) -> Result<PyValue, String> {
+fn pop(stack: &mut Vec<Item>, op: u8, at: usize) -> Result<(PyValue, usize), String> {
     match stack.pop() {
-        Some(Item::Value(v)) => Ok(v),
+        Some(Item::Value(v, depth)) => Ok((v, depth)),
         _ => Err(format!("opcode 0x{op:02x} at byte {at} found an empty stack")),
     }
 }
 
-fn pop_mark(stack: &mut Vec<Item>, op: u8, at: usize) -> Result<Vec<PyValue>, String> {
-    let mut out = Vec::new();
+/// The values above the topmost mark, in order, and the deepest one's depth.
+fn pop_mark(stack: &mut Vec<Item>, op: u8, at: usize) -> Result<(Vec<PyValue>, usize), String> {
+    let (mut out, mut depth) = (Vec::new(), 0);
     loop {
         match stack.pop() {
             Some(Item::Mark) => break,
-            Some(Item::Value(v)) => out.push(v),
+            Some(Item::Value(v, d)) => {
+                out.push(v);
+                depth = depth.max(d);
+            }
             None => return Err(format!("opcode 0x{op:02x} at byte {at} found no mark")),
         }
     }
     out.reverse();
-    Ok(out)
+    Ok((out, depth))
 }
 
 fn set_items(target: &mut PyValue, kv: Vec<PyValue>) {
@@ -177,7 +188,7 @@ pub fn read_pickle(bytes: &[u8]) -> Result<PyValue, PickleError> {
 fn read_values(bytes: &[u8]) -> Result<PyValue, String> {
     let mut r = Reader { bytes, pos: 0 };
     let mut stack: Vec<Item> = Vec::new();
-    let mut memo: BTreeMap<u64, PyValue> = BTreeMap::new();
+    let mut memo: BTreeMap<u64, (PyValue, usize)> = BTreeMap::new();
     let limit = copy_budget(bytes.len());
     let mut budget = limit;
     // Spends the budget on a copy of `v`; an error past it.
@@ -191,6 +202,8 @@ fn read_values(bytes: &[u8]) -> Result<PyValue, String> {
     loop {
         let at = r.pos;
         let op = r.u8()?;
+        // The nesting depth of the value this opcode pushes; containers set it.
+        let mut depth = 0;
         let value = match op {
             0x80 => {
                 r.u8()?;
@@ -200,7 +213,7 @@ fn read_values(bytes: &[u8]) -> Result<PyValue, String> {
                 r.take(8)?;
                 continue;
             } // FRAME
-            b'.' => return pop(&mut stack, op, at), // STOP
+            b'.' => return pop(&mut stack, op, at).map(|(v, _)| v), // STOP
             b'(' => {
                 stack.push(Item::Mark);
                 continue;
@@ -258,65 +271,82 @@ fn read_values(bytes: &[u8]) -> Result<PyValue, String> {
             }
             0x93 => {
                 // STACK_GLOBAL
-                let name = pop(&mut stack, op, at)?;
-                let module = pop(&mut stack, op, at)?;
+                let (name, _) = pop(&mut stack, op, at)?;
+                let (module, _) = pop(&mut stack, op, at)?;
                 PyValue::Global(format!("{}.{}", module.key(), name.key()))
             }
             b'Q' => {
                 pop(&mut stack, op, at)?;
                 PyValue::Opaque
             } // BINPERSID
-            b't' => PyValue::List(pop_mark(&mut stack, op, at)?),
+            b't' => {
+                let (items, d) = pop_mark(&mut stack, op, at)?;
+                depth = d + 1;
+                PyValue::List(items)
+            }
             0x85..=0x87 => {
                 let n = usize::from(op - 0x84);
-                let mut items: Vec<PyValue> = (0..n).map(|_| pop(&mut stack, op, at)).collect::<Result<_, _>>()?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let (v, d) = pop(&mut stack, op, at)?;
+                    items.push(v);
+                    depth = depth.max(d + 1);
+                }
                 items.reverse();
                 PyValue::List(items)
             }
             b'R' | 0x81 => {
                 // REDUCE / NEWOBJ: callable(args) -> an object of that class
                 let _args = pop(&mut stack, op, at)?;
-                match pop(&mut stack, op, at)? {
+                match pop(&mut stack, op, at)?.0 {
                     PyValue::Global(class) => PyValue::Object { class, state: BTreeMap::new() },
                     _ => PyValue::Opaque,
                 }
             }
             b'b' => {
                 // BUILD: obj.__dict__.update(state)
-                let state = pop(&mut stack, op, at)?;
-                let obj = pop(&mut stack, op, at)?;
+                let (state, state_depth) = pop(&mut stack, op, at)?;
+                let (obj, obj_depth) = pop(&mut stack, op, at)?;
                 match (obj, state) {
                     (PyValue::Object { class, state: mut s }, PyValue::Dict(d)) => {
+                        depth = obj_depth.max(state_depth);
                         s.extend(d);
                         PyValue::Object { class, state: s }
                     }
-                    (obj, _) => obj,
+                    (obj, _) => {
+                        depth = obj_depth;
+                        obj
+                    }
                 }
             }
             b's' => {
-                let v = pop(&mut stack, op, at)?;
-                let k = pop(&mut stack, op, at)?;
-                let mut d = pop(&mut stack, op, at)?;
+                let (v, v_depth) = pop(&mut stack, op, at)?;
+                let (k, k_depth) = pop(&mut stack, op, at)?;
+                let (mut d, d_depth) = pop(&mut stack, op, at)?;
+                depth = d_depth.max(v_depth.max(k_depth) + 1);
                 set_items(&mut d, vec![k, v]);
                 d
             }
             b'u' => {
-                let kv = pop_mark(&mut stack, op, at)?;
-                let mut d = pop(&mut stack, op, at)?;
+                let (kv, kv_depth) = pop_mark(&mut stack, op, at)?;
+                let (mut d, d_depth) = pop(&mut stack, op, at)?;
+                depth = d_depth.max(kv_depth + 1);
                 set_items(&mut d, kv);
                 d
             }
             b'a' => {
-                let v = pop(&mut stack, op, at)?;
-                let mut l = pop(&mut stack, op, at)?;
+                let (v, v_depth) = pop(&mut stack, op, at)?;
+                let (mut l, l_depth) = pop(&mut stack, op, at)?;
+                depth = l_depth.max(v_depth + 1);
                 if let PyValue::List(items) = &mut l {
                     items.push(v);
                 }
                 l
             }
             b'e' => {
-                let vs = pop_mark(&mut stack, op, at)?;
-                let mut l = pop(&mut stack, op, at)?;
+                let (vs, vs_depth) = pop_mark(&mut stack, op, at)?;
+                let (mut l, l_depth) = pop(&mut stack, op, at)?;
+                depth = l_depth.max(vs_depth + 1);
                 if let PyValue::List(items) = &mut l {
                     items.extend(vs);
                 }
@@ -328,22 +358,26 @@ fn read_values(bytes: &[u8]) -> Result<PyValue, String> {
                     b'r' => r.le(4)?,
                     _ => memo.len() as u64,
                 };
-                let Some(Item::Value(top)) = stack.last() else {
+                let Some(Item::Value(top, top_depth)) = stack.last() else {
                     return Err(format!("memo put at byte {at} with nothing to store"));
                 };
                 spend(top, at)?;
-                memo.insert(idx, top.clone());
+                memo.insert(idx, (top.clone(), *top_depth));
                 continue;
             }
             b'h' | b'j' => {
                 let idx = if op == b'h' { r.le(1)? } else { r.le(4)? };
-                let v = memo.get(&idx).ok_or_else(|| format!("memo get {idx} at byte {at} refers to nothing"))?;
+                let (v, d) = memo.get(&idx).ok_or_else(|| format!("memo get {idx} at byte {at} refers to nothing"))?;
                 spend(v, at)?;
+                depth = *d;
                 v.clone()
             }
             other => return Err(format!("unsupported pickle opcode 0x{other:02x} at byte {at}")),
         };
-        stack.push(Item::Value(value));
+        if depth > MAX_NESTING {
+            return Err(format!("values nest deeper than {MAX_NESTING} levels at byte {at}"));
+        }
+        stack.push(Item::Value(value, depth));
     }
 }
 
@@ -401,5 +435,37 @@ mod tests {
         }
         small.push(b'.');
         assert!(matches!(read_pickle(&small), Ok(PyValue::List(v)) if v.len() == 2));
+    }
+
+    #[test]
+    fn nesting_is_bounded_before_it_can_exhaust_the_stack() {
+        // `N` then TUPLE1 n times: a value nested n levels deep, one byte per level. Dropping or
+        // copying such a value recurses, so a large file could overflow the stack; past
+        // MAX_NESTING the reader refuses it, naming the byte.
+        let nested = |n: usize| {
+            let mut p = vec![0x80, 2, b'N'];
+            p.extend(std::iter::repeat_n(0x85u8, n));
+            p.push(b'.');
+            p
+        };
+        let ok = read_pickle(&nested(MAX_NESTING)).unwrap();
+        let mut depth = 0;
+        let mut v = &ok;
+        while let PyValue::List(items) = v {
+            depth += 1;
+            v = &items[0];
+        }
+        assert_eq!(depth, MAX_NESTING);
+        let e = read_pickle(&nested(MAX_NESTING + 1)).unwrap_err();
+        assert!(e.0.contains("nest deeper than 1000") && e.0.contains(&format!("byte {}", MAX_NESTING + 3)), "{e}");
+        // A million levels: refused as quickly, without a stack overflow.
+        assert!(read_pickle(&nested(1_000_000)).is_err());
+        // Lists grown by APPEND count too: n + 1 empty lists, then n APPENDs each put the list on top
+        // into the one below it: n levels.
+        let mut p = vec![0x80, 2];
+        p.extend(std::iter::repeat_n(b']', MAX_NESTING + 2));
+        p.extend(std::iter::repeat_n(b'a', MAX_NESTING + 1));
+        p.push(b'.');
+        assert!(read_pickle(&p).unwrap_err().0.contains("nest deeper"));
     }
 }
