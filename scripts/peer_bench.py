@@ -7,8 +7,8 @@ sections 1-2); it mirrors what `amr --no-gui bench` runs, shape for shape:
 
 - data: synthetic random-walk sequences of 150 frames, 2 persons, 25 joints, made once; per step a batch
   is cut from them on the host as our trainer does: a random crop of 50-100 % of the frames (at least 64),
-  resampled linearly to T = 120 (half-pixel centres), a random rotation of up to 0.3 rad per axis, each
-  person centred on its first frame's joint mean;
+  resampled linearly to T = 120 (half-pixel centres), each person centred on its first frame's root
+  joint, a random rotation of up to 0.3 rad per axis;
 - the encoder: a linear patch embedding of l = 4 frames x 1 joint x xyz, learnable temporal and joint
   embeddings, motion-aware masking (tau 0.8, 90 %: 75 of 750 tokens visible), 8 pre-LN blocks of width
   256, 8 heads, MLP 1024 with exact GELU, a final LayerNorm;
@@ -275,9 +275,9 @@ def make_batch(data, batch, gen):
         seq = data[i, start : start + length].reshape(1, length, -1).transpose(1, 2)  # [1, M V 3, len]
         seq = F.interpolate(seq, size=T, mode="linear", align_corners=False)
         seq = seq.transpose(1, 2).reshape(T, persons, V, 3)
+        seq = seq - seq[:1, :, :1]  # each person on its first frame's root joint, before rotation
         angles = [(torch.rand(1, generator=gen).item() * 2 - 1) * 0.3 for _ in range(3)]
         seq = seq @ rotation(angles).T
-        seq = seq - seq[:1].mean(2, keepdim=True)
         clips.append(seq.transpose(0, 1))  # [M, T, V, 3]
     return torch.stack(clips).reshape(batch * persons, T, V, 3)
 
