@@ -33,7 +33,4 @@ pub enum EvalError {
     /// The device failed.
     #[error(transparent)]
     Device(#[from] DeviceError),
-    /// The run's model was lost by an earlier failure.
-    #[error("the model was lost by an earlier failure")]
-    ModelLost,
 }

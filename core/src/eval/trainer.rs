@@ -57,9 +57,14 @@ enum Learner {
 
 /// The trainer of the linear probe, fine-tuning (all variants) and MaskCLR.
 pub struct EvalTrainer {
-    /// The run's config.
-    pub config: EvalConfig,
-    learner: Option<Learner>,
+    learner: Learner,
+    run: EvalRun,
+}
+
+/// Everything of an evaluation run but the model and its optimiser: the step functions borrow it
+/// while they update the learner.
+struct EvalRun {
+    config: EvalConfig,
     device: Device,
     state: EvalState,
     classes: usize,
@@ -152,19 +157,21 @@ impl EvalTrainer {
             joint_names: ds.layout.joint_names.clone(),
         };
         let mut t = Self {
-            config,
-            learner: Some(learner),
-            device,
-            state,
-            classes,
-            test_x: Vec::new(),
-            test_shape: [0; 5],
-            test_y: Vec::new(),
-            frozen: None,
-            test_features: None,
-            views: Vec::new(),
+            learner,
+            run: EvalRun {
+                config,
+                device,
+                state,
+                classes,
+                test_x: Vec::new(),
+                test_shape: [0; 5],
+                test_y: Vec::new(),
+                frozen: None,
+                test_features: None,
+                views: Vec::new(),
+            },
         };
-        t.prepare_test(ds);
+        t.run.prepare_test(ds);
         Ok(t)
     }
 
@@ -210,71 +217,160 @@ impl EvalTrainer {
         ckpt.config.model.check_fits(&ckpt.model, false)?;
         // The training subset is already drawn: the stored indices are used as they are.
         let mut t = Self::build(ckpt.config.clone(), ds, state.labelled.clone(), state.test.clone(), None, device)?;
-        let learner = t.learner.take().ok_or(EvalError::ModelLost)?;
-        t.learner = Some(match learner {
+        t.learner = match t.learner {
             Learner::Linear { probe, mut sgd } => {
                 let probe = load_params(*probe, &ckpt.model).map_err(|(_, e)| e)?;
-                sgd.load_state(&ckpt.optimizer, &t.device);
+                sgd.load_state(&ckpt.optimizer, &t.run.device);
                 Learner::Linear { probe: Box::new(probe), sgd }
             }
             Learner::Full { model, mut adamw } => {
                 let model = load_params(*model, &ckpt.model).map_err(|(_, e)| e)?;
                 adamw
-                    .load_state(&ckpt.optimizer, state.steps as u64, &t.device)
+                    .load_state(&ckpt.optimizer, state.steps as u64, &t.run.device)
                     .map_err(|e| EvalError::Checkpoint(e.to_string()))?;
                 Learner::Full { model: Box::new(model), adamw }
             }
-        });
+        };
         // Checkpoints written before the names were recorded take them from the data they resume on.
-        let fresh = std::mem::replace(&mut t.state, state);
-        if t.state.label_names.is_empty() {
-            t.state.label_names = fresh.label_names;
+        let fresh = std::mem::replace(&mut t.run.state, state);
+        if t.run.state.label_names.is_empty() {
+            t.run.state.label_names = fresh.label_names;
         }
-        if t.state.joint_names.is_empty() {
-            t.state.joint_names = fresh.joint_names;
+        if t.run.state.joint_names.is_empty() {
+            t.run.state.joint_names = fresh.joint_names;
         }
         Ok(t)
     }
 
     /// Everything needed to continue the run (and, for the full model, to evaluate it later).
     pub fn checkpoint(&self) -> Result<EvalCheckpoint, EvalError> {
-        let (model, optimizer) = match self.learner.as_ref().ok_or(EvalError::ModelLost)? {
+        let (model, optimizer) = match &self.learner {
             Learner::Linear { probe, sgd } => (named_params(probe.as_ref()), sgd.state()),
             Learner::Full { model, adamw } => (named_params(model.as_ref()), adamw.state()),
         };
-        Ok(Checkpoint { config: self.config.clone(), model, optimizer, state: Some(self.state.clone()) })
+        Ok(Checkpoint { config: self.run.config.clone(), model, optimizer, state: Some(self.run.state.clone()) })
+    }
+
+    /// The run's config.
+    pub fn config(&self) -> &EvalConfig {
+        &self.run.config
     }
 
     /// Epochs done.
     pub fn epoch(&self) -> usize {
-        self.state.epoch
+        self.run.state.epoch
     }
 
     /// The training sequences used (dataset indices).
     pub fn labelled(&self) -> &[usize] {
-        &self.state.labelled
+        &self.run.state.labelled
     }
 
     /// The per-epoch history.
     pub fn history(&self) -> &[EpochReport] {
-        &self.state.history
+        &self.run.state.history
     }
 
     /// The trained classifier (none for the linear probe).
     pub fn classifier(&self) -> Option<&Classifier> {
-        match self.learner.as_ref()? {
+        match &self.learner {
             Learner::Full { model, .. } => Some(model.as_ref()),
             Learner::Linear { .. } => None,
         }
     }
 
-    fn shape(&self, n: usize, ds: &Dataset) -> [usize; 5] {
-        [n, ds.persons, self.config.clip.frames, ds.layout.joint_count(), 3]
-    }
-
     /// Test sequences.
     pub fn test_sequences(&self) -> usize {
-        self.state.test.len()
+        self.run.state.test.len()
+    }
+
+    /// One training epoch followed by the test evaluation.
+    pub fn epoch_step(&mut self, ds: &Dataset) -> Result<EpochReport, EvalError> {
+        let started = web_time::Instant::now();
+        let mut order = self.run.state.labelled.clone();
+        self.run.state.rng.shuffle(&mut order);
+        let bs = self.run.config.batch_size.min(order.len());
+        let per_epoch = self.run.steps_per_epoch();
+        let (loss, lr) = self.run.train_batches(ds, &order[..per_epoch * bs], bs, &mut self.learner)?;
+        self.run.state.epoch += 1;
+        let test = self.test_accuracy()?;
+        let report =
+            EpochReport { epoch: self.run.state.epoch, loss, lr, seconds: started.elapsed().as_secs_f64(), test };
+        self.run.state.history.push(report.clone());
+        Ok(report)
+    }
+
+    /// Test accuracy of the current model (test-time centre crop, BatchNorm running statistics).
+    pub fn test_accuracy(&mut self) -> Result<Accuracy, EvalError> {
+        let scores = self.test_scores(None)?;
+        Ok(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
+    }
+
+    /// Class scores [N, C] of the test clips, optionally perturbed by `perturb` first.
+    pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, EvalError> {
+        let shape = self.run.test_shape;
+        let plain = self.run.device.clone().inner();
+        match &self.learner {
+            Learner::Linear { probe, .. } => {
+                let feats = match (&self.run.test_features, perturbed) {
+                    (Some(f), None) => f.clone(),
+                    _ => {
+                        let enc = self.run.frozen_encoder(probe);
+                        let f = pooled_features(&enc, perturbed.unwrap_or(&self.run.test_x), shape, &plain, 64);
+                        if perturbed.is_none() {
+                            self.run.test_features = Some(f.clone());
+                        }
+                        f
+                    }
+                };
+                let f = Tensor::<2>::from_data(TensorData::new(feats, [shape[0], self.run.config.model.dim]), &plain);
+                probe
+                    .head
+                    .valid()
+                    .forward(f, false)
+                    .into_data()
+                    .convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))
+            }
+            Learner::Full { model, .. } => {
+                classifier_scores(&model.valid(), perturbed.unwrap_or(&self.run.test_x), shape, &plain, 32)
+            }
+        }
+    }
+
+    /// Test accuracy with the test clips perturbed by `p` (drawing from `rng`).
+    pub fn perturbed_accuracy(&mut self, p: &super::Perturbation, rng: &mut SeededRng) -> Result<Accuracy, EvalError> {
+        let mut x = self.run.test_x.clone();
+        p.apply(&mut x, self.run.test_shape, rng);
+        let scores = self.test_scores(Some(&x))?;
+        Ok(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
+    }
+
+    /// The results so far.
+    pub fn results(&self, data: &str, init: &str) -> EvalResults {
+        let h = &self.run.state.history;
+        let last = h.last().map(|r| r.test).unwrap_or_default();
+        let best = h.iter().max_by(|a, b| a.test.top1.total_cmp(&b.test.top1).then(b.epoch.cmp(&a.epoch)));
+        EvalResults {
+            protocol: self.run.config.protocol.name().into(),
+            data: data.into(),
+            init: init.into(),
+            train_sequences: self.run.state.labelled.len(),
+            test_sequences: self.run.state.test.len(),
+            classes: self.run.classes,
+            epochs: self.run.state.epoch,
+            last,
+            best_epoch: best.map_or(0, |r| r.epoch),
+            best: best.map(|r| r.test).unwrap_or_default(),
+            history: h.clone(),
+        }
+    }
+}
+
+impl EvalRun {
+    fn shape(&self, n: usize, ds: &Dataset) -> [usize; 5] {
+        [n, ds.persons, self.config.clip.frames, ds.layout.joint_count(), 3]
     }
 
     fn prepare_test(&mut self, ds: &Dataset) {
@@ -302,119 +398,29 @@ impl EvalTrainer {
         pack_clips(&clips, m, t, v)
     }
 
-    /// One training epoch followed by the test evaluation.
-    pub fn epoch_step(&mut self, ds: &Dataset) -> Result<EpochReport, EvalError> {
-        let started = web_time::Instant::now();
-        let mut order = self.state.labelled.clone();
-        self.state.rng.shuffle(&mut order);
-        let bs = self.config.batch_size.min(order.len());
-        let per_epoch = self.steps_per_epoch();
-        let learner = self.learner.take().ok_or(EvalError::ModelLost)?;
-        let result = self.train_batches(ds, &order[..per_epoch * bs], bs, learner);
-        let (learner, loss, lr) = result?;
-        self.learner = Some(learner);
-        self.state.epoch += 1;
-        let test = self.test_accuracy()?;
-        let report = EpochReport { epoch: self.state.epoch, loss, lr, seconds: started.elapsed().as_secs_f64(), test };
-        self.state.history.push(report.clone());
-        Ok(report)
-    }
-
     fn train_batches(
         &mut self,
         ds: &Dataset,
         order: &[usize],
         bs: usize,
-        learner: Learner,
-    ) -> Result<(Learner, f64, f64), EvalError> {
+        learner: &mut Learner,
+    ) -> Result<(f64, f64), EvalError> {
         let per_epoch = self.steps_per_epoch();
-        let mut learner = learner;
         let (mut total, mut lr) = (0.0f64, 0.0f64);
         for idx in order.chunks(bs) {
             let it = self.state.steps;
-            let (next, loss, used_lr) = match learner {
-                Learner::Linear { probe, sgd } => self.linear_step(ds, idx, *probe, sgd)?,
-                Learner::Full { model, adamw } => self.full_step(ds, idx, *model, adamw)?,
+            let (loss, used_lr) = match learner {
+                Learner::Linear { probe, sgd } => self.linear_step(ds, idx, probe, sgd)?,
+                Learner::Full { model, adamw } => self.full_step(ds, idx, model, adamw)?,
             };
             if !loss.is_finite() {
                 return Err(EvalError::NonFinite { loss, epoch: self.state.epoch + 1, step: it + 1 });
             }
-            learner = next;
             total += loss;
             lr = used_lr;
             self.state.steps += 1;
         }
-        Ok((learner, total / per_epoch as f64, lr))
-    }
-
-    /// Test accuracy of the current model (test-time centre crop, BatchNorm running statistics).
-    pub fn test_accuracy(&mut self) -> Result<Accuracy, EvalError> {
-        let scores = self.test_scores(None)?;
-        Ok(Accuracy::of_scores(&scores, self.classes, &self.test_y))
-    }
-
-    /// Class scores [N, C] of the test clips, optionally perturbed by `perturb` first.
-    pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, EvalError> {
-        let shape = self.test_shape;
-        let plain = self.device.clone().inner();
-        let learner = self.learner.take().ok_or(EvalError::ModelLost)?;
-        let scores = match &learner {
-            Learner::Linear { probe, .. } => {
-                let feats = match (&self.test_features, perturbed) {
-                    (Some(f), None) => f.clone(),
-                    _ => {
-                        let enc = self.frozen_encoder(probe);
-                        let f = pooled_features(&enc, perturbed.unwrap_or(&self.test_x), shape, &plain, 64);
-                        if perturbed.is_none() {
-                            self.test_features = Some(f.clone());
-                        }
-                        f
-                    }
-                };
-                let f = Tensor::<2>::from_data(TensorData::new(feats, [shape[0], self.config.model.dim]), &plain);
-                probe
-                    .head
-                    .valid()
-                    .forward(f, false)
-                    .into_data()
-                    .convert::<f32>()
-                    .try_to_vec::<f32>()
-                    .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))
-            }
-            Learner::Full { model, .. } => {
-                classifier_scores(&model.valid(), perturbed.unwrap_or(&self.test_x), shape, &plain, 32)
-            }
-        };
-        self.learner = Some(learner);
-        scores
-    }
-
-    /// Test accuracy with the test clips perturbed by `p` (drawing from `rng`).
-    pub fn perturbed_accuracy(&mut self, p: &super::Perturbation, rng: &mut SeededRng) -> Result<Accuracy, EvalError> {
-        let mut x = self.test_x.clone();
-        p.apply(&mut x, self.test_shape, rng);
-        let scores = self.test_scores(Some(&x))?;
-        Ok(Accuracy::of_scores(&scores, self.classes, &self.test_y))
-    }
-
-    /// The results so far.
-    pub fn results(&self, data: &str, init: &str) -> EvalResults {
-        let h = &self.state.history;
-        let last = h.last().map(|r| r.test).unwrap_or_default();
-        let best = h.iter().max_by(|a, b| a.test.top1.total_cmp(&b.test.top1).then(b.epoch.cmp(&a.epoch)));
-        EvalResults {
-            protocol: self.config.protocol.name().into(),
-            data: data.into(),
-            init: init.into(),
-            train_sequences: self.state.labelled.len(),
-            test_sequences: self.state.test.len(),
-            classes: self.classes,
-            epochs: self.state.epoch,
-            last,
-            best_epoch: best.map_or(0, |r| r.epoch),
-            best: best.map(|r| r.test).unwrap_or_default(),
-            history: h.clone(),
-        }
+        Ok((total / per_epoch as f64, lr))
     }
 }
 

@@ -5,7 +5,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use super::{EvalTrainer, Learner, labels_of};
+use super::{EvalRun, labels_of};
 use crate::data::Dataset;
 use crate::error::{ConfigError, DeviceError};
 use crate::eval::EvalError;
@@ -18,7 +18,7 @@ use crate::eval::contrastive::{class_positives, contrastive_loss, pair_positives
 use crate::eval::head::HeadOutput;
 use crate::train::{AdamW, LrSchedule};
 
-impl EvalTrainer {
+impl EvalRun {
     pub(super) fn pass_options(&mut self, n: usize, m: usize, drop_path: f64, dropout: f64) -> PassOptions {
         let cfg = &self.config.model;
         let grid = [n, m, cfg.frames / cfg.patch, cfg.joints, cfg.dim];
@@ -36,9 +36,9 @@ impl EvalTrainer {
         &mut self,
         ds: &Dataset,
         idx: &[usize],
-        model: Classifier,
-        mut adamw: AdamW,
-    ) -> Result<(Learner, f64, f64), EvalError> {
+        model: &mut Classifier,
+        adamw: &mut AdamW,
+    ) -> Result<(f64, f64), EvalError> {
         let (labels, it, per_epoch) = (&labels_of(ds, idx)[..], self.state.steps, self.steps_per_epoch());
         let values = self.train_x(ds, idx);
         let shape = self.shape(idx.len(), ds);
@@ -92,12 +92,16 @@ impl EvalTrainer {
             }
         }
         let value = f64::from(loss.clone().into_scalar::<f32>());
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let (model, lr) = if maskclr {
+        let grads = GradientsParams::from_grads(loss.backward(), &*model);
+        // The update moves the model through the optimiser (it cannot fail).
+        let update = |lr: f64, scale: &dyn Fn(&str) -> f64| {
+            replace_with::replace_with_or_abort(model, |m| adamw.step_scaled(lr, m, grads, scale));
+        };
+        let lr = if maskclr {
             let lr = mc.head_lr * mc.lr_decay.powi(self.state.epoch as i32);
             let ratio = mc.backbone_lr / mc.head_lr;
-            let scale = |p: &str| if p.starts_with("encoder.") { ratio } else { 1.0 };
-            (adamw.step_scaled(lr, model, grads, &scale), lr)
+            update(lr, &|p: &str| if p.starts_with("encoder.") { ratio } else { 1.0 });
+            lr
         } else {
             let schedule = LrSchedule {
                 lr: ft.lr,
@@ -107,9 +111,9 @@ impl EvalTrainer {
             };
             let lr = schedule.at_iteration(it, per_epoch);
             let depth = self.config.model.encoder_depth;
-            let scale = |p: &str| layer_decay_scale(p, depth, ft.layer_decay);
-            (adamw.step_scaled(lr, model, grads, &scale), lr)
+            update(lr, &|p: &str| layer_decay_scale(p, depth, ft.layer_decay));
+            lr
         };
-        Ok((Learner::Full { model: Box::new(model), adamw }, value, lr))
+        Ok((value, lr))
     }
 }

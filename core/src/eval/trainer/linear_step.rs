@@ -4,14 +4,14 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use super::{EvalTrainer, Learner, labels_of};
+use super::{EvalRun, labels_of};
 use crate::data::Dataset;
 use crate::eval::EvalError;
 use crate::eval::classifier::{Probe, cross_entropy};
 use crate::features::pooled_features;
 use crate::train::{LrSchedule, Sgd};
 
-impl EvalTrainer {
+impl EvalRun {
     /// Features of the sequences `idx` for the probe (cached views of the frozen encoder, or fresh
     /// augmented clips).
     pub(super) fn linear_features(&mut self, ds: &Dataset, probe: &Probe, idx: &[usize]) -> Vec<f32> {
@@ -45,11 +45,11 @@ impl EvalTrainer {
         &mut self,
         ds: &Dataset,
         idx: &[usize],
-        probe: Probe,
-        mut sgd: Sgd,
-    ) -> Result<(Learner, f64, f64), EvalError> {
+        probe: &mut Probe,
+        sgd: &mut Sgd,
+    ) -> Result<(f64, f64), EvalError> {
         let (labels, it, per_epoch) = (&labels_of(ds, idx)[..], self.state.steps, self.steps_per_epoch());
-        let feats = self.linear_features(ds, &probe, idx);
+        let feats = self.linear_features(ds, probe, idx);
         let d = self.config.model.dim;
         let x = Tensor::<2>::from_data(TensorData::new(feats, [idx.len(), d]), &self.device);
         let loss = cross_entropy(probe.head.forward(x, true), labels, 0.0);
@@ -61,8 +61,9 @@ impl EvalTrainer {
             epochs: self.config.epochs as f64,
         };
         let lr = schedule.at_iteration(it, per_epoch);
-        let grads = GradientsParams::from_grads(loss.backward(), &probe);
-        let probe = sgd.step(lr, probe, grads);
-        Ok((Learner::Linear { probe: Box::new(probe), sgd }, value, lr))
+        let grads = GradientsParams::from_grads(loss.backward(), &*probe);
+        // The update moves the probe through the optimiser (it cannot fail).
+        replace_with::replace_with_or_abort(probe, |p| sgd.step(lr, p, grads));
+        Ok((value, lr))
     }
 }
