@@ -406,6 +406,21 @@ impl Trainer {
         pollster::block_on(self.step_async(ds))
     }
 
+    /// The next micro-batch of the run's order, drawn from the run's generator, with its focal
+    /// weights (from the GPU kernel when one is set); and how many sequences it holds.
+    fn next_batch(&mut self, ds: &Dataset) -> Result<(PretrainBatch, usize), TrainError> {
+        let idx = self.next_indices();
+        let mut batch_rng = self.rng.fork();
+        #[allow(unused_mut)] // mutated by the GPU kernel, which the browser build has not
+        let mut b = make_batch(ds, &idx, &self.config.clip, &self.config.batch, &self.config.model, &mut batch_rng)?;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(k) = &self.focal_kernel {
+            super::gpu_focal_weights(k, &mut b, &self.config.batch, &self.config.model)
+                .map_err(|e| crate::DeviceError(format!("focal weights on the GPU: {e}")))?;
+        }
+        Ok((b, idx.len()))
+    }
+
     /// The gradients of the next step's `accumulation` micro-batches, each spread over the trainer's
     /// devices ([`Self::spread_over`]), summed on the main device; the step's loss and the trivial
     /// predictor's. Draws the batches (the run's order and generator advance) but leaves the model
@@ -416,19 +431,8 @@ impl Trainer {
         let mut trivial_total = 0.0f32;
         let mut sequences = 0;
         for _ in 0..self.config.accumulation {
-            let idx = self.next_indices();
-            sequences += idx.len();
-            let mut batch_rng = self.rng.fork();
-            let batch = make_batch(ds, &idx, &self.config.clip, &self.config.batch, &self.config.model, &mut batch_rng);
-            #[cfg(not(target_arch = "wasm32"))]
-            let batch = batch.and_then(|mut b| {
-                if let Some(k) = &self.focal_kernel {
-                    super::gpu_focal_weights(k, &mut b, &self.config.batch, &self.config.model)
-                        .map_err(|e| crate::DeviceError(format!("focal weights on the GPU: {e}")))?;
-                }
-                Ok(b)
-            });
-            let batch = batch?;
+            let (batch, n) = self.next_batch(ds)?;
+            sequences += n;
             let persons = batch.persons.max(1) as f32;
             let (mut trivial, mut losses) = (0.0f32, Vec::new());
             for (i, part) in batch.split(1 + self.replicas.len()).into_iter().enumerate() {

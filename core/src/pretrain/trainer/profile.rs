@@ -9,7 +9,6 @@ use burn::prelude::*;
 use super::{DeviceBatch, TrainError, Trainer};
 use crate::data::Dataset;
 use crate::model::AmrModel;
-use crate::pretrain::make_batch;
 
 /// The stages of a step, in the order they run.
 pub const STAGES: [&str; 10] = [
@@ -74,17 +73,7 @@ impl Trainer {
         let mut acc = GradientsAccumulator::<AmrModel>::new();
         let mut total = 0.0f32;
         for _ in 0..self.config.accumulation {
-            let idx = self.next_indices();
-            let mut batch_rng = self.rng.fork();
-            let b = make_batch(ds, &idx, &self.config.clip, &self.config.batch, &self.config.model, &mut batch_rng)?;
-            let b = {
-                let mut b = b;
-                if let Some(k) = &self.focal_kernel {
-                    crate::pretrain::gpu_focal_weights(k, &mut b, &self.config.batch, &self.config.model)
-                        .map_err(|e| crate::DeviceError(format!("focal weights on the GPU: {e}")))?;
-                }
-                b
-            };
+            let (b, _) = self.next_batch(ds)?;
             clock.mark("host batch making");
             let batch = DeviceBatch::upload(b, &self.config, &device);
             clock.mark("upload");
