@@ -500,6 +500,15 @@ impl Trainer {
     }
 }
 
+/// The weights of a batch's squared errors.
+enum LossWeight {
+    /// The focal weights [P, rows, values] of the AMR-path decoders (1 where focal reconstruction is
+    /// off).
+    Focal(Tensor<3>),
+    /// MAMP's masked tokens [P, L] (1 for masked).
+    Masked(Tensor<2>),
+}
+
 /// A batch's tensors on the device.
 pub(crate) struct DeviceBatch {
     /// [P, T, V, 3]
@@ -512,9 +521,8 @@ pub(crate) struct DeviceBatch {
     select: Option<Tensor<2, Int>>,
     /// [P, rows, values] in the prediction's layout.
     target: Tensor<3>,
-    /// The focal weights [P, rows, values] (AMR-path decoders) or the masked tokens [P, L] (MAMP),
-    /// flattened to [P, rows, values] or [P, L, 1].
-    weight: Tensor<3>,
+    /// What weighs the squared errors.
+    weight: LossWeight,
     /// The trivial predictor's loss on this batch.
     trivial: f32,
 }
@@ -542,8 +550,10 @@ impl DeviceBatch {
             .then(|| Tensor::<2, Int>::from_data(TensorData::new(b.select, [b.persons, rows]), d));
         let target = Tensor::<3>::from_data(TensorData::new(b.target, [b.persons, rows, values]), d);
         let weight = match m.decoder {
-            DecoderKind::Mamp => Tensor::<3>::from_data(TensorData::new(b.masked, [b.persons, l_all, 1]), d),
-            _ => Tensor::<3>::from_data(TensorData::new(b.weight, [b.persons, rows, values]), d),
+            DecoderKind::Mamp => {
+                LossWeight::Masked(Tensor::from_data(TensorData::new(b.masked, [b.persons, l_all]), d))
+            }
+            _ => LossWeight::Focal(Tensor::from_data(TensorData::new(b.weight, [b.persons, rows, values]), d)),
         };
         Self { x, keep, restore, select, target, weight, trivial }
     }
@@ -575,10 +585,9 @@ impl DeviceBatch {
     /// The objective on the prediction `pred`: the focal loss for the AMR-path decoders, the
     /// masked-token loss for MAMP's.
     pub(crate) fn objective(&self, pred: Tensor<3>) -> Tensor<1> {
-        let weight = self.weight.clone();
-        match weight.dims() {
-            [p, l, 1] => masked_token_loss(pred, self.target.clone(), weight.reshape([p, l])),
-            _ => focal_loss(pred, self.target.clone(), weight),
+        match &self.weight {
+            LossWeight::Masked(masked) => masked_token_loss(pred, self.target.clone(), masked.clone()),
+            LossWeight::Focal(weight) => focal_loss(pred, self.target.clone(), weight.clone()),
         }
     }
 }
