@@ -19,6 +19,8 @@ if [ "${AMR_WASM_OPT:-0}" = "1" ] && command -v wasm-opt >/dev/null; then
     "$out/amr_web_bg.wasm" -o "$out/amr_web_bg.wasm"
 fi
 cp app-web/index.html "$out/index.html"
+# The training worker's script: it loads the same module off the page's thread.
+cp app-web/worker.js "$out/worker.js"
 # The demo subset the page fetches after its first paint (the first take of each action is in the wasm).
 cp assets/bandai2_web.safetensors "$out/"
 # The pretrained model the reconstruction view opens with, fetched after the demo subset.

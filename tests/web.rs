@@ -229,6 +229,22 @@ impl Drop for Browser {
     }
 }
 
+/// The page's mean frame rate over 4 seconds (its status read about 3 times a second), counting the
+/// readings where `during` holds.
+fn mean_fps(b: &Browser, during: impl Fn(&Value) -> bool) -> f64 {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < until {
+        let s = b.status();
+        if let Some(fps) = s["report"]["fps"].as_f64().filter(|_| during(&s)) {
+            seen.push(fps);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(!seen.is_empty(), "no frame rate read while the condition held: {}", b.status());
+    seen.iter().sum::<f64>() / seen.len() as f64
+}
+
 fn ready(s: &Value) -> bool {
     s["ready"] == true
 }
@@ -355,17 +371,21 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     assert!((page - native).abs() <= 1e-3 * native, "shipped model: page {page} vs native {native}");
     b.screenshot(&dir.join("web-reconstruct.png"));
 
-    // Training started by a click on the page's Start button; the page's status shows the loss fall.
+    // Training started by a click on the page's Start button, in the training worker (the CPU
+    // backend); the page's status shows the loss fall. The frame rate of the training tab is
+    // measured idle (its clip playing) and while the worker trains.
     b.goto(&format!("{base}?train#tab=train"));
     let s = b.status_where(120, "the training tab", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
+    assert_eq!(s["next_trainer"], "worker", "{s}");
+    let idle_fps = mean_fps(&b, |s| s["report"]["train_state"] == "idle");
     b.click_at(&s["report"]["buttons"]["start"]);
+    let s = b.status_where(120, "10 training steps", |s| s["training"]["steps"].as_u64() >= Some(10));
+    assert_eq!(s["trainer"], "worker", "{s}");
+    let worker_fps = mean_fps(&b, |s| s["report"]["train_state"] == "running");
     let s = b.status_where(300, "30 training steps", |s| s["training"]["steps"].as_u64() >= Some(30));
     let (first, last) =
         (s["training"]["mean_loss_first_5"].as_f64().unwrap(), s["training"]["mean_loss_last_5"].as_f64().unwrap());
-    eprintln!(
-        "browser training (CPU backend): {} steps/s, {} frames/s; loss {first:.4} -> {last:.4}",
-        s["training"]["steps_per_second"], s["report"]["fps"]
-    );
+    let worker_steps = s["training"]["steps_per_second"].as_f64().unwrap_or(f64::NAN);
     assert!(last < first, "the loss did not go down: {s}");
     b.screenshot(&dir.join("web-training.png"));
     // Save checkpoint downloads the run; the native code opens it.
@@ -384,6 +404,33 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     let s = b.status_where(30, "the stop button", |s| s["report"]["buttons"]["stop"].is_array());
     b.click_at(&s["report"]["buttons"]["stop"]);
     b.status_where(60, "the run to end", |s| s["report"]["train_state"] == "idle");
+
+    // The same run on the page's own thread (`?worker=0`, how the page trained before the worker):
+    // the figures to compare with.
+    b.goto(&format!("{base}?train&worker=0#tab=train"));
+    let s = b.status_where(120, "the training tab without a worker", |s| {
+        ready(s) && s["report"]["buttons"]["start"].is_array()
+    });
+    assert_eq!(s["next_trainer"], "page", "{s}");
+    b.click_at(&s["report"]["buttons"]["start"]);
+    b.status_where(120, "10 steps on the page's thread", |s| s["training"]["steps"].as_u64() >= Some(10));
+    let page_fps = mean_fps(&b, |s| s["report"]["train_state"] == "running");
+    let s = b.status_where(120, "20 steps on the page's thread", |s| s["training"]["steps"].as_u64() >= Some(20));
+    assert_eq!(s["trainer"], "page", "{s}");
+    let page_steps = s["training"]["steps_per_second"].as_f64().unwrap_or(f64::NAN);
+    let stopped = (0..3).any(|_| {
+        let s = b.status();
+        b.click_at(&s["report"]["buttons"]["stop"]);
+        wait_for(20, || Some(b.status()).filter(|s| s["report"]["train_state"] == "idle")).is_some()
+    });
+    assert!(stopped, "the run on the page's thread did not stop: {}", b.status());
+    eprintln!(
+        "browser training (CPU backend; loss {first:.4} -> {last:.4}): the training tab draws {idle_fps:.1} frames/s \
+         idle; in the worker {worker_steps:.1} steps/s at {worker_fps:.1} frames/s ({:.0} % of idle); on the page's \
+         thread {page_steps:.1} steps/s at {page_fps:.1} frames/s ({:.0} % of idle)",
+        100.0 * worker_fps / idle_fps,
+        100.0 * page_fps / idle_fps
+    );
 
     // A BVH file picked in the page's file input is read client-side and shown.
     let bvh = support::bandai_bvh().join("dataset-2_run_normal_001.bvh");

@@ -31,6 +31,12 @@ pub fn share_from_query(query: &str) -> bool {
     query_value(query, "share") != Some("0")
 }
 
+/// Whether CPU runs may train in the training worker: yes unless the query says `worker=0` (then
+/// they train on the page's thread, to compare the two).
+pub fn worker_from_query(query: &str) -> bool {
+    query_value(query, "worker") != Some("0")
+}
+
 impl Choice {
     /// Reads `backend=` from a URL query; absent means [`Choice::Auto`].
     pub fn from_query(query: &str) -> Result<Self, String> {
@@ -232,6 +238,8 @@ mod tests {
         assert_eq!(Choice::from_query("?backend=auto&x"), Ok(Choice::Auto));
         assert!(share_from_query("?backend=webgpu") && share_from_query("?share=1"));
         assert!(!share_from_query("?backend=webgpu&share=0"));
+        assert!(worker_from_query("") && worker_from_query("?worker=1"));
+        assert!(!worker_from_query("?train&worker=0"));
         let e = Choice::from_query("?backend=cuda").unwrap_err();
         assert!(e.contains("cuda") && e.contains("expected auto, webgpu or cpu"), "{e}");
     }

@@ -1,7 +1,8 @@
 //! amr-web: the AMR App in the browser. `start` runs when the page loads the module: it picks the
 //! compute backend (WebGPU on egui's device, or burn's CPU backend), paints the embedded first clips
-//! at once, fetches the demo subset beside the page, trains in the page, and reports its state in
-//! `#amr-status` (JSON, for people and tests).
+//! at once, fetches the demo subset beside the page, trains (on the CPU backend in a Web Worker that
+//! loads the same module and calls `worker_start`), and reports its state in `#amr-status` (JSON,
+//! for people and tests).
 
 pub mod compute;
 #[cfg(target_arch = "wasm32")]
@@ -10,6 +11,11 @@ mod page;
 mod runner;
 #[cfg(target_arch = "wasm32")]
 mod shell;
+#[cfg(target_arch = "wasm32")]
+mod training;
+pub mod wire;
+#[cfg(target_arch = "wasm32")]
+mod worker;
 
 #[cfg(target_arch = "wasm32")]
 mod web {
@@ -66,9 +72,13 @@ mod web {
         panic!("{message}");
     }
 
-    /// Entry point: starts the App on `#the_canvas_id`.
+    /// Entry point: starts the App on `#the_canvas_id`. In the training worker (no window) it does
+    /// nothing: `worker.js` calls `worker_start` there.
     #[wasm_bindgen(start)]
     pub fn start() {
+        if web_sys::window().is_none() {
+            return;
+        }
         page::install_panic_hook();
         wasm_bindgen_futures::spawn_local(async {
             let dataset = match amr_core::demo::demo_dataset() {
@@ -84,6 +94,7 @@ mod web {
                 Err(e) => (compute::Choice::Auto, Some(e)),
             };
             let share = compute::share_from_query(&query);
+            let use_worker = compute::worker_from_query(&query);
             let adapter = compute::probe().await;
             let mut plan = compute::decide(choice, adapter.as_ref());
             // A bad `?backend=` is named where the choice is shown.
@@ -122,7 +133,15 @@ mod web {
                             }
                             ctx.request_repaint();
                         });
-                        Ok(Box::new(WebShell::new(dataset, &cc.egui_ctx, inbox, computing, adapter, plan.reason)))
+                        Ok(Box::new(WebShell::new(
+                            dataset,
+                            &cc.egui_ctx,
+                            inbox,
+                            computing,
+                            use_worker,
+                            adapter,
+                            plan.reason,
+                        )))
                     }),
                 )
                 .await;

@@ -90,11 +90,16 @@ pub fn now_ms() -> f64 {
     window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
 }
 
-/// Resolves after `ms` milliseconds (0: at the next turn of the event loop), letting the page draw.
+/// Resolves after `ms` milliseconds (0: at the next turn of the event loop), letting the page draw
+/// (or, in the training worker, its messages arrive). It uses the global `setTimeout`, which the
+/// page's window and a worker's scope both have.
 pub async fn sleep(ms: i32) {
+    let global = js_sys::global();
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        if let Ok(set_timeout) = js_sys::Reflect::get(&global, &JsValue::from_str("setTimeout"))
+            .and_then(|f| f.dyn_into::<js_sys::Function>())
+        {
+            let _ = set_timeout.call2(&global, &resolve, &JsValue::from(ms));
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

@@ -1,7 +1,8 @@
-//! The browser's trainer: an async task on the page's event loop that takes one step at a time and
-//! yields to the browser between steps, so the App keeps drawing. It trains on the page's compute
-//! device (WebGPU or the CPU backend); losses and checkpoints are read back with `step_async` and
-//! `checkpoint_async`, so nothing blocks the page.
+//! The browser's training loop: an async task that takes one step at a time and yields to the event
+//! loop between steps. It runs in the training worker (a Web Worker: the page's thread only draws)
+//! on the CPU backend, or on the page's own thread on WebGPU, where a step's work is the GPU's and
+//! the page draws between steps. Losses and checkpoints are read back with `step_async` and
+//! `checkpoint_async`, so nothing blocks. [`WebRunner`] is the page's end of the loop on its own thread.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -13,50 +14,86 @@ use amr_ui::training::{TrainCommand, TrainEvent, TrainRunner};
 
 use crate::compute::Compute;
 
-struct Inner {
-    commands: VecDeque<TrainCommand>,
-    events: Vec<TrainEvent>,
-    dataset: Option<Rc<Dataset>>,
-    compute: Compute,
+/// Where the loop's events go, and how it offers a checkpoint as a download.
+pub trait Host {
+    /// Hands the events of one turn of the loop to the panel.
+    fn emit(&self, events: Vec<TrainEvent>);
+    /// Offers `bytes` as a file download named `name`.
+    fn download(&self, bytes: &[u8], name: &str) -> Result<(), String>;
 }
 
-/// The panel's end of the browser trainer.
+/// What the loop reads: the commands queued for it, and the data and device of the next run.
+pub struct Queue {
+    /// Commands not yet taken.
+    pub commands: VecDeque<TrainCommand>,
+    /// The data of the next run.
+    pub dataset: Option<Rc<Dataset>>,
+    /// The device of the next run.
+    pub compute: Compute,
+}
+
+/// The loop's queue, shared with whatever feeds it.
+pub type SharedQueue = Rc<RefCell<Queue>>;
+
+impl Queue {
+    /// A queue for runs on `dataset` on `compute`.
+    pub fn shared(dataset: Rc<Dataset>, compute: Compute) -> SharedQueue {
+        Rc::new(RefCell::new(Self { commands: VecDeque::new(), dataset: Some(dataset), compute }))
+    }
+}
+
+/// The loop on the page's own thread: events go into a list the panel polls.
+struct PageHost {
+    events: Rc<RefCell<Vec<TrainEvent>>>,
+    ctx: egui::Context,
+}
+
+impl Host for PageHost {
+    fn emit(&self, events: Vec<TrainEvent>) {
+        self.events.borrow_mut().extend(events);
+        self.ctx.request_repaint();
+    }
+
+    fn download(&self, bytes: &[u8], name: &str) -> Result<(), String> {
+        crate::page::download(bytes, name, "application/octet-stream")
+    }
+}
+
+/// The panel's end of the loop on the page's own thread.
 #[derive(Clone)]
 pub struct WebRunner {
-    inner: Rc<RefCell<Inner>>,
+    queue: SharedQueue,
+    events: Rc<RefCell<Vec<TrainEvent>>>,
 }
 
 impl WebRunner {
-    /// Starts the task; it trains on `dataset` on `compute` and wakes the App's `ctx` on every event.
+    /// Starts the loop; it trains on `dataset` on `compute` and wakes the App's `ctx` on every event.
     pub fn spawn(dataset: Rc<Dataset>, compute: Compute, ctx: egui::Context) -> Self {
-        let inner = Rc::new(RefCell::new(Inner {
-            commands: VecDeque::new(),
-            events: Vec::new(),
-            dataset: Some(dataset),
-            compute,
-        }));
-        wasm_bindgen_futures::spawn_local(run(Rc::clone(&inner), ctx));
-        Self { inner }
+        let queue = Queue::shared(dataset, compute);
+        let events = Rc::new(RefCell::new(Vec::new()));
+        let host = PageHost { events: Rc::clone(&events), ctx };
+        wasm_bindgen_futures::spawn_local(run(Rc::clone(&queue), host));
+        Self { queue, events }
     }
 
     /// Trains on `dataset` from the next run on (the data the page fetched after its first paint).
     pub fn set_dataset(&self, dataset: Rc<Dataset>) {
-        self.inner.borrow_mut().dataset = Some(dataset);
+        self.queue.borrow_mut().dataset = Some(dataset);
     }
 
     /// Trains on `compute` from the next run on.
     pub fn set_compute(&self, compute: Compute) {
-        self.inner.borrow_mut().compute = compute;
+        self.queue.borrow_mut().compute = compute;
     }
 }
 
 impl TrainRunner for WebRunner {
     fn send(&mut self, command: TrainCommand) {
-        self.inner.borrow_mut().commands.push_back(command);
+        self.queue.borrow_mut().commands.push_back(command);
     }
 
     fn poll(&mut self) -> Vec<TrainEvent> {
-        std::mem::take(&mut self.inner.borrow_mut().events)
+        std::mem::take(&mut self.events.borrow_mut())
     }
 }
 
@@ -68,25 +105,26 @@ struct Run {
 }
 
 /// Offers the run's checkpoint (model, optimiser, state) as a download the desktop app opens.
-async fn download(run: &Run) -> Result<(String, Box<Checkpoint>), String> {
+async fn download(run: &Run, host: &impl Host) -> Result<(String, Box<Checkpoint>), String> {
     let ckpt = run.trainer.checkpoint_async().await.map_err(|e| e.to_string())?;
     let bytes = ckpt.to_bytes().map_err(|e| e.to_string())?;
     let name = format!("amr-browser-step{}.safetensors", run.trainer.steps());
-    crate::page::download(&bytes, &name, "application/octet-stream")?;
+    host.download(&bytes, &name)?;
     // The App keeps the model only (for its reconstruction view).
     Ok((name, Box::new(Checkpoint { optimizer: Default::default(), ..ckpt })))
 }
 
-async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
+/// The loop: takes the queued commands, then one step, then yields; forever.
+pub async fn run(queue: SharedQueue, host: impl Host) {
     let mut current: Option<Run> = None;
     loop {
-        let commands: Vec<TrainCommand> = inner.borrow_mut().commands.drain(..).collect();
+        let commands: Vec<TrainCommand> = queue.borrow_mut().commands.drain(..).collect();
         let mut out = Vec::new();
         for c in commands {
             match c {
                 TrainCommand::Start { config, .. } if current.is_none() => {
-                    let Some(ds) = inner.borrow().dataset.clone() else { continue };
-                    let compute = inner.borrow().compute.clone();
+                    let Some(ds) = queue.borrow().dataset.clone() else { continue };
+                    let compute = queue.borrow().compute.clone();
                     match Trainer::new((*config).clone(), ds.len(), &compute.device) {
                         Ok(trainer) => {
                             let total = trainer.total_steps();
@@ -117,7 +155,7 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
                 }
                 TrainCommand::Save => {
                     if let Some(r) = &current {
-                        match download(r).await {
+                        match download(r, &host).await {
                             Ok((path, checkpoint)) => out.push(TrainEvent::Saved { path, checkpoint }),
                             Err(e) => out.push(TrainEvent::Failed(e)),
                         }
@@ -160,8 +198,7 @@ async fn run(inner: Rc<RefCell<Inner>>, ctx: egui::Context) {
             }
         }
         if !out.is_empty() {
-            inner.borrow_mut().events.extend(out);
-            ctx.request_repaint();
+            host.emit(out);
         }
         // Between steps the page draws a frame; idle, the task looks for commands 20 times a second.
         crate::page::sleep(if stepping { 0 } else { 50 }).await;

@@ -10,7 +10,7 @@ use amr_ui::{AmrApp, DrawReport, ReportSink, Request, Settings};
 
 use crate::compute::{Adapter, Compute};
 use crate::page;
-use crate::runner::WebRunner;
+use crate::training::PageTrainer;
 
 /// What arrives from outside the frame loop.
 pub enum Inbox {
@@ -52,7 +52,7 @@ fn show_compute(app: &mut AmrApp, compute: &Compute) {
 pub struct WebShell {
     app: AmrApp,
     sink: ReportSink,
-    runner: WebRunner,
+    runner: PageTrainer,
     inbox: InboxQueue,
     compute: Compute,
     adapter: Option<Adapter>,
@@ -71,18 +71,19 @@ pub struct WebShell {
 }
 
 impl WebShell {
-    /// The shell on `dataset` (the embedded first-paint data), its trainer on `ctx`, computing on
-    /// `compute` (chosen for `reason` on the browser's `adapter`).
+    /// The shell on `dataset` (the embedded first-paint data), its trainer on `ctx` (in the training
+    /// worker if `use_worker`), computing on `compute` (chosen for `reason` on the browser's `adapter`).
     pub fn new(
         dataset: amr_core::data::Dataset,
         ctx: &egui::Context,
         inbox: InboxQueue,
         compute: Compute,
+        use_worker: bool,
         adapter: Option<Adapter>,
         reason: String,
     ) -> Self {
         let sink: ReportSink = Arc::new(Mutex::new(None));
-        let runner = WebRunner::spawn(Rc::new(dataset.clone()), compute.clone(), ctx.clone());
+        let (runner, no_worker) = PageTrainer::spawn(Rc::new(dataset.clone()), compute.clone(), ctx, use_worker);
         let settings = page::load(SETTINGS_KEY)
             .and_then(|t| serde_json::from_str::<Settings>(&t).ok())
             .unwrap_or_else(|| Settings { run_config: PretrainConfig::browser_demo(), ..Settings::default() });
@@ -90,6 +91,9 @@ impl WebShell {
         let mut app =
             AmrApp::new(dataset, &name, sink.clone()).with_settings(settings).with_runner(Box::new(runner.clone()));
         show_compute(&mut app, &compute);
+        if let Some(why) = no_worker {
+            app.notify(format!("{why}; runs train on the page's thread"));
+        }
         let initial_hash = page::hash();
         app.apply_url_hash(&initial_hash);
         Self {
@@ -125,7 +129,7 @@ impl WebShell {
         match amr_core::data::read_dataset_bytes(bytes, path) {
             Ok(ds) => {
                 let n = ds.len();
-                self.runner.set_dataset(Rc::new(ds.clone()));
+                self.runner.set_dataset(Rc::new(ds.clone()), name, bytes);
                 self.app.set_dataset(ds, name);
                 self.data_name = format!("{name} ({n} sequences)");
                 if demo {
@@ -164,6 +168,8 @@ impl WebShell {
             "backend": self.compute.label,
             "backend_kind": self.compute.kind,
             "backend_reason": self.compute_reason,
+            "trainer": self.runner.place(),
+            "next_trainer": self.runner.next_place(),
             "navigator_gpu": page::has_webgpu(),
             "adapter": self.adapter,
             "data": self.data_name,

@@ -149,7 +149,7 @@ impl PretrainConfig {
 }
 
 /// What one optimiser step did.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepReport {
     /// Steps done so far (1 after the first).
     pub step: usize,
