@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
 use amr_core::backend::DeviceChoice;
 use amr_core::pretrain::Checkpoint;
-use amr_ui::training::{TrainCommand, TrainEvent, TrainRunner};
+use amr_ui::training::{RunStart, TrainCommand, TrainEvent, TrainRunner};
 
 use crate::run_folder::RunFolder;
 
@@ -140,13 +140,13 @@ fn train(mut run: RunFolder, commands: &Receiver<TrainCommand>, out: &Outbox) ->
     let config = run.trainer.config.clone();
     let total = run.trainer.total_steps();
     let end = if config.run.max_steps > 0 { (run.trainer.steps() + config.run.max_steps).min(total) } else { total };
-    out.send(TrainEvent::Started {
+    out.send(TrainEvent::Started(Box::new(RunStart {
         dir: run.dir.display().to_string(),
         device: run.device_name.clone(),
         total_steps: total,
         history: run.rows.clone(),
-        config: Box::new(config.clone()),
-    });
+        config: config.clone(),
+    })));
     let mut paused = false;
     loop {
         loop {
@@ -251,7 +251,7 @@ mod tests {
         let mut r = ThreadRunner::spawn(DeviceChoice::Cpu, None).unwrap();
         r.send(TrainCommand::Start { config: Box::new(tiny()), dir: dir.display().to_string() });
         let seen = wait(&mut r, |e| matches!(e, TrainEvent::Step(s) if s.step >= 3));
-        assert!(matches!(seen[0], TrainEvent::Started { .. }), "{seen:?}");
+        assert!(matches!(seen[0], TrainEvent::Started(_)), "{seen:?}");
         assert!(seen.iter().any(|e| matches!(e, TrainEvent::Saved { .. })), "a checkpoint every 3 steps");
         r.send(TrainCommand::Pause);
         let seen = wait(&mut r, |e| matches!(e, TrainEvent::Paused));
@@ -280,7 +280,8 @@ mod tests {
         assert_eq!(metrics.lines().count(), steps + 1);
         r.send(TrainCommand::Resume { dir: dir.display().to_string() });
         let seen = wait(&mut r, |e| matches!(e, TrainEvent::Step(_)));
-        let Some(TrainEvent::Started { history, .. }) = seen.first() else { panic!("{seen:?}") };
+        let Some(TrainEvent::Started(start)) = seen.first() else { panic!("{seen:?}") };
+        let history = &start.history;
         assert_eq!(history.len(), *steps);
         let first = seen.iter().find_map(|e| if let TrainEvent::Step(s) = e { Some(s.step) } else { None });
         assert_eq!(first, Some(steps + 1));

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use amr_core::data::Dataset;
 use amr_core::pretrain::{Checkpoint, Trainer};
-use amr_ui::training::{TrainCommand, TrainEvent, TrainRunner};
+use amr_ui::training::{RunStart, TrainCommand, TrainEvent, TrainRunner};
 
 use crate::compute::Compute;
 
@@ -129,13 +129,13 @@ pub async fn run(queue: SharedQueue, host: impl Host) {
                         Ok(trainer) => {
                             let total = trainer.total_steps();
                             let end = if config.run.max_steps > 0 { config.run.max_steps.min(total) } else { total };
-                            out.push(TrainEvent::Started {
+                            out.push(TrainEvent::Started(Box::new(RunStart {
                                 dir: "the browser's memory".into(),
                                 device: compute.label,
                                 total_steps: total,
                                 history: Vec::new(),
-                                config,
-                            });
+                                config: *config,
+                            })));
                             current = Some(Run { trainer, dataset: ds, end, paused: false });
                         }
                         Err(e) => out.push(TrainEvent::Failed(e.to_string())),

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use amr_core::pretrain::{Checkpoint, PretrainConfig, StepReport};
-use amr_ui::training::{TrainCommand, TrainEvent};
+use amr_ui::training::{RunStart, TrainCommand, TrainEvent};
 use serde::{Deserialize, Serialize};
 
 /// What the page sends the worker.
@@ -40,18 +40,7 @@ pub enum FromWorker {
     /// The worker listens; commands sent before this wait in the page.
     Ready,
     /// [`TrainEvent::Started`].
-    Started {
-        /// The run folder, in words.
-        dir: String,
-        /// The compute device, in words.
-        device: String,
-        /// Steps of the whole schedule.
-        total_steps: usize,
-        /// Steps already done.
-        history: Vec<StepReport>,
-        /// The run's config.
-        config: Box<PretrainConfig>,
-    },
+    Started(Box<RunStart>),
     /// [`TrainEvent::Step`].
     Step(StepReport),
     /// [`TrainEvent::Paused`].
@@ -142,13 +131,7 @@ pub fn command_from_message(message: ToWorker) -> Option<TrainCommand> {
 pub fn event_message(event: &TrainEvent) -> Result<Envelope<FromWorker>, String> {
     let bare = |m| Ok(Envelope::bare(m));
     match event {
-        TrainEvent::Started { dir, device, total_steps, history, config } => bare(FromWorker::Started {
-            dir: dir.clone(),
-            device: device.clone(),
-            total_steps: *total_steps,
-            history: history.clone(),
-            config: config.clone(),
-        }),
+        TrainEvent::Started(start) => bare(FromWorker::Started(start.clone())),
         TrainEvent::Step(r) => bare(FromWorker::Step(r.clone())),
         TrainEvent::Paused => bare(FromWorker::Paused),
         TrainEvent::Continued => bare(FromWorker::Continued),
@@ -190,9 +173,7 @@ pub fn arrival(envelope: Envelope<FromWorker>) -> Arrival {
             Some(bytes) => return Arrival::Download { name, bytes },
             None => TrainEvent::Failed(format!("the worker's download of {name} came without its bytes")),
         },
-        FromWorker::Started { dir, device, total_steps, history, config } => {
-            TrainEvent::Started { dir, device, total_steps, history, config }
-        }
+        FromWorker::Started(start) => TrainEvent::Started(start),
         FromWorker::Step(r) => TrainEvent::Step(r),
         FromWorker::Paused => TrainEvent::Paused,
         FromWorker::Continued => TrainEvent::Continued,
@@ -248,13 +229,13 @@ mod tests {
         let report = trainer.step(&ds).unwrap();
         let checkpoint: Checkpoint<PretrainConfig, TrainerState> = trainer.checkpoint().unwrap();
         let events = [
-            TrainEvent::Started {
+            TrainEvent::Started(Box::new(RunStart {
                 dir: "memory".into(),
                 device: "cpu".into(),
                 total_steps: 7,
                 history: vec![report.clone()],
-                config: Box::new(config),
-            },
+                config,
+            })),
             TrainEvent::Step(report),
             TrainEvent::Paused,
             TrainEvent::Continued,

@@ -33,18 +33,7 @@ pub enum TrainCommand {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrainEvent {
     /// A run began (or resumed).
-    Started {
-        /// Its run folder.
-        dir: String,
-        /// The compute device, in words.
-        device: String,
-        /// Steps of the whole schedule.
-        total_steps: usize,
-        /// The steps already done (a resumed run's metrics).
-        history: Vec<StepReport>,
-        /// The run's config.
-        config: Box<PretrainConfig>,
-    },
+    Started(Box<RunStart>),
     /// One optimiser step ended.
     Step(StepReport),
     /// The run holds.
@@ -67,6 +56,21 @@ pub enum TrainEvent {
     },
     /// The run failed; what was saved stays.
     Failed(String),
+}
+
+/// What a runner says when a run begins (or resumes).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunStart {
+    /// Its run folder.
+    pub dir: String,
+    /// The compute device, in words.
+    pub device: String,
+    /// Steps of the whole schedule.
+    pub total_steps: usize,
+    /// The steps already done (a resumed run's metrics).
+    pub history: Vec<StepReport>,
+    /// The run's config.
+    pub config: PretrainConfig,
 }
 
 /// Where the run stands, as the panel sees it.

@@ -6,7 +6,7 @@ use amr_core::focal::FocalConfig;
 use amr_core::pretrain::{Masking, PretrainConfig, StepReport, parse_pretrain_config};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use crate::training::{TrainCommand, TrainEvent, TrainState};
+use crate::training::{RunStart, TrainCommand, TrainEvent, TrainState};
 
 /// The loss curve's colour (UI tests look for it in screenshots).
 pub const LOSS_COLOUR: egui::Color32 = egui::Color32::from_rgb(255, 120, 40);
@@ -72,12 +72,13 @@ impl TrainPanel {
     /// Takes in a runner's event.
     pub fn handle(&mut self, event: &TrainEvent) {
         match event {
-            TrainEvent::Started { dir, device, total_steps, history, config } => {
+            TrainEvent::Started(start) => {
+                let RunStart { dir, device, total_steps, history, config } = &**start;
                 self.state = TrainState::Running;
                 self.history.clone_from(history);
                 self.total_steps = *total_steps;
                 self.device.clone_from(device);
-                self.config = (**config).clone();
+                self.config = config.clone();
                 self.status = format!("training in {dir} on {device}");
             }
             TrainEvent::Step(r) => {
@@ -328,13 +329,13 @@ mod tests {
     #[test]
     fn progress_gives_throughput_and_time_left() {
         let mut p = TrainPanel::new("runs/x".into(), true);
-        p.handle(&TrainEvent::Started {
+        p.handle(&TrainEvent::Started(Box::new(RunStart {
             dir: "runs/x".into(),
             device: "cpu".into(),
             total_steps: 100,
             history: vec![],
-            config: Box::new(PretrainConfig::demo()),
-        });
+            config: PretrainConfig::demo(),
+        })));
         for s in 1..=4 {
             p.handle(&TrainEvent::Step(report(s, 0.5)));
         }
