@@ -98,5 +98,6 @@ mod tests {
         let e = write_atomically(&folder, b"x").unwrap_err().to_string();
         assert!(e.contains("taken"), "{e}");
         assert!(leftovers(&d).is_empty(), "{:?}", leftovers(&d));
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }
