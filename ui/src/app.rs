@@ -603,7 +603,9 @@ impl AmrApp {
             Tab::Reconstruct => self.reconstruct_ui(ui, &mut report),
             Tab::Learn => self.learn_ui(ui, &mut report),
         });
-        if self.settings.timeline.advance(now, fps, frames) || self.runner_busy() {
+        // A playing clip needs the next frame soon. A training run does not: every runner wakes the
+        // App on each of its events, and drawing between them would take the CPU the run needs.
+        if self.settings.timeline.advance(now, fps, frames) {
             ui.ctx().request_repaint();
         }
         let frame = self.settings.timeline.frame;
@@ -623,10 +625,6 @@ impl AmrApp {
             *r = Some(report);
         }
         self.apply_commands();
-    }
-
-    fn runner_busy(&self) -> bool {
-        !matches!(self.train.state, crate::training::TrainState::Idle)
     }
 }
 
