@@ -19,7 +19,7 @@ pub trait Host {
     /// Hands the events of one turn of the loop to the panel.
     fn emit(&self, events: Vec<TrainEvent>);
     /// Offers `bytes` as a file download named `name`.
-    fn download(&self, bytes: &[u8], name: &str) -> Result<(), String>;
+    fn download(&self, bytes: Vec<u8>, name: &str) -> Result<(), String>;
 }
 
 /// What the loop reads: the commands queued for it, and the data and device of the next run.
@@ -54,8 +54,8 @@ impl Host for PageHost {
         self.ctx.request_repaint();
     }
 
-    fn download(&self, bytes: &[u8], name: &str) -> Result<(), String> {
-        crate::page::download(bytes, name, "application/octet-stream")
+    fn download(&self, bytes: Vec<u8>, name: &str) -> Result<(), String> {
+        crate::page::download(&bytes, name, "application/octet-stream")
     }
 }
 
@@ -85,6 +85,11 @@ impl WebRunner {
     pub fn set_compute(&self, compute: Compute) {
         self.queue.borrow_mut().compute = compute;
     }
+
+    /// Whether the next run trains on WebGPU.
+    pub fn on_webgpu(&self) -> bool {
+        self.queue.borrow().compute.kind == "webgpu"
+    }
 }
 
 impl TrainRunner for WebRunner {
@@ -109,7 +114,7 @@ async fn download(run: &Run, host: &impl Host) -> Result<(String, Box<Checkpoint
     let ckpt = run.trainer.checkpoint_async().await.map_err(|e| e.to_string())?;
     let bytes = ckpt.to_bytes().map_err(|e| e.to_string())?;
     let name = format!("amr-browser-step{}.safetensors", run.trainer.steps());
-    host.download(&bytes, &name)?;
+    host.download(bytes, &name)?;
     // The App keeps the model only (for its reconstruction view).
     Ok((name, Box::new(Checkpoint { optimizer: Default::default(), ..ckpt })))
 }

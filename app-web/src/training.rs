@@ -29,8 +29,6 @@ pub enum Place {
 pub struct PageTrainer {
     page: WebRunner,
     worker: Option<WorkerRunner>,
-    /// The device of the next run is a WebGPU one.
-    webgpu: Rc<Cell<bool>>,
     /// Where the last run started.
     place: Rc<Cell<Place>>,
 }
@@ -44,7 +42,6 @@ impl PageTrainer {
         ctx: &egui::Context,
         use_worker: bool,
     ) -> (Self, Option<String>) {
-        let webgpu = Rc::new(Cell::new(compute.kind == "webgpu"));
         let page = WebRunner::spawn(dataset, compute, ctx.clone());
         let (worker, why) = match use_worker.then(|| WorkerRunner::spawn(ctx)) {
             Some(Ok(w)) => (Some(w), None),
@@ -52,13 +49,13 @@ impl PageTrainer {
             None => (None, Some("the page was asked not to use a training worker (?worker=0)".to_string())),
         };
         let place = Rc::new(Cell::new(Place::Page));
-        (Self { page, worker, webgpu, place }, why)
+        (Self { page, worker, place }, why)
     }
 
     /// Where the next run would train.
     pub fn next_place(&self) -> Place {
         match &self.worker {
-            Some(w) if !self.webgpu.get() && w.failed().is_none() => Place::Worker,
+            Some(w) if !self.page.on_webgpu() && w.failed().is_none() => Place::Worker,
             _ => Place::Page,
         }
     }
@@ -78,7 +75,6 @@ impl PageTrainer {
 
     /// Trains on `compute` from the next run on (the worker always trains on the CPU).
     pub fn set_compute(&self, compute: Compute) {
-        self.webgpu.set(compute.kind == "webgpu");
         self.page.set_compute(compute);
     }
 

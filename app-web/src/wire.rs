@@ -5,28 +5,15 @@
 
 use std::path::Path;
 
-use amr_core::pretrain::{Checkpoint, PretrainConfig, StepReport};
+use amr_core::pretrain::{Checkpoint, StepReport};
 use amr_ui::training::{RunStart, TrainCommand, TrainEvent};
 use serde::{Deserialize, Serialize};
 
 /// What the page sends the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
-    /// A panel command ([`TrainCommand`], the run folder dropped: the worker keeps none).
-    Start {
-        /// The run config.
-        config: Box<PretrainConfig>,
-    },
-    /// [`TrainCommand::Pause`].
-    Pause,
-    /// [`TrainCommand::Continue`].
-    Continue,
-    /// [`TrainCommand::Stop`].
-    Stop,
-    /// [`TrainCommand::Save`].
-    Save,
-    /// [`TrainCommand::Resume`] (the worker answers that the browser keeps no run folders).
-    Resume,
+    /// A panel command (the worker keeps no run folders: it answers `Resume` with a failure).
+    Command(TrainCommand),
     /// Train on the dataset file whose bytes come with the message, from the next run on.
     Dataset {
         /// Its file name (the reader picks the format by its extension).
@@ -102,31 +89,6 @@ impl<M: serde::de::DeserializeOwned> Envelope<M> {
     }
 }
 
-/// The message for a panel command.
-pub fn command_message(command: &TrainCommand) -> ToWorker {
-    match command {
-        TrainCommand::Start { config, .. } => ToWorker::Start { config: config.clone() },
-        TrainCommand::Resume { .. } => ToWorker::Resume,
-        TrainCommand::Pause => ToWorker::Pause,
-        TrainCommand::Continue => ToWorker::Continue,
-        TrainCommand::Stop => ToWorker::Stop,
-        TrainCommand::Save => ToWorker::Save,
-    }
-}
-
-/// The panel command of a message; `None` for the dataset, which is not a command.
-pub fn command_from_message(message: ToWorker) -> Option<TrainCommand> {
-    Some(match message {
-        ToWorker::Start { config } => TrainCommand::Start { config, dir: String::new() },
-        ToWorker::Resume => TrainCommand::Resume { dir: String::new() },
-        ToWorker::Pause => TrainCommand::Pause,
-        ToWorker::Continue => TrainCommand::Continue,
-        ToWorker::Stop => TrainCommand::Stop,
-        ToWorker::Save => TrainCommand::Save,
-        ToWorker::Dataset { .. } => return None,
-    })
-}
-
 /// The message for a runner event (a checkpoint travels as its file's bytes).
 pub fn event_message(event: &TrainEvent) -> Result<Envelope<FromWorker>, String> {
     let bare = |m| Ok(Envelope::bare(m));
@@ -190,7 +152,7 @@ pub fn arrival(envelope: Envelope<FromWorker>) -> Arrival {
 
 #[cfg(test)]
 mod tests {
-    use amr_core::pretrain::{Trainer, TrainerState};
+    use amr_core::pretrain::{PretrainConfig, Trainer, TrainerState};
 
     use super::*;
 
@@ -211,12 +173,12 @@ mod tests {
             TrainCommand::Save,
         ];
         for c in commands {
-            let back = carried(&Envelope::bare(command_message(&c)));
-            assert_eq!(command_from_message(back.message), Some(c));
+            let back = carried(&Envelope::bare(ToWorker::Command(c.clone())));
+            assert_eq!(back.message, ToWorker::Command(c));
         }
         let data = carried(&Envelope { message: ToWorker::Dataset { name: "a.bvh".into() }, bytes: Some(vec![1, 2]) });
         assert_eq!(data.bytes, Some(vec![1, 2]));
-        assert_eq!(command_from_message(data.message), None, "a dataset is not a panel command");
+        assert_eq!(data.message, ToWorker::Dataset { name: "a.bvh".into() }, "a dataset is not a panel command");
     }
 
     #[test]

@@ -73,8 +73,8 @@ impl Host for WorkerHost {
         }
     }
 
-    fn download(&self, bytes: &[u8], name: &str) -> Result<(), String> {
-        self.post(&Envelope { message: FromWorker::Download { name: name.to_string() }, bytes: Some(bytes.to_vec()) });
+    fn download(&self, bytes: Vec<u8>, name: &str) -> Result<(), String> {
+        self.post(&Envelope { message: FromWorker::Download { name: name.to_string() }, bytes: Some(bytes) });
         Ok(())
     }
 }
@@ -112,10 +112,8 @@ pub fn worker_start() {
                         Err(e) => replies.fail(&format!("the training worker could not read {name}: {e}")),
                     }
                 }
-                Ok(envelope) => {
-                    if let Some(command) = wire::command_from_message(envelope.message) {
-                        inbox.borrow_mut().commands.push_back(command);
-                    }
+                Ok(Envelope { message: ToWorker::Command(command), .. }) => {
+                    inbox.borrow_mut().commands.push_back(command);
                 }
                 Err(e) => replies.fail(&e),
             }
@@ -222,7 +220,7 @@ impl WorkerRunner {
 
 impl TrainRunner for WorkerRunner {
     fn send(&mut self, command: TrainCommand) {
-        self.post(&Envelope::bare(wire::command_message(&command)));
+        self.post(&Envelope::bare(ToWorker::Command(command)));
     }
 
     fn poll(&mut self) -> Vec<TrainEvent> {

@@ -5,7 +5,7 @@
 use amr_core::pretrain::{Checkpoint, PretrainConfig, StepReport};
 
 /// What the panel asks the runner to do.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TrainCommand {
     /// Start a new run of `config` in the run folder `dir` (ignored where there is no file system).
     Start {
