@@ -11,6 +11,7 @@ pub mod error;
 pub mod eval;
 pub mod features;
 pub mod focal;
+pub mod fused;
 pub mod gpu;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod io;

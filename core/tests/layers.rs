@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// core's layers, lowest first.
 const LAYERS: &[&[&str]] = &[
-    &["error", "io", "math", "rng", "backend", "config_file"],
+    &["error", "io", "math", "rng", "backend", "config_file", "fused"],
     &["skeleton"],
     &["data"],
     &["masking", "model"],

@@ -2,7 +2,9 @@
 //! cross-attention to the visible tokens, a 3-layer MLP head to r x larger target patches.
 
 use burn::module::Param;
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::Linear;
+
+use super::norm::LayerNorm;
 use burn::prelude::*;
 
 use super::attention::linear_rows;
@@ -111,7 +113,7 @@ impl AmrDecoder {
         for (i, l) in self.head.iter().enumerate() {
             h = linear_rows(l, h);
             if i < last {
-                h = burn::tensor::activation::gelu(h);
+                h = crate::fused::gelu(h);
             }
         }
         h

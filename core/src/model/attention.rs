@@ -6,9 +6,9 @@
 
 use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::activation::softmax;
 
 use super::init::linear;
+use crate::fused;
 
 /// A linear layer applied to every row of a batch as one matrix product.
 ///
@@ -48,21 +48,38 @@ impl Attention {
     }
 
     /// Queries from `x` attend to keys and values from `memory`: softmax(q k^T / sqrt(d_k)) v, then
-    /// the output projection; also returns the attention weights.
+    /// the output projection (fused on the CPU: [`crate::fused::attention`]).
+    ///
+    /// # Shapes
+    /// `x`: [B, Nq, dim], `memory`: [B, Nk, dim] -> [B, Nq, dim]
+    pub fn forward(&self, x: Tensor<3>, memory: Tensor<3>) -> Tensor<3> {
+        let (q, k, v) = self.project(x, memory);
+        let context = fused::attention(q, k, v, self.heads, self.scale());
+        linear_rows(&self.output, context)
+    }
+
+    /// [`Self::forward`], written out so that it also returns the attention weights.
     ///
     /// # Shapes
     /// `x`: [B, Nq, dim], `memory`: [B, Nk, dim] -> ([B, Nq, dim], [B, heads, Nq, Nk])
-    pub fn forward(&self, x: Tensor<3>, memory: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
-        let [b, nq, d] = x.dims();
-        let nk = memory.dims()[1];
-        let (h, dk) = (self.heads, d / self.heads);
-        let split = |t: Tensor<3>, n: usize| t.reshape([b, n, h, dk]).swap_dims(1, 2);
-        // The scale applied to the queries costs a pass over [Nq, dim] instead of one over the scores.
-        let q = split(linear_rows(&self.query, x).mul_scalar((dk as f64).powf(-0.5)), nq);
-        let k = split(linear_rows(&self.key, memory.clone()), nk);
-        let v = split(linear_rows(&self.value, memory), nk);
-        let weights = softmax(q.matmul(k.swap_dims(2, 3)), 3);
+    pub fn forward_with_weights(&self, x: Tensor<3>, memory: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
+        let (q, k, v) = self.project(x, memory);
+        let [b, nq, d] = q.dims();
+        let nk = v.dims()[1];
+        let weights = fused::attention_weights(q, k, self.heads, self.scale());
+        let v = v.reshape([b, nk, self.heads, d / self.heads]).swap_dims(1, 2);
         let context = weights.clone().matmul(v).swap_dims(1, 2).reshape([b, nq, d]);
         (linear_rows(&self.output, context), weights)
+    }
+
+    /// The query, key and value projections.
+    fn project(&self, x: Tensor<3>, memory: Tensor<3>) -> (Tensor<3>, Tensor<3>, Tensor<3>) {
+        (linear_rows(&self.query, x), linear_rows(&self.key, memory.clone()), linear_rows(&self.value, memory))
+    }
+
+    /// 1 / sqrt(d_k).
+    fn scale(&self) -> f64 {
+        let d = self.query.weight.dims()[1];
+        ((d / self.heads) as f64).powf(-0.5)
     }
 }

@@ -1,11 +1,12 @@
 //! Transformer blocks: the pre-LN self-attention block of the encoder and the MAMP decoder
 //! (reference spec 1.4), and AMR's cross-attention block (paper Eq. 2).
 
-use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+use burn::nn::Linear;
 use burn::prelude::*;
 
 use super::attention::{Attention, linear_rows};
 use super::init::linear;
+use super::norm::LayerNorm;
 
 /// Linear, exact GELU, linear.
 #[derive(Module, Debug)]
@@ -23,7 +24,7 @@ impl Mlp {
     /// # Shapes
     /// `x`: [B, N, dim] -> [B, N, dim]
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        linear_rows(&self.fc2, burn::tensor::activation::gelu(linear_rows(&self.fc1, x)))
+        linear_rows(&self.fc2, crate::fused::gelu(linear_rows(&self.fc1, x)))
     }
 }
 
@@ -71,7 +72,7 @@ fn attention(cfg: &BlockConfig, device: &Device) -> Attention {
 
 /// A LayerNorm of the block's width and epsilon.
 pub(super) fn norm(cfg: &BlockConfig, device: &Device) -> LayerNorm {
-    LayerNormConfig::new(cfg.dim).with_epsilon(cfg.norm_eps).init(device)
+    LayerNorm::new(cfg.dim, cfg.norm_eps, device)
 }
 
 /// Per-sample scales of a block's two residual branches for stochastic depth (drop path).
@@ -105,7 +106,7 @@ impl Block {
     /// `x`: [B, N, dim] -> [B, N, dim]
     pub fn attention_residual(&self, x: Tensor<3>) -> Tensor<3> {
         let h = self.norm1.forward(x.clone());
-        x + self.attn.forward(h.clone(), h).0
+        x + self.attn.forward(h.clone(), h)
     }
 
     /// The second half: x + MLP(LN(x)).
@@ -124,7 +125,7 @@ impl Block {
     /// `x`: [B, N, dim], `drop`: [B, 1, 1] each -> ([B, N, dim], [B, heads, N, N])
     pub fn forward_full(&self, x: Tensor<3>, drop: Option<&DropPath>) -> (Tensor<3>, Tensor<4>) {
         let h = self.norm1.forward(x.clone());
-        let (context, weights) = self.attn.forward(h.clone(), h);
+        let (context, weights) = self.attn.forward_with_weights(h.clone(), h);
         let a = match drop {
             Some(d) => context * d.attn.clone(),
             None => context,
@@ -144,7 +145,7 @@ impl Block {
     /// `x`: [B, N, dim] -> [B, heads, N, N]
     pub fn attention_weights(&self, x: Tensor<3>) -> Tensor<4> {
         let h = self.norm1.forward(x);
-        self.attn.forward(h.clone(), h).1
+        self.attn.forward_with_weights(h.clone(), h).1
     }
 }
 
@@ -169,7 +170,7 @@ impl CrossBlock {
             None => q,
         };
         let h = self.norm_q.forward(q.clone());
-        let q = q + self.cross.forward(h, memory).0;
+        let q = q + self.cross.forward(h, memory);
         let h = self.norm2.forward(q.clone());
         q.clone() + self.mlp.forward(h)
     }

@@ -1,6 +1,6 @@
 //! The encoder: patch embedding, pre-LN blocks over the visible tokens only, final LayerNorm.
 
-use burn::nn::LayerNorm;
+use super::norm::LayerNorm;
 use burn::prelude::*;
 
 use super::block::norm;

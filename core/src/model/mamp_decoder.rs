@@ -4,7 +4,9 @@
 //! [`super::DownsamplingDecoder`]).
 
 use burn::module::Param;
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::Linear;
+
+use super::norm::LayerNorm;
 use burn::prelude::*;
 
 use super::attention::linear_rows;

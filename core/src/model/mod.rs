@@ -14,6 +14,7 @@ mod encoder;
 mod flops;
 pub mod init;
 mod mamp_decoder;
+mod norm;
 mod params;
 mod patches;
 
