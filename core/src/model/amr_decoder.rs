@@ -3,13 +3,12 @@
 
 use burn::module::Param;
 use burn::nn::Linear;
-
-use super::norm::LayerNorm;
 use burn::prelude::*;
 
 use super::attention::linear_rows;
 use super::block::norm;
 use super::init::{linear, trunc_normal};
+use super::norm::LayerNorm;
 use super::{BlockConfig, CrossBlock};
 
 /// The AMR decoder's shape.

@@ -64,11 +64,7 @@ impl Attention {
     /// `x`: [B, Nq, dim], `memory`: [B, Nk, dim] -> ([B, Nq, dim], [B, heads, Nq, Nk])
     pub fn forward_with_weights(&self, x: Tensor<3>, memory: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
         let (q, k, v) = self.project(x, memory);
-        let [b, nq, d] = q.dims();
-        let nk = v.dims()[1];
-        let weights = fused::attention_weights(q, k, self.heads, self.scale());
-        let v = v.reshape([b, nk, self.heads, d / self.heads]).swap_dims(1, 2);
-        let context = weights.clone().matmul(v).swap_dims(1, 2).reshape([b, nq, d]);
+        let (context, weights) = fused::attention_with_weights(q, k, v, self.heads, self.scale());
         (linear_rows(&self.output, context), weights)
     }
 
