@@ -34,6 +34,9 @@ pub enum TargetKind {
     Raw,
 }
 
+/// The paper's eps of NAT targets (squared metres).
+pub const NAT_EPS: f64 = 1e-6;
+
 /// Which target patches the AMR loss covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +60,11 @@ pub struct BatchConfig {
     pub masking: Masking,
     /// AMR target.
     pub target: TargetKind,
+    /// The eps of NAT targets, in squared metres: each joint's trajectory is divided by
+    /// sqrt(variance + eps). The paper's 1e-6 scales every joint that moves at all to unit variance, so
+    /// the target no longer says which joint moves how much; a larger eps (0.01: 10 cm) keeps the
+    /// amplitude of small movements (`docs/experiments.md`, section 12).
+    pub nat_eps: f64,
     /// Focal reconstruction (paper Eq. 5); off gives weight 1 everywhere (plain MSE).
     pub focal_reconstruction: bool,
     /// Parameters of the focal weights.
@@ -72,6 +80,7 @@ impl Default for BatchConfig {
             tau: 0.8,
             masking: Masking::Motion,
             target: TargetKind::Nat,
+            nat_eps: NAT_EPS,
             focal_reconstruction: true,
             focal: FocalConfig::default(),
             loss_region: LossRegion::All,
@@ -247,7 +256,7 @@ pub fn make_batch(
                     let mut chosen = masked[..nq].to_vec();
                     chosen.sort_unstable();
                     let all = match cfg.target {
-                        TargetKind::Nat => nat_targets(&p, l, 1),
+                        TargetKind::Nat => nat_targets(&p, l, 1, cfg.nat_eps),
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, l),
                     }
                     .ok_or_else(patch_divides)?;
@@ -263,7 +272,7 @@ pub fn make_batch(
                 }
                 DecoderKind::Amr | DecoderKind::Downsampling => {
                     let target = match cfg.target {
-                        TargetKind::Nat => nat_targets(&p, l, r),
+                        TargetKind::Nat => nat_targets(&p, l, r, cfg.nat_eps),
                         TargetKind::Raw => patch_layout(&p.positions, p.frames, 1, p.joints, 3, r * l),
                     }
                     .ok_or_else(span_divides)?;
@@ -320,7 +329,7 @@ mod tests {
         // The targets are the NAT patches of exactly the chosen tokens.
         let one = make_batch(&ds, &[3], &ClipConfig::default(), &cfg, &model, &mut SeededRng::new(2)).unwrap();
         let p0 = Sequence::new("", 0, 120, 1, 21, one.x.clone());
-        let all = nat_targets(&p0, model.patch, 1).unwrap();
+        let all = nat_targets(&p0, model.patch, 1, NAT_EPS).unwrap();
         for (k, &j) in one.select.iter().enumerate() {
             let j = j as usize;
             assert_eq!(&one.target[k * per..(k + 1) * per], &all[j * per..(j + 1) * per]);

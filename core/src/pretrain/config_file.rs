@@ -75,6 +75,8 @@ mod tests {
         assert!(e.contains("batch.focal.window"), "{e}");
         let e = parse("[batch]\nmask_ratio = 1.5\n").unwrap_err();
         assert!(e.contains("`batch.mask_ratio`") && e.contains("[0, 1)"), "{e}");
+        let e = parse("[batch]\nnat_eps = 0.0\n").unwrap_err();
+        assert!(e.contains("`batch.nat_eps`") && e.contains("positive"), "{e}");
         let e = parse("[model]\nr = 7\n").unwrap_err();
         assert!(e.contains("`model.r`"), "{e}");
         let e = parse("[schedule]\nlr = \"fast\"\n").unwrap_err();

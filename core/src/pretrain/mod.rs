@@ -13,7 +13,9 @@ mod targets;
 mod trainer;
 mod trivial;
 
-pub use batch::{BatchConfig, LossRegion, Masking, PretrainBatch, TargetKind, make_batch, zero_unmasked_patches};
+pub use batch::{
+    BatchConfig, LossRegion, Masking, NAT_EPS, PretrainBatch, TargetKind, make_batch, zero_unmasked_patches,
+};
 pub use config_file::{RunSettings, parse_pretrain_config, pretrain_config_toml};
 #[cfg(not(target_arch = "wasm32"))]
 pub use gpu_weights::gpu_focal_weights;

@@ -71,16 +71,16 @@ pub fn frames_from_patches(patches: &[f32], frames: usize, joints: usize, span: 
 }
 
 /// Maps NAT coordinates of `clip`'s person 0 back to metres: value x sqrt(var + eps) + mean with the
-/// clip's own statistics per joint and axis (population variance over T, eps 1e-6 as in the target).
+/// clip's own statistics per joint and axis (population variance over T, `eps` as in the target).
 ///
 /// # Shapes
 /// `nat`: [T, V, 3] -> [T, 1, V, 3]
-pub fn denormalize_nat(clip: &Sequence, nat: &[f32]) -> Sequence {
+pub fn denormalize_nat(clip: &Sequence, nat: &[f32], eps: f64) -> Sequence {
     let (t_len, joints) = (clip.frames, clip.joints);
     let mut out = vec![0.0f32; t_len * joints * 3];
     for v in 0..joints {
         for c in 0..3 {
-            let (mean, sd) = nat_stats(clip, 0, v, c, 1e-6);
+            let (mean, sd) = nat_stats(clip, 0, v, c, eps as f32);
             for t in 0..t_len {
                 let i = (t * joints + v) * 3 + c;
                 out[i] = (f64::from(nat.get(i).copied().unwrap_or(0.0)) * sd + mean) as f32;
@@ -168,6 +168,7 @@ impl Reconstructor {
             patch: m.patch,
             decoder: m.decoder,
             target_kind: self.config.batch.target,
+            nat_eps: self.config.batch.nat_eps,
         })
     }
 }
@@ -186,6 +187,7 @@ pub struct PendingReconstruction {
     patch: usize,
     decoder: DecoderKind,
     target_kind: super::TargetKind,
+    nat_eps: f64,
 }
 
 impl PendingReconstruction {
@@ -220,7 +222,7 @@ impl PendingReconstruction {
             .collect();
         let predicted_clip = match (self.decoder, self.target_kind) {
             (DecoderKind::Mamp, _) => None,
-            (_, super::TargetKind::Nat) => Some(denormalize_nat(&clip, &prediction)),
+            (_, super::TargetKind::Nat) => Some(denormalize_nat(&clip, &prediction, self.nat_eps)),
             (_, super::TargetKind::Raw) => {
                 Some(Sequence::new(clip.name.clone(), clip.label, t_len, 1, joints, prediction.clone()))
             }
@@ -284,7 +286,7 @@ mod tests {
         let clip = test_clip(&ds.sequences[5], &cfg.clip);
         assert_eq!(rec.clip.positions, clip.positions);
         // Mapping the target back gives the clip in metres.
-        let back = denormalize_nat(&rec.clip, &rec.target);
+        let back = denormalize_nat(&rec.clip, &rec.target, crate::pretrain::NAT_EPS);
         for (a, b) in back.positions.iter().zip(&rec.clip.positions) {
             assert!((a - b).abs() < 1e-4, "{a} vs {b}");
         }

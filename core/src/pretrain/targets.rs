@@ -9,9 +9,10 @@ use crate::data::Sequence;
 use crate::data::clip::nat_normalize;
 use crate::model::patch_layout;
 
-/// NAT-normalised coordinates in the AMR target layout [M, (T / (r l)) V, r l 3].
-pub fn nat_targets(clip: &Sequence, l: usize, r: usize) -> Option<Vec<f32>> {
-    let n = nat_normalize(clip, 1e-6);
+/// NAT-normalised coordinates (per joint and axis divided by sqrt(variance + `eps`)) in the AMR
+/// target layout [M, (T / (r l)) V, r l 3].
+pub fn nat_targets(clip: &Sequence, l: usize, r: usize, eps: f64) -> Option<Vec<f32>> {
+    let n = nat_normalize(clip, eps as f32);
     patch_layout(&n.positions, n.frames, n.persons, n.joints, 3, r * l)
 }
 
@@ -70,12 +71,38 @@ mod tests {
     fn nat_targets_are_normalised_per_joint_and_axis() {
         let pos: Vec<f32> = (0..12).flat_map(|t| [t as f32, 2.0, (t % 3) as f32]).collect();
         let clip = Sequence::new("n", 0, 12, 1, 1, pos);
-        let t = nat_targets(&clip, 2, 3).unwrap();
+        let t = nat_targets(&clip, 2, 3, 1e-6).unwrap();
         assert_eq!(t.len(), 36);
         let xs: Vec<f32> = t.chunks_exact(3).map(|c| c[0]).collect();
         let mean = xs.iter().sum::<f32>() / 12.0;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / 12.0;
         assert!(mean.abs() < 1e-5 && (var - 1.0).abs() < 1e-4);
         assert!(t.chunks_exact(3).all(|c| c[1] == 0.0), "a constant axis becomes 0");
+    }
+
+    #[test]
+    fn a_larger_nat_eps_keeps_the_amplitude_of_small_movements() {
+        // Joint 0 moves +-1 m along x, joint 1 +-0.01 m: population sd 1 and 0.01. With eps 0.01 the
+        // target's sd is sd / sqrt(sd^2 + 0.01): 0.995 for the large movement, 0.0995 for the small one
+        // (with the paper's 1e-6 both would be about 1).
+        let pos: Vec<f32> = (0..12)
+            .flat_map(|t| if t % 2 == 0 { [1.0, 0.0, 0.0, 0.01, 0.0, 0.0] } else { [-1.0, 0.0, 0.0, -0.01, 0.0, 0.0] })
+            .collect();
+        let clip = Sequence::new("a", 0, 12, 1, 2, pos);
+        let sd_of = |eps: f64, v: usize| {
+            let t = nat_targets(&clip, 2, 3, eps).unwrap();
+            // Layout [(T / 6) V, 6, 3]: rows alternate between the joints.
+            let xs: Vec<f64> = t
+                .chunks_exact(18)
+                .skip(v)
+                .step_by(2)
+                .flat_map(|row| row.chunks_exact(3).map(|c| f64::from(c[0])).collect::<Vec<_>>())
+                .collect();
+            assert_eq!(xs.len(), 12);
+            (xs.iter().map(|x| x * x).sum::<f64>() / 12.0).sqrt()
+        };
+        assert!((sd_of(0.01, 0) - 1.0 / 1.01f64.sqrt()).abs() < 1e-5);
+        assert!((sd_of(0.01, 1) - 0.01 / 0.0101f64.sqrt()).abs() < 1e-5);
+        assert!((sd_of(1e-6, 1) - 0.01 / (1e-4f64 + 1e-6).sqrt()).abs() < 1e-4);
     }
 }

@@ -124,6 +124,9 @@ impl PretrainConfig {
         if !(b.mask_ratio >= 0.0 && b.mask_ratio < 1.0) {
             return Err(format!("batch.mask_ratio = {}: expected a share in [0, 1)", b.mask_ratio));
         }
+        if !(b.nat_eps.is_finite() && b.nat_eps > 0.0) {
+            return Err(format!("batch.nat_eps = {}: expected a positive number of square metres", b.nat_eps));
+        }
         if !(b.tau.is_finite() && b.tau > 0.0) {
             return Err(format!("batch.tau = {}: expected a positive temperature", b.tau));
         }
