@@ -106,3 +106,5 @@ evaluate maskclr bandai2-maskclr "${B[@]}"
 # Supervised with a per-epoch lr decay fitted to 10 epochs (0.7 instead of MaskCLR's 0.99; chosen on validation).
 sed 's/^hidden = 512$/hidden = 512\nlr_decay = 0.7/' configs/bandai2-supervised.toml > "$C/bandai2-supervised-d07.toml"
 evaluate supervised bandai2-supervised-d07 --config "$C/bandai2-supervised-d07.toml"
+"$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
+  --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
