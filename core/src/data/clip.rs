@@ -161,7 +161,7 @@ pub fn test_clip(seq: &Sequence, cfg: &ClipConfig) -> Sequence {
 
 /// NAT normalisation: per person, joint and axis, subtract the mean over time and divide by
 /// sqrt(variance + eps) (population variance over the T frames). An absent person stays zero.
-pub fn nat_normalize(seq: &Sequence, eps: f32) -> Sequence {
+pub fn nat_normalize(seq: &Sequence, eps: f64) -> Sequence {
     let mut out = seq.clone();
     for m in 0..seq.persons {
         for v in 0..seq.joints {
@@ -180,12 +180,12 @@ pub fn nat_normalize(seq: &Sequence, eps: f32) -> Sequence {
 
 /// The mean over time and sqrt(population variance + eps) of person `m`, joint `v`, axis `c`: the
 /// statistics [`nat_normalize`] divides by (and a NAT prediction is mapped back with).
-pub fn nat_stats(seq: &Sequence, m: usize, v: usize, c: usize, eps: f32) -> (f64, f64) {
+pub fn nat_stats(seq: &Sequence, m: usize, v: usize, c: usize, eps: f64) -> (f64, f64) {
     let t_len = seq.frames.max(1) as f64;
     let at = |t: usize| f64::from(seq.positions[seq.index(t, m, v, c)]);
     let mean = (0..seq.frames).map(at).sum::<f64>() / t_len;
     let var = (0..seq.frames).map(|t| (at(t) - mean).powi(2)).sum::<f64>() / t_len;
-    (mean, (var + f64::from(eps)).sqrt())
+    (mean, (var + eps).sqrt())
 }
 
 #[cfg(test)]

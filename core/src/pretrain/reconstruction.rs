@@ -80,7 +80,7 @@ pub fn denormalize_nat(clip: &Sequence, nat: &[f32], eps: f64) -> Sequence {
     let mut out = vec![0.0f32; t_len * joints * 3];
     for v in 0..joints {
         for c in 0..3 {
-            let (mean, sd) = nat_stats(clip, 0, v, c, eps as f32);
+            let (mean, sd) = nat_stats(clip, 0, v, c, eps);
             for t in 0..t_len {
                 let i = (t * joints + v) * 3 + c;
                 out[i] = (f64::from(nat.get(i).copied().unwrap_or(0.0)) * sd + mean) as f32;

@@ -12,7 +12,7 @@ use crate::model::patch_layout;
 /// NAT-normalised coordinates (per joint and axis divided by sqrt(variance + `eps`)) in the AMR
 /// target layout [M, (T / (r l)) V, r l 3].
 pub fn nat_targets(clip: &Sequence, l: usize, r: usize, eps: f64) -> Option<Vec<f32>> {
-    let n = nat_normalize(clip, eps as f32);
+    let n = nat_normalize(clip, eps);
     patch_layout(&n.positions, n.frames, n.persons, n.joints, 3, r * l)
 }
 
