@@ -433,49 +433,93 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     );
 }
 
-/// Steps/s and the training tab's frame rate while a run trains, on the CPU backend in the training
-/// worker (`trainer` = `worker`) or on the page's thread (`?worker=0`), measured after 10 steps.
-fn training_figures(b: &Browser, url: &str, trainer: &str) -> (f64, f64) {
+/// Steps/s by the clock, the training tab's frame rate and the pacer's rest while a run trains, on
+/// the CPU backend in the training worker (`trainer` = `worker`) or on the page's thread
+/// (`?worker=0`), paced or not (`?pace=0`). The run starts once the page's pacer knows its idle frame rate; the figures are
+/// read over the last 6 of the first 16 seconds after 10 steps, once the pacer has settled.
+fn training_figures(b: &Browser, url: &str, trainer: &str) -> (f64, f64, f64) {
     b.goto(url);
-    let s = b.status_where(120, "the training tab", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
+    let s = b.status_where(120, "the idle frame rate", |s| {
+        let paced = s["pace"].is_object();
+        ready(s) && s["report"]["buttons"]["start"].is_array() && (!paced || s["pace"]["idle_fps"].is_number())
+    });
     assert_eq!(s["next_trainer"], trainer, "{s}");
     click_until(b, "start", 20, |s| s["report"]["train_state"] != "idle");
     b.status_where(120, "10 training steps", |s| s["training"]["steps"].as_u64() >= Some(10));
-    let fps = mean_fps(b, |s| s["report"]["train_state"] == "running");
+    // (fps, steps/s) read while the run trains, from the 10th second on.
+    let mut seen = Vec::new();
+    for i in 0..16 {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let s = b.status();
+        if i % 4 == 3 {
+            eprintln!("  {} steps, {} frames/s, pace {}", s["training"]["steps"], s["report"]["fps"], s["pace"]);
+        }
+        let reading = (s["report"]["fps"].as_f64(), s["training"]["steps_per_second"].as_f64());
+        if let (Some(fps), Some(steps)) = reading
+            && i >= 10
+            && s["report"]["train_state"] == "running"
+        {
+            seen.push((fps, steps));
+        }
+    }
+    assert!(!seen.is_empty(), "the run ended before its frame rate was read: {}", b.status());
+    let n = seen.len() as f64;
+    let (fps, steps) = (seen.iter().map(|r| r.0).sum::<f64>() / n, seen.iter().map(|r| r.1).sum::<f64>() / n);
     let s = b.status();
     assert_eq!(s["trainer"], trainer, "{s}");
-    let steps = s["training"]["steps_per_second"].as_f64().unwrap_or(f64::NAN);
+    let rest = s["pace"]["rest"].as_f64().unwrap_or(0.0);
     let stopped = (0..3).any(|_| {
         b.click_at(&b.status()["report"]["buttons"]["stop"]);
         wait_for(20, || Some(b.status()).filter(|s| s["report"]["train_state"] == "idle")).is_some()
     });
     assert!(stopped, "the run did not stop: {}", b.status());
-    (steps, fps)
+    (steps, fps, rest)
 }
 
 #[test]
 fn web_page_draws_while_it_trains() {
     // The training tab's frame rate idle (its clip playing, so it draws continuously), while the
-    // training worker trains, and while the page's own thread trains (`?worker=0`, as the page
-    // trained before the worker), at the tests' window size and at a smaller one, where software
-    // rasterisation limits the frame rate less. Benchmark figures: printed, not asserted.
-    let Session { b, base, .. } = Session::start("web-fps", &["--disable-gpu"]);
+    // training worker trains, paced by the page and not (`?pace=0`, as before the pacer), and while
+    // the page's own thread trains (`?worker=0`, as the page trained before the worker), at the
+    // tests' window size and at a smaller one, where software rasterisation limits the frame rate
+    // less. Benchmark figures: printed, not asserted.
+    let Session { b, base, dir, .. } = Session::start("web-fps", &["--disable-gpu"]);
+    // The browser demo run, long enough (200 epochs of 5 steps) that no measurement outlasts it; the
+    // page keeps it in its settings for the runs below.
+    let mut config = amr_core::pretrain::PretrainConfig::browser_demo();
+    config.schedule.epochs = 200.0;
+    let file = dir.join("long-run.toml");
+    std::fs::write(&file, amr_core::config_file::config_toml(&config)).unwrap();
+    b.goto(&format!("{base}?fps#tab=train"));
+    b.status_where(120, "the page", ready);
+    b.pick_file(&file);
+    b.status_where(30, "the long run's config", |s| {
+        s["report"]["message"].as_str().is_some_and(|m| m.starts_with("run config from"))
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
     for (w, h) in [(1280, 800), (960, 540)] {
         b.cmd("POST", "/window/rect", Some(json!({ "width": w, "height": h })));
         b.goto(&format!("{base}?fps#tab=train"));
         b.status_where(120, "the training tab", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
         let idle = mean_fps(&b, |s| s["report"]["train_state"] == "idle");
 
-        let (worker_steps, worker_fps) = training_figures(&b, &format!("{base}?fps#tab=train"), "worker");
-        let (page_steps, page_fps) = training_figures(&b, &format!("{base}?fps&worker=0#tab=train"), "page");
-        eprintln!(
-            "browser training (CPU backend), window {w}x{h}: the training tab draws {idle:.1} frames/s idle; \
-             training in the worker {worker_steps:.1} steps/s at {worker_fps:.1} frames/s ({:.0} % of idle); \
-             on the page's thread {page_steps:.1} steps/s at {page_fps:.1} frames/s ({:.0} % of idle)",
-            100.0 * worker_fps / idle,
-            100.0 * page_fps / idle
-        );
-        assert!(idle > 0.0 && worker_fps > 0.0 && page_fps > 0.0, "the page stopped drawing");
+        let mut line =
+            format!("browser training (CPU backend), window {w}x{h}: the training tab draws {idle:.1} frames/s idle");
+        let mut drawn = Vec::new();
+        for (query, trainer, what) in [
+            ("?fps", "worker", "in the worker, paced"),
+            ("?fps&pace=0", "worker", "in the worker, not paced"),
+            ("?fps&worker=0", "page", "on the page's thread, paced"),
+        ] {
+            let (steps, fps, rest) = training_figures(&b, &format!("{base}{query}#tab=train"), trainer);
+            line += &format!(
+                "; {what} {steps:.1} steps/s at {fps:.1} frames/s ({:.0} % of idle, rest {rest:.2} steps)",
+                100.0 * fps / idle
+            );
+            drawn.push(fps);
+        }
+        eprintln!("{line}");
+        assert!(idle > 0.0 && drawn.iter().all(|&f| f > 0.0), "the page stopped drawing: {line}");
     }
 }
 

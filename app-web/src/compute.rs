@@ -37,6 +37,12 @@ pub fn worker_from_query(query: &str) -> bool {
     query_value(query, "worker") != Some("0")
 }
 
+/// Whether the page paces a run that trains beside it ([`crate::pacer`]): yes unless the query
+/// says `pace=0` (then runs train at full speed, to compare the two).
+pub fn pace_from_query(query: &str) -> bool {
+    query_value(query, "pace") != Some("0")
+}
+
 impl Choice {
     /// Reads `backend=` from a URL query; absent means [`Choice::Auto`].
     pub fn from_query(query: &str) -> Result<Self, String> {
@@ -240,6 +246,7 @@ mod tests {
         assert!(!share_from_query("?backend=webgpu&share=0"));
         assert!(worker_from_query("") && worker_from_query("?worker=1"));
         assert!(!worker_from_query("?train&worker=0"));
+        assert!(pace_from_query("?worker=0") && !pace_from_query("?fps&pace=0"));
         let e = Choice::from_query("?backend=cuda").unwrap_err();
         assert!(e.contains("cuda") && e.contains("expected auto, webgpu or cpu"), "{e}");
     }

@@ -5,6 +5,7 @@
 //! for people and tests).
 
 pub mod compute;
+pub mod pacer;
 #[cfg(target_arch = "wasm32")]
 mod page;
 #[cfg(target_arch = "wasm32")]

@@ -30,6 +30,8 @@ pub struct Queue {
     pub dataset: Option<Rc<Dataset>>,
     /// The device of the next run.
     pub compute: Compute,
+    /// Rest between steps, in multiples of the last step's time ([`crate::pacer`]).
+    pub rest: f64,
 }
 
 /// The loop's queue, shared with whatever feeds it.
@@ -38,7 +40,7 @@ pub type SharedQueue = Rc<RefCell<Queue>>;
 impl Queue {
     /// A queue for runs on `dataset` on `compute`.
     pub fn shared(dataset: Rc<Dataset>, compute: Compute) -> SharedQueue {
-        Rc::new(RefCell::new(Self { commands: VecDeque::new(), dataset: Some(dataset), compute }))
+        Rc::new(RefCell::new(Self { commands: VecDeque::new(), dataset: Some(dataset), compute, rest: 0.0 }))
     }
 }
 
@@ -84,6 +86,11 @@ impl WebRunner {
     /// Trains on `compute` from the next run on.
     pub fn set_compute(&self, compute: Compute) {
         self.queue.borrow_mut().compute = compute;
+    }
+
+    /// Rests `rest` times the last step's time between steps.
+    pub fn set_rest(&self, rest: f64) {
+        self.queue.borrow_mut().rest = rest;
     }
 
     /// Whether the next run trains on WebGPU.
@@ -179,10 +186,11 @@ pub async fn run(queue: SharedQueue, host: impl Host) {
                 }
             }
         }
-        let stepping = current.as_ref().is_some_and(|r| !r.paused);
+        let mut pause_ms = 50.0;
         if let Some(r) = current.as_mut().filter(|r| !r.paused) {
             match r.trainer.step_async(&r.dataset).await {
                 Ok(rep) => {
+                    pause_ms = queue.borrow().rest * rep.seconds * 1000.0;
                     out.push(TrainEvent::Step(rep));
                     let steps = r.trainer.steps();
                     let every = r.trainer.config.run.checkpoint_every.max(1);
@@ -205,7 +213,8 @@ pub async fn run(queue: SharedQueue, host: impl Host) {
         if !out.is_empty() {
             host.emit(out);
         }
-        // Between steps the page draws a frame; idle, the task looks for commands 20 times a second.
-        crate::page::sleep(if stepping { 0 } else { 50 }).await;
+        // Between steps the page draws a frame (and the trainer rests as long as the pacer asks);
+        // idle, the task looks for commands 20 times a second.
+        crate::page::sleep(pause_ms.clamp(0.0, 10_000.0) as i32).await;
     }
 }

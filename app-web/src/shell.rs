@@ -6,9 +6,11 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use amr_core::pretrain::PretrainConfig;
+use amr_ui::training::TrainState;
 use amr_ui::{AmrApp, DrawReport, ReportSink, Request, Settings};
 
 use crate::compute::{Adapter, Compute};
+use crate::pacer::{Pacer, Phase};
 use crate::page;
 use crate::training::PageTrainer;
 
@@ -42,6 +44,8 @@ pub enum Inbox {
 pub type InboxQueue = Arc<Mutex<Vec<Inbox>>>;
 
 const SETTINGS_KEY: &str = "amr-settings";
+/// The steps/s by the clock are counted over this many milliseconds.
+const STEP_RATE_MS: f64 = 5000.0;
 
 /// Hands `compute`'s device to the App (its reconstruction view) with its top-bar label.
 fn show_compute(app: &mut AmrApp, compute: &Compute) {
@@ -68,6 +72,10 @@ pub struct WebShell {
     last_status: String,
     last_settings_ms: f64,
     saved_settings: String,
+    /// Asks the trainer to rest between steps while the page draws too slowly (none with `?pace=0`).
+    pacer: Option<Pacer>,
+    /// (time in ms, steps trained) of the last seconds' frames, for the steps/s by the clock.
+    step_times: std::collections::VecDeque<(f64, usize)>,
 }
 
 impl WebShell {
@@ -113,6 +121,8 @@ impl WebShell {
             last_status: String::new(),
             last_settings_ms: 0.0,
             saved_settings: String::new(),
+            pacer: crate::compute::pace_from_query(&page::query()).then(Pacer::default),
+            step_times: std::collections::VecDeque::new(),
         }
     }
 
@@ -155,6 +165,39 @@ impl WebShell {
         self.compute = compute;
     }
 
+    /// Counts this frame for the pacer (and passes its new rest on) and for the steps/s.
+    fn pace(&mut self, now_ms: f64, size: egui::Vec2) {
+        let Some((animating, state)) =
+            self.sink.lock().ok().and_then(|r| r.as_ref().map(|r| (r.animating, r.train_state)))
+        else {
+            return;
+        };
+        let phase = match state {
+            _ if !animating => Phase::Still,
+            TrainState::Running => Phase::Training,
+            TrainState::Idle | TrainState::Paused => Phase::Idle,
+            TrainState::Starting | TrainState::Stopping => Phase::Still,
+        };
+        if let Some(rest) = self.pacer.as_mut().and_then(|p| p.frame(now_ms, phase, [size.x, size.y])) {
+            self.runner.set_rest(rest);
+        }
+        let steps = self.app.loss_history().len();
+        if self.step_times.back().is_some_and(|&(_, s)| s > steps) {
+            // A new run.
+            self.step_times.clear();
+        }
+        self.step_times.push_back((now_ms, steps));
+        while self.step_times.front().is_some_and(|&(t, _)| now_ms - t > STEP_RATE_MS) {
+            self.step_times.pop_front();
+        }
+    }
+
+    /// Steps a second by the clock over the last seconds, rests between steps included.
+    fn steps_per_second(&self) -> Option<f64> {
+        let (&(t0, s0), &(t1, s1)) = (self.step_times.front()?, self.step_times.back()?);
+        (t1 - t0 > 1000.0 && s1 > s0).then(|| (s1 - s0) as f64 * 1000.0 / (t1 - t0))
+    }
+
     fn status_json(&self, report: Option<&DrawReport>) -> String {
         let history = self.app.loss_history();
         let tail = &history[history.len().saturating_sub(20)..];
@@ -183,8 +226,14 @@ impl WebShell {
                 "last_trivial_loss": history.last().map(|r| r.trivial),
                 "mean_loss_first_5": mean(&history[..history.len().min(5)]),
                 "mean_loss_last_5": mean(&history[history.len().saturating_sub(5)..]),
-                "steps_per_second": if secs > 0.0 { Some(tail.len() as f64 / secs) } else { None },
+                "steps_per_second": self.steps_per_second(),
+                "step_ms": (secs > 0.0).then(|| 1000.0 * secs / tail.len() as f64),
             },
+            "pace": self.pacer.as_ref().map(|p| serde_json::json!({
+                "rest": p.rest(),
+                "idle_fps": p.reference(),
+                "share": p.share(),
+            })),
             "report": report,
         })
         .to_string()
@@ -230,6 +279,7 @@ impl eframe::App for WebShell {
         }
         self.app.ui(ui, frame);
         self.first_paint_ms.get_or_insert_with(page::now_ms);
+        self.pace(page::now_ms(), ctx.content_rect().size());
         for r in self.app.take_requests() {
             match r {
                 Request::OpenData | Request::LoadConfig | Request::LoadCheckpoint => page::pick_file(),

@@ -78,6 +78,14 @@ impl PageTrainer {
         self.page.set_compute(compute);
     }
 
+    /// Rests `rest` times the last step's time between steps, wherever runs train ([`crate::pacer`]).
+    pub fn set_rest(&self, rest: f64) {
+        self.page.set_rest(rest);
+        if let Some(w) = &self.worker {
+            w.set_rest(rest);
+        }
+    }
+
     fn current(&mut self) -> &mut dyn TrainRunner {
         match (&mut self.worker, self.place.get()) {
             (Some(w), Place::Worker) => w,

@@ -19,6 +19,8 @@ pub enum ToWorker {
         /// Its file name (the reader picks the format by its extension).
         name: String,
     },
+    /// Rest between steps, in multiples of the last step's time ([`crate::pacer`]).
+    Rest(f64),
 }
 
 /// What the worker sends the page.
@@ -179,6 +181,7 @@ mod tests {
         let data = carried(&Envelope { message: ToWorker::Dataset { name: "a.bvh".into() }, bytes: Some(vec![1, 2]) });
         assert_eq!(data.bytes, Some(vec![1, 2]));
         assert_eq!(data.message, ToWorker::Dataset { name: "a.bvh".into() }, "a dataset is not a panel command");
+        assert_eq!(carried(&Envelope::bare(ToWorker::Rest(0.5625))).message, ToWorker::Rest(0.5625));
     }
 
     #[test]

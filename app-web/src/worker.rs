@@ -115,6 +115,7 @@ pub fn worker_start() {
                 Ok(Envelope { message: ToWorker::Command(command), .. }) => {
                     inbox.borrow_mut().commands.push_back(command);
                 }
+                Ok(Envelope { message: ToWorker::Rest(rest), .. }) => inbox.borrow_mut().rest = rest,
                 Err(e) => replies.fail(&e),
             }
         });
@@ -204,6 +205,11 @@ impl WorkerRunner {
     /// Trains on the dataset file `name` with `bytes` from the next run on.
     pub fn set_dataset(&self, name: &str, bytes: &[u8]) {
         self.post(&Envelope { message: ToWorker::Dataset { name: name.to_string() }, bytes: Some(bytes.to_vec()) });
+    }
+
+    /// Rests `rest` times the last step's time between steps ([`crate::pacer`]).
+    pub fn set_rest(&self, rest: f64) {
+        self.post(&Envelope::bare(ToWorker::Rest(rest)));
     }
 
     fn post(&self, envelope: &Envelope<ToWorker>) {

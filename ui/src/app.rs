@@ -588,6 +588,7 @@ impl AmrApp {
             heatmaps: 0,
             hidden_tokens: 0,
             fps: self.fps,
+            animating: false,
             frame_cpu_ms: self.frame_cpu.map(|s| s * 1000.0),
             train_state: self.train.state,
             loss_points: self.train.history.len(),
@@ -605,7 +606,8 @@ impl AmrApp {
         });
         // A playing clip needs the next frame soon. A training run does not: every runner wakes the
         // App on each of its events, and drawing between them would take the CPU the run needs.
-        if self.settings.timeline.advance(now, fps, frames) {
+        report.animating = self.settings.timeline.advance(now, fps, frames);
+        if report.animating {
             ui.ctx().request_repaint();
         }
         let frame = self.settings.timeline.frame;

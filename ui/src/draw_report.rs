@@ -31,6 +31,9 @@ pub struct DrawReport {
     pub hidden_tokens: usize,
     /// Frames per second of the UI over the last second.
     pub fps: f32,
+    /// Whether a clip plays, so that the App draws continuously (its frame rate is then the page's
+    /// drawing speed, not the rate of events).
+    pub animating: bool,
     /// CPU milliseconds of the previous frame (the App and the renderer, as eframe measures it).
     pub frame_cpu_ms: Option<f32>,
     /// The training panel's state.
