@@ -235,6 +235,12 @@ impl Default for EvalConfig {
     }
 }
 
+impl crate::train::CheckpointConfig for EvalConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        EvalConfig::validate(self)
+    }
+}
+
 impl EvalConfig {
     /// The published defaults of `protocol`: batch 256 and 100 epochs for the linear probe, 48 and 100
     /// for fine-tuning, 32 and 600 (300 + 300) for MaskCLR.

@@ -63,6 +63,12 @@ impl Default for PretrainConfig {
     }
 }
 
+impl crate::train::CheckpointConfig for PretrainConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        PretrainConfig::validate(self)
+    }
+}
+
 impl PretrainConfig {
     /// The demo run (`amr --no-gui pretrain` without `--config`, the apps' default): the paper's
     /// method and objective on the embedded Bandai data, with a model of a quarter of the paper's width

@@ -8,11 +8,18 @@ use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
-use crate::error::DataError;
+use crate::error::{ConfigError, DataError};
 use crate::model::{NamedParams, NamedTensor};
 
 /// The format tag in the metadata.
 pub const CHECKPOINT_FORMAT: &str = "amr-checkpoint-v1";
+
+/// The run config a checkpoint carries. A checkpoint file is user input (it can be edited by hand or
+/// written by another version), so its config is checked again when the file is read.
+pub trait CheckpointConfig {
+    /// Checks every field, naming the first that is out of range (as the config files name it).
+    fn validate(&self) -> Result<(), ConfigError>;
+}
 
 /// A model with its config, and for a training checkpoint the optimiser and trainer state. The same
 /// file holds pretraining runs ([`crate::pretrain::Checkpoint`]) and evaluation runs
@@ -54,8 +61,10 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + serde::de::DeserializeOwned>
-    Checkpoint<C, S>
+impl<
+    C: serde::Serialize + serde::de::DeserializeOwned + CheckpointConfig,
+    S: serde::Serialize + serde::de::DeserializeOwned,
+> Checkpoint<C, S>
 {
     /// The file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, CheckpointError> {
@@ -111,6 +120,10 @@ impl<C: serde::Serialize + serde::de::DeserializeOwned, S: serde::Serialize + se
         let config_json = meta.get("config").ok_or_else(|| DataError::at_field(path, "config", "missing"))?;
         let config: C =
             serde_json::from_str(config_json).map_err(|e| DataError::at_field(path, "config", e.to_string()))?;
+        config.validate().map_err(|e| {
+            let field = if e.field.is_empty() { "config".to_string() } else { format!("config.{}", e.field) };
+            DataError::at_field(path, field, e.message)
+        })?;
         let state = match meta.get("state") {
             Some(s) => Some(serde_json::from_str(s).map_err(|e| DataError::at_field(path, "state", e.to_string()))?),
             None => None,
@@ -173,6 +186,7 @@ mod tests {
     fn small() -> Checkpoint {
         let config = PretrainConfig {
             model: AmrConfig::new().with_joints(3).with_frames(8).with_r(2).with_dim(8).with_heads(2).with_mlp(16),
+            clip: crate::data::clip::ClipConfig { frames: 8, min_crop_frames: 4, ..Default::default() },
             ..PretrainConfig::default()
         };
         let model = crate::model::named_params(&config.model.init_seeded(&crate::backend::cpu_device(), 1));
@@ -198,5 +212,20 @@ mod tests {
         nan.model.get_mut(&key).unwrap().values[0] = f32::NAN;
         let e = Checkpoint::<PretrainConfig>::from_bytes(&nan.to_bytes().unwrap(), p).unwrap_err().to_string();
         assert!(e.contains(&format!("`model.{key}`")) && e.contains("non-finite"), "{e}");
+    }
+
+    #[test]
+    fn a_checkpoint_whose_config_is_out_of_range_is_named() {
+        let p = Path::new("edited.safetensors");
+        // A hand-edited NAT eps (the trainer and the reconstruction view would divide by it).
+        let mut c = small();
+        c.config.batch.nat_eps = -1.0;
+        let e = Checkpoint::<PretrainConfig>::from_bytes(&c.to_bytes().unwrap(), p).unwrap_err().to_string();
+        assert!(e.contains("edited.safetensors") && e.contains("config.batch.nat_eps") && e.contains("-1"), "{e}");
+        // Shapes that do not fit together.
+        let mut c = small();
+        c.config.clip.frames = 12;
+        let e = Checkpoint::<PretrainConfig>::from_bytes(&c.to_bytes().unwrap(), p).unwrap_err().to_string();
+        assert!(e.contains("config.clip.frames") && e.contains("model.frames"), "{e}");
     }
 }

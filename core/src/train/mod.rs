@@ -9,7 +9,7 @@ mod schedule;
 mod sgd;
 
 pub use adamw::AdamW;
-pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointError};
+pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointConfig, CheckpointError};
 pub(crate) use flat_update::FlatUpdate;
 pub use schedule::LrSchedule;
 pub use sgd::Sgd;
