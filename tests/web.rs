@@ -179,13 +179,16 @@ impl Browser {
         self.cmd("POST", "/url", Some(json!({ "url": url })));
     }
 
+    /// The page's status line, or null while the page's thread is too busy to answer (a WebGPU step
+    /// on the software adapter can hold it longer than WebDriver's script timeout on a loaded machine).
     fn status(&self) -> Value {
-        let text = self.cmd(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": "return document.getElementById('amr-status').textContent", "args": [] })),
-        );
-        serde_json::from_str(text.as_str().unwrap_or("")).unwrap_or(Value::Null)
+        let script = json!({ "script": "return document.getElementById('amr-status').textContent", "args": [] });
+        let v = self.http("POST", &format!("/session/{}/execute/sync", self.session), Some(script)).unwrap();
+        if v["value"]["error"] == "script timeout" {
+            return Value::Null;
+        }
+        assert!(v["value"]["error"].is_null(), "POST /execute/sync: {v}");
+        serde_json::from_str(v["value"].as_str().unwrap_or("")).unwrap_or(Value::Null)
     }
 
     fn status_where(&self, secs: u64, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
