@@ -23,6 +23,9 @@ const LOW: f64 = 0.83;
 const HIGH: f64 = 0.92;
 /// Frame rates are measured over windows of this length (milliseconds).
 const WINDOW_MS: f64 = 2000.0;
+/// A longer gap between two frames (a hidden tab, whose frames the browser holds back) starts a new
+/// window instead of counting as a slow page.
+const MAX_GAP_MS: f64 = 5000.0;
 /// The longest rest, in steps' times (the trainer then takes a fifth of the time it could).
 pub const MAX_REST: f64 = 4.0;
 
@@ -44,8 +47,9 @@ pub struct Pacer {
     reference: Option<f64>,
     /// The rest asked of the trainer between steps, in multiples of the last step's time.
     rest: f64,
-    /// The current window: its phase, its first frame's time (ms) and its frames since.
-    window: Option<(Phase, f64, u32)>,
+    /// The current window: its phase, its first and last frames' times (ms) and its frames since the
+    /// first.
+    window: Option<(Phase, f64, f64, u32)>,
     /// The window size the reference was measured at.
     size: [f32; 2],
     /// The last two training windows' shares of the idle frame rate since the rest last changed
@@ -84,18 +88,18 @@ impl Pacer {
             self.shares = (None, None);
         }
         let (start, frames) = match self.window {
-            Some((p, start, frames)) if p == phase => (start, frames + 1),
-            // A new phase starts a new window at this frame.
+            Some((p, start, last, frames)) if p == phase && now_ms - last <= MAX_GAP_MS => (start, frames + 1),
+            // A new phase (or a frame after a long gap) starts a new window at this frame.
             _ => {
-                self.window = Some((phase, now_ms, 0));
+                self.window = Some((phase, now_ms, now_ms, 0));
                 return None;
             }
         };
         if now_ms - start < WINDOW_MS {
-            self.window = Some((phase, start, frames));
+            self.window = Some((phase, start, now_ms, frames));
             return None;
         }
-        self.window = Some((phase, now_ms, 0));
+        self.window = Some((phase, now_ms, now_ms, 0));
         let fps = f64::from(frames) * 1000.0 / (now_ms - start);
         match phase {
             Phase::Still => None,
@@ -212,6 +216,20 @@ mod tests {
         let (asked, _) = feed(&mut p, t, 60.0, 2.0, Phase::Training);
         assert_eq!(asked, vec![MAX_REST]);
         assert_eq!(p.rest(), MAX_REST);
+    }
+
+    #[test]
+    fn a_hidden_page_is_not_a_slow_one() {
+        let (mut p, t) = idle_at_10();
+        // Training at the idle rate, then nothing for 30 seconds (the tab hidden), then the idle
+        // rate again: no window spans the gap, so nothing is asked.
+        let (asked, t) = feed(&mut p, t, 3.0, 10.0, Phase::Training);
+        assert!(asked.is_empty());
+        let resumed = t + 30_000.0;
+        let asked: Vec<f64> =
+            (0..=50).filter_map(|i| p.frame(resumed + f64::from(i) * 100.0, Phase::Training, SIZE)).collect();
+        assert!(asked.is_empty() && close(p.share().unwrap(), 1.0), "{asked:?} {:?}", p.share());
+        assert_eq!(p.rest(), 0.0);
     }
 
     #[test]
