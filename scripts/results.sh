@@ -103,8 +103,17 @@ evaluate finetune bandai2-finetune-random "${B[@]}"
 evaluate finetune bandai2-finetune-amr "${B[@]}" --init "$R/bandai2-amr-s0/checkpoint.safetensors"
 evaluate supervised bandai2-supervised "${B[@]}"
 evaluate maskclr bandai2-maskclr "${B[@]}"
+# Fine-tuning seeds 1 and 2 (the config's seed), from a random encoder and from the recipe's encoder of
+# the same seed.
+for s in 1 2; do
+  seeded configs/bandai2-supervised.toml "$s" "$C/bandai2-supervised-s$s.toml"
+  evaluate finetune "bandai2-finetune-random-s$s" --config "$C/bandai2-supervised-s$s.toml"
+  evaluate finetune "bandai2-finetune-amr-s$s" --config "$C/bandai2-supervised-s$s.toml" \
+    --init "$R/bandai2-amr-s$s/checkpoint.safetensors"
+done
 # Supervised with a per-epoch lr decay fitted to 10 epochs (0.7 instead of MaskCLR's 0.99; chosen on validation).
 sed 's/^hidden = 512$/hidden = 512\nlr_decay = 0.7/' configs/bandai2-supervised.toml > "$C/bandai2-supervised-d07.toml"
 evaluate supervised bandai2-supervised-d07 --config "$C/bandai2-supervised-d07.toml"
+evaluate maskclr bandai2-maskclr-d07 --config "$C/bandai2-supervised-d07.toml"
 "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
   --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
