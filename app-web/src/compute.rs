@@ -25,22 +25,23 @@ fn query_value<'a>(query: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|(k, v)| (k == key).then_some(v))
 }
 
-/// Whether burn may share egui's WebGPU device: yes unless the query says `share=0` (then burn
-/// requests its own device, to compare the two).
-pub fn share_from_query(query: &str) -> bool {
-    query_value(query, "share") != Some("0")
+/// The page's switches, on unless its URL query says `key=0` (to compare with the way without).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Switches {
+    /// burn may share egui's WebGPU device (`share=0`: burn requests its own).
+    pub share: bool,
+    /// CPU runs may train in the training worker (`worker=0`: on the page's thread).
+    pub worker: bool,
+    /// The page paces a run that trains beside it, [`crate::pacer`] (`pace=0`: full speed).
+    pub pace: bool,
 }
 
-/// Whether CPU runs may train in the training worker: yes unless the query says `worker=0` (then
-/// they train on the page's thread, to compare the two).
-pub fn worker_from_query(query: &str) -> bool {
-    query_value(query, "worker") != Some("0")
-}
-
-/// Whether the page paces a run that trains beside it ([`crate::pacer`]): yes unless the query
-/// says `pace=0` (then runs train at full speed, to compare the two).
-pub fn pace_from_query(query: &str) -> bool {
-    query_value(query, "pace") != Some("0")
+impl Switches {
+    /// Reads the switches from a URL query.
+    pub fn from_query(query: &str) -> Self {
+        let on = |key| query_value(query, key) != Some("0");
+        Self { share: on("share"), worker: on("worker"), pace: on("pace") }
+    }
 }
 
 impl Choice {
@@ -242,11 +243,12 @@ mod tests {
         assert_eq!(Choice::from_query("?x=1&backend=webgpu"), Ok(Choice::WebGpu));
         assert_eq!(Choice::from_query("?backend=cpu"), Ok(Choice::Cpu));
         assert_eq!(Choice::from_query("?backend=auto&x"), Ok(Choice::Auto));
-        assert!(share_from_query("?backend=webgpu") && share_from_query("?share=1"));
-        assert!(!share_from_query("?backend=webgpu&share=0"));
-        assert!(worker_from_query("") && worker_from_query("?worker=1"));
-        assert!(!worker_from_query("?train&worker=0"));
-        assert!(pace_from_query("?worker=0") && !pace_from_query("?fps&pace=0"));
+        let on = Switches::from_query;
+        assert!(on("?backend=webgpu").share && on("?share=1").share);
+        assert!(!on("?backend=webgpu&share=0").share);
+        assert!(on("").worker && on("?worker=1").worker);
+        assert!(!on("?train&worker=0").worker);
+        assert!(on("?worker=0").pace && !on("?fps&pace=0").pace);
         let e = Choice::from_query("?backend=cuda").unwrap_err();
         assert!(e.contains("cuda") && e.contains("expected auto, webgpu or cpu"), "{e}");
     }

@@ -94,8 +94,7 @@ mod web {
                 Ok(c) => (c, None),
                 Err(e) => (compute::Choice::Auto, Some(e)),
             };
-            let share = compute::share_from_query(&query);
-            let use_worker = compute::worker_from_query(&query);
+            let switches = compute::Switches::from_query(&query);
             let adapter = compute::probe().await;
             let mut plan = compute::decide(choice, adapter.as_ref());
             // A bad `?backend=` is named where the choice is shown.
@@ -116,7 +115,7 @@ mod web {
                     compute::web_options(&plan),
                     Box::new(move |cc| {
                         let ctx = cc.egui_ctx.clone();
-                        let computing = pick_compute(&plan, adapter.as_ref(), share, cc, &inbox);
+                        let computing = pick_compute(&plan, adapter.as_ref(), switches.share, cc, &inbox);
                         // The rest of the demo data arrives after the first paint, then the shipped model.
                         wasm_bindgen_futures::spawn_local(async move {
                             let item = match page::fetch_bytes(DEMO_URL).await {
@@ -139,7 +138,7 @@ mod web {
                             &cc.egui_ctx,
                             inbox,
                             computing,
-                            use_worker,
+                            switches,
                             adapter,
                             plan.reason,
                         )))

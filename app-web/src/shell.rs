@@ -9,7 +9,7 @@ use amr_core::pretrain::PretrainConfig;
 use amr_ui::training::TrainState;
 use amr_ui::{AmrApp, DrawReport, ReportSink, Request, Settings};
 
-use crate::compute::{Adapter, Compute};
+use crate::compute::{Adapter, Compute, Switches};
 use crate::pacer::{Pacer, Phase};
 use crate::page;
 use crate::training::PageTrainer;
@@ -80,18 +80,19 @@ pub struct WebShell {
 
 impl WebShell {
     /// The shell on `dataset` (the embedded first-paint data), its trainer on `ctx` (in the training
-    /// worker if `use_worker`), computing on `compute` (chosen for `reason` on the browser's `adapter`).
+    /// worker and paced as the page's `switches` say), computing on `compute` (chosen for `reason` on
+    /// the browser's `adapter`).
     pub fn new(
         dataset: amr_core::data::Dataset,
         ctx: &egui::Context,
         inbox: InboxQueue,
         compute: Compute,
-        use_worker: bool,
+        switches: Switches,
         adapter: Option<Adapter>,
         reason: String,
     ) -> Self {
         let sink: ReportSink = Arc::new(Mutex::new(None));
-        let (runner, no_worker) = PageTrainer::spawn(Rc::new(dataset.clone()), compute.clone(), ctx, use_worker);
+        let (runner, no_worker) = PageTrainer::spawn(Rc::new(dataset.clone()), compute.clone(), ctx, switches.worker);
         let settings = page::load(SETTINGS_KEY)
             .and_then(|t| serde_json::from_str::<Settings>(&t).ok())
             .unwrap_or_else(|| Settings { run_config: PretrainConfig::browser_demo(), ..Settings::default() });
@@ -121,7 +122,7 @@ impl WebShell {
             last_status: String::new(),
             last_settings_ms: 0.0,
             saved_settings: String::new(),
-            pacer: crate::compute::pace_from_query(&page::query()).then(Pacer::default),
+            pacer: switches.pace.then(Pacer::default),
             step_times: std::collections::VecDeque::new(),
         }
     }
