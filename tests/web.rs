@@ -232,20 +232,34 @@ impl Drop for Browser {
     }
 }
 
-/// The page's mean frame rate over 4 seconds (its status read about 3 times a second), counting the
-/// readings where `during` holds.
-fn mean_fps(b: &Browser, during: impl Fn(&Value) -> bool) -> f64 {
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
-    let mut seen = Vec::new();
+/// The means of the status values at `pointers` (JSON pointers) over `secs` seconds (the status read
+/// about 3 times a second), counting the readings where `during` holds and every value is a number.
+fn mean_readings<const N: usize>(
+    b: &Browser,
+    secs: u64,
+    pointers: [&str; N],
+    during: impl Fn(&Value) -> bool,
+) -> [f64; N] {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut sums = [0.0; N];
+    let mut n = 0;
     while std::time::Instant::now() < until {
         let s = b.status();
-        if let Some(fps) = s["report"]["fps"].as_f64().filter(|_| during(&s)) {
-            seen.push(fps);
+        let values = pointers.map(|p| s.pointer(p).and_then(Value::as_f64));
+        if during(&s) && values.iter().all(Option::is_some) {
+            sums.iter_mut().zip(values).for_each(|(sum, v)| *sum += v.unwrap_or(0.0));
+            n += 1;
         }
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
-    assert!(!seen.is_empty(), "no frame rate read while the condition held: {}", b.status());
-    seen.iter().sum::<f64>() / seen.len() as f64
+    assert!(n > 0, "no {pointers:?} read while the condition held: {}", b.status());
+    sums.map(|sum| sum / f64::from(n))
+}
+
+/// The page's mean frame rate over 4 seconds, counting the readings where `during` holds.
+fn mean_fps(b: &Browser, during: impl Fn(&Value) -> bool) -> f64 {
+    let [fps] = mean_readings(b, 4, ["/report/fps"], during);
+    fps
 }
 
 fn ready(s: &Value) -> bool {
@@ -449,25 +463,14 @@ fn training_figures(b: &Browser, url: &str, trainer: &str) -> (f64, f64, f64) {
     assert_eq!(s["next_trainer"], trainer, "{s}");
     click_until(b, "start", 20, |s| s["report"]["train_state"] != "idle");
     b.status_where(120, "10 training steps", |s| s["training"]["steps"].as_u64() >= Some(10));
-    // (fps, steps/s) read while the run trains, from the 10th second on.
-    let mut seen = Vec::new();
-    for i in 0..16 {
-        std::thread::sleep(std::time::Duration::from_secs(1));
+    // The pacer settles (its state every 5 seconds), then fps and steps/s while the run trains.
+    for _ in 0..2 {
+        std::thread::sleep(std::time::Duration::from_secs(5));
         let s = b.status();
-        if i % 4 == 3 {
-            eprintln!("  {} steps, {} frames/s, pace {}", s["training"]["steps"], s["report"]["fps"], s["pace"]);
-        }
-        let reading = (s["report"]["fps"].as_f64(), s["training"]["steps_per_second"].as_f64());
-        if let (Some(fps), Some(steps)) = reading
-            && i >= 10
-            && s["report"]["train_state"] == "running"
-        {
-            seen.push((fps, steps));
-        }
+        eprintln!("  {} steps, {} frames/s, pace {}", s["training"]["steps"], s["report"]["fps"], s["pace"]);
     }
-    assert!(!seen.is_empty(), "the run ended before its frame rate was read: {}", b.status());
-    let n = seen.len() as f64;
-    let (fps, steps) = (seen.iter().map(|r| r.0).sum::<f64>() / n, seen.iter().map(|r| r.1).sum::<f64>() / n);
+    let running = |s: &Value| s["report"]["train_state"] == "running";
+    let [fps, steps] = mean_readings(b, 6, ["/report/fps", "/training/steps_per_second"], running);
     let s = b.status();
     assert_eq!(s["trainer"], trainer, "{s}");
     let rest = s["pace"]["rest"].as_f64().unwrap_or(0.0);
