@@ -21,6 +21,10 @@ pub struct ClipConfig {
     pub test_crop: f64,
     /// Random rotation: each Euler angle ~ U(-rotation, rotation) radians; 0 disables it.
     pub rotation: f64,
+    /// Random scale: every training clip is multiplied by s ~ U(1 - scale, 1 + scale) about the origin
+    /// (the first frame's root joint when `centre` is on), after the rotation; 0 disables it. It
+    /// varies the body's size as between subjects. Not part of the published protocols.
+    pub scale: f64,
     /// Centre every clip on its first frame's root joint (joint 0), per person, before rotation (as
     /// MAMP's NTU data is centred on a body joint of the first frame): the model then sees the body's
     /// shape and motion, not where the subject stood in the capture room.
@@ -36,8 +40,32 @@ impl Default for ClipConfig {
             min_crop_frames: 64,
             test_crop: 0.95,
             rotation: 0.3,
+            scale: 0.0,
             centre: true,
         }
+    }
+}
+
+impl ClipConfig {
+    /// Checks the crop, rotation and scale fields, naming the first that is out of range
+    /// (`clip.<field> = value: expected ...`).
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.crop_min > 0.0 && self.crop_min <= self.crop_max && self.crop_max <= 1.0) {
+            return Err(format!(
+                "clip.crop_min = {}, clip.crop_max = {}: expected 0 < crop_min <= crop_max <= 1",
+                self.crop_min, self.crop_max
+            ));
+        }
+        if !(self.test_crop > 0.0 && self.test_crop <= 1.0) {
+            return Err(format!("clip.test_crop = {}: expected a share in (0, 1]", self.test_crop));
+        }
+        if !(self.rotation.is_finite() && self.rotation >= 0.0) {
+            return Err(format!("clip.rotation = {}: expected an angle >= 0 in radians", self.rotation));
+        }
+        if !(self.scale >= 0.0 && self.scale < 1.0) {
+            return Err(format!("clip.scale = {}: expected a share in [0, 1)", self.scale));
+        }
+        Ok(())
     }
 }
 
@@ -133,7 +161,7 @@ pub fn centre_on_root(seq: &mut Sequence) {
 }
 
 /// A training clip: random crop, resize to T, centring (with `centre`), random rotation (angles drawn
-/// x, y, z in that order).
+/// x, y, z in that order), random scale (with `scale > 0`, drawn after the angles).
 pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequence {
     let valid = valid_frame_count(seq).max(1).min(seq.frames);
     let (start, len) = random_crop(valid, cfg, rng);
@@ -144,6 +172,10 @@ pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequ
     if cfg.rotation > 0.0 {
         let a = [0; 3].map(|_| rng.uniform_range(-cfg.rotation, cfg.rotation));
         rotate(&mut clip, &feeder_rotation(a[0], a[1], a[2]));
+    }
+    if cfg.scale > 0.0 {
+        let s = rng.uniform_range(1.0 - cfg.scale, 1.0 + cfg.scale) as f32;
+        clip.positions.iter_mut().for_each(|x| *x *= s);
     }
     clip
 }
@@ -269,6 +301,28 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.frames, 120);
+    }
+
+    #[test]
+    fn scale_multiplies_a_clip_by_one_factor_in_its_range_and_is_validated() {
+        let still = ClipConfig { crop_min: 1.0, crop_max: 1.0, rotation: 0.0, centre: false, ..Default::default() };
+        let seq = ramp(200);
+        let plain = train_clip(&seq, &still, &mut SeededRng::new(3));
+        let scaled = train_clip(&seq, &ClipConfig { scale: 0.2, ..still.clone() }, &mut SeededRng::new(3));
+        // The same crop (a full one), then one factor for every coordinate: the ratio is constant.
+        let ratios: Vec<f32> =
+            plain.positions.iter().zip(&scaled.positions).filter(|(p, _)| p.abs() > 1e-3).map(|(p, s)| s / p).collect();
+        assert!(!ratios.is_empty());
+        let s = ratios[0];
+        assert!((0.8..=1.2).contains(&s) && (s - 1.0).abs() > 1e-6, "factor {s}");
+        assert!(ratios.iter().all(|r| (r - s).abs() < 1e-4));
+        assert!(ClipConfig { scale: 0.2, ..Default::default() }.validate().is_ok());
+        for bad in [-0.1, 1.0, f64::NAN] {
+            let e = ClipConfig { scale: bad, ..Default::default() }.validate().unwrap_err();
+            assert!(e.starts_with("clip.scale = "), "{e}");
+        }
+        let e = ClipConfig { crop_min: 0.0, ..Default::default() }.validate().unwrap_err();
+        assert!(e.starts_with("clip.crop_min = 0"), "{e}");
     }
 
     #[test]

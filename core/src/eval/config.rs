@@ -285,6 +285,7 @@ impl EvalConfig {
         if self.clip.frames != self.model.frames {
             return Err(format!("clip.frames = {}: must equal model.frames = {}", self.clip.frames, self.model.frames));
         }
+        self.clip.validate()?;
         if self.batch_size < 2 {
             return Err(format!("batch_size = {}: expected at least 2 (BatchNorm)", self.batch_size));
         }

@@ -139,7 +139,8 @@ impl Reconstructor {
         // The batcher draws the mask and the targets; a full crop without rotation keeps the clip as is.
         let mut one = ds.subset(&[]);
         one.sequences.push(clip.clone());
-        let keep_clip = ClipConfig { crop_min: 1.0, crop_max: 1.0, rotation: 0.0, ..self.config.clip.clone() };
+        let keep_clip =
+            ClipConfig { crop_min: 1.0, crop_max: 1.0, rotation: 0.0, scale: 0.0, ..self.config.clip.clone() };
         let mut batch_cfg = self.config.batch.clone();
         if let Some(mk) = masking {
             batch_cfg.masking = mk;

@@ -114,18 +114,7 @@ impl PretrainConfig {
         if c.frames != self.model.frames {
             return Err(format!("clip.frames = {}: must equal model.frames = {}", c.frames, self.model.frames));
         }
-        if !(c.crop_min > 0.0 && c.crop_min <= c.crop_max && c.crop_max <= 1.0) {
-            return Err(format!(
-                "clip.crop_min = {}, clip.crop_max = {}: expected 0 < crop_min <= crop_max <= 1",
-                c.crop_min, c.crop_max
-            ));
-        }
-        if !(c.test_crop > 0.0 && c.test_crop <= 1.0) {
-            return Err(format!("clip.test_crop = {}: expected a share in (0, 1]", c.test_crop));
-        }
-        if !(c.rotation.is_finite() && c.rotation >= 0.0) {
-            return Err(format!("clip.rotation = {}: expected an angle >= 0 in radians", c.rotation));
-        }
+        c.validate()?;
         let b = &self.batch;
         if !(b.mask_ratio >= 0.0 && b.mask_ratio < 1.0) {
             return Err(format!("batch.mask_ratio = {}: expected a share in [0, 1)", b.mask_ratio));
