@@ -95,6 +95,10 @@ evaluate supervised hdm05-supervised-100 "${S100[@]}"
 evaluate maskclr hdm05-maskclr-100 "${S100[@]}"
 "$AMR" --no-gui robustness --models "$R/hdm05-supervised-100,$R/hdm05-maskclr-100,$R/hdm05-finetune-amr-100" \
   --names supervised,maskclr,finetune-amr --out "$R/hdm05-robustness-100" --device cpu
+# Supervised training and MaskCLR from the recipe's pretrained encoder (MaskCLR's published `finetune:
+# True` variant loads a pretrained backbone), the same 100 epochs.
+evaluate supervised hdm05-supervised-amr-100 "${S100[@]}" --init "$R/hdm05-amr-s0/checkpoint.safetensors"
+evaluate maskclr hdm05-maskclr-amr-100 "${S100[@]}" --init "$R/hdm05-amr-s0/checkpoint.safetensors"
 
 # Supervised paths on Bandai-2: 10 epochs each, training crops of 90-100 % (configs/bandai2-supervised.toml,
 # chosen on validation), fine-tuning from a random and from the recipe's seed-0 encoder.
@@ -115,5 +119,7 @@ done
 sed 's/^hidden = 512$/hidden = 512\nlr_decay = 0.7/' configs/bandai2-supervised.toml > "$C/bandai2-supervised-d07.toml"
 evaluate supervised bandai2-supervised-d07 --config "$C/bandai2-supervised-d07.toml"
 evaluate maskclr bandai2-maskclr-d07 --config "$C/bandai2-supervised-d07.toml"
+evaluate maskclr bandai2-maskclr-d07-amr --config "$C/bandai2-supervised-d07.toml" \
+  --init "$R/bandai2-amr-s0/checkpoint.safetensors"
 "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
   --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
