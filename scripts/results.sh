@@ -80,16 +80,16 @@ done
 # robustness suite of the fine-tuned models.
 { cat configs/hdm05-eval.toml; printf '\n[maskclr]\nstart_epoch = 10\nhidden = 512\n'; } > "$C/hdm05-supervised.toml"
 S=(--config "$C/hdm05-supervised.toml" --epochs 20)
+S100=(--config "$C/hdm05-supervised.toml" --epochs 100)
+H0=(--init "$R/hdm05-amr-s0/checkpoint.safetensors")   # the recipe's seed-0 encoder
 evaluate finetune hdm05-finetune-random "${S[@]}"
-evaluate finetune hdm05-finetune-amr "${S[@]}" --init "$R/hdm05-amr-s0/checkpoint.safetensors"
-evaluate finetune hdm05-finetune-amr-100 --config "$C/hdm05-supervised.toml" --epochs 100 \
-  --init "$R/hdm05-amr-s0/checkpoint.safetensors"
+evaluate finetune hdm05-finetune-amr "${S[@]}" "${H0[@]}"
+evaluate finetune hdm05-finetune-amr-100 "${S100[@]}" "${H0[@]}"
 evaluate supervised hdm05-supervised "${S[@]}"
 evaluate maskclr hdm05-maskclr "${S[@]}"
 "$AMR" --no-gui robustness --models "$R/hdm05-supervised,$R/hdm05-maskclr,$R/hdm05-finetune-amr" \
   --names supervised,maskclr,finetune-amr --out "$R/hdm05-robustness" --device cpu
 # The published 100 epochs for every path (the README's table and its robustness suite).
-S100=(--config "$C/hdm05-supervised.toml" --epochs 100)
 evaluate finetune hdm05-finetune-random-100 "${S100[@]}"
 evaluate supervised hdm05-supervised-100 "${S100[@]}"
 evaluate maskclr hdm05-maskclr-100 "${S100[@]}"
@@ -97,14 +97,15 @@ evaluate maskclr hdm05-maskclr-100 "${S100[@]}"
   --names supervised,maskclr,finetune-amr --out "$R/hdm05-robustness-100" --device cpu
 # Supervised training and MaskCLR from the recipe's pretrained encoder (MaskCLR's published `finetune:
 # True` variant loads a pretrained backbone), the same 100 epochs.
-evaluate supervised hdm05-supervised-amr-100 "${S100[@]}" --init "$R/hdm05-amr-s0/checkpoint.safetensors"
-evaluate maskclr hdm05-maskclr-amr-100 "${S100[@]}" --init "$R/hdm05-amr-s0/checkpoint.safetensors"
+evaluate supervised hdm05-supervised-amr-100 "${S100[@]}" "${H0[@]}"
+evaluate maskclr hdm05-maskclr-amr-100 "${S100[@]}" "${H0[@]}"
 
 # Supervised paths on Bandai-2: 10 epochs each, training crops of 90-100 % (configs/bandai2-supervised.toml,
 # chosen on validation), fine-tuning from a random and from the recipe's seed-0 encoder.
 B=(--config configs/bandai2-supervised.toml)
+B0=(--init "$R/bandai2-amr-s0/checkpoint.safetensors")   # the recipe's seed-0 encoder
 evaluate finetune bandai2-finetune-random "${B[@]}"
-evaluate finetune bandai2-finetune-amr "${B[@]}" --init "$R/bandai2-amr-s0/checkpoint.safetensors"
+evaluate finetune bandai2-finetune-amr "${B[@]}" "${B0[@]}"
 evaluate supervised bandai2-supervised "${B[@]}"
 evaluate maskclr bandai2-maskclr "${B[@]}"
 # Fine-tuning seeds 1 and 2 (the config's seed), from a random encoder and from the recipe's encoder of
@@ -119,7 +120,6 @@ done
 sed 's/^hidden = 512$/hidden = 512\nlr_decay = 0.7/' configs/bandai2-supervised.toml > "$C/bandai2-supervised-d07.toml"
 evaluate supervised bandai2-supervised-d07 --config "$C/bandai2-supervised-d07.toml"
 evaluate maskclr bandai2-maskclr-d07 --config "$C/bandai2-supervised-d07.toml"
-evaluate maskclr bandai2-maskclr-d07-amr --config "$C/bandai2-supervised-d07.toml" \
-  --init "$R/bandai2-amr-s0/checkpoint.safetensors"
+evaluate maskclr bandai2-maskclr-d07-amr --config "$C/bandai2-supervised-d07.toml" "${B0[@]}"
 "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
   --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
