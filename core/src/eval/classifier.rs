@@ -41,6 +41,8 @@ pub struct PassOptions {
     pub mask: Option<Tensor<3>>,
     /// BatchNorm in training mode.
     pub train: bool,
+    /// Also return the last block's attention weights (MaskCLR's attention-guided masking).
+    pub attention: bool,
 }
 
 /// What a classifier pass returns.
@@ -48,7 +50,7 @@ pub struct PassOptions {
 pub struct ClassifierPass {
     /// Logits and hidden features.
     pub out: HeadOutput,
-    /// The last block's attention [N M, heads, L, L].
+    /// The last block's attention [N M, heads, L, L], when the pass asked for it.
     pub attention: Option<Tensor<4>>,
 }
 
@@ -69,7 +71,8 @@ impl Classifier {
     pub fn forward(&self, x: Tensor<5>, opts: PassOptions) -> ClassifierPass {
         let [n, m, t, v, c] = x.dims();
         let replace = opts.mask.map(|mk| (mk, self.mask_token.val()));
-        let (tokens, attention) = self.encoder.forward_classify(x.reshape([n * m, t, v, c]), replace, &opts.drop);
+        let (tokens, attention) =
+            self.encoder.forward_classify(x.reshape([n * m, t, v, c]), replace, &opts.drop, opts.attention);
         let d = tokens.dims()[2];
         let grid = tokens.reshape([n, m, t / self.encoder.embed.patch(), v, d]);
         ClassifierPass { out: self.head.forward(grid, opts.keep, opts.train), attention }

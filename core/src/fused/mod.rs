@@ -73,7 +73,7 @@ pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, scale: 
 }
 
 /// [`attention`] written out with burn's operations on every device, also returning the attention
-/// weights softmax(scale q k^T) per head (attention maps, MaskCLR's attention-guided masking).
+/// weights (the fallback path and the fused operation's reference).
 ///
 /// # Shapes
 /// `q`: [B, Nq, D], `k`, `v`: [B, Nk, D] -> ([B, Nq, D], [B, heads, Nq, Nk])
@@ -84,11 +84,20 @@ pub fn attention_with_weights(
     heads: usize,
     scale: f64,
 ) -> (Tensor<3>, Tensor<4>) {
-    // The scale applied to the queries costs a pass over [Nq, D] instead of one over the scores.
-    let q = split_heads(q.mul_scalar(scale), heads);
-    let weights = burn::tensor::activation::softmax(q.matmul(split_heads(k, heads).swap_dims(2, 3)), 3);
+    let weights = attention_weights(q, k, heads, scale);
     let context = weights.clone().matmul(split_heads(v, heads)).swap_dims(1, 2).flatten(2, 3);
     (context, weights)
+}
+
+/// The attention weights softmax(scale q k^T) per head, written out with burn's operations (attention
+/// maps, MaskCLR's attention-guided masking).
+///
+/// # Shapes
+/// `q`: [B, Nq, D], `k`: [B, Nk, D] -> [B, heads, Nq, Nk]
+pub fn attention_weights(q: Tensor<3>, k: Tensor<3>, heads: usize, scale: f64) -> Tensor<4> {
+    // The scale applied to the queries costs a pass over [Nq, D] instead of one over the scores.
+    let q = split_heads(q.mul_scalar(scale), heads);
+    burn::tensor::activation::softmax(q.matmul(split_heads(k, heads).swap_dims(2, 3)), 3)
 }
 
 /// [B, N, D] -> [B, heads, N, D / heads].

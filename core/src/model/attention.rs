@@ -58,14 +58,14 @@ impl Attention {
         linear_rows(&self.output, context)
     }
 
-    /// [`Self::forward`], written out so that it also returns the attention weights.
+    /// The attention weights softmax(q k^T / sqrt(d_k)) per head, without the values or the output
+    /// projection (attention maps, MaskCLR's attention-guided masking).
     ///
     /// # Shapes
-    /// `x`: [B, Nq, dim], `memory`: [B, Nk, dim] -> ([B, Nq, dim], [B, heads, Nq, Nk])
-    pub fn forward_with_weights(&self, x: Tensor<3>, memory: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
-        let (q, k, v) = self.project(x, memory);
-        let (context, weights) = fused::attention_with_weights(q, k, v, self.heads, self.scale());
-        (linear_rows(&self.output, context), weights)
+    /// `x`: [B, Nq, dim], `memory`: [B, Nk, dim] -> [B, heads, Nq, Nk]
+    pub fn weights(&self, x: Tensor<3>, memory: Tensor<3>) -> Tensor<4> {
+        let (q, k) = (linear_rows(&self.query, x), linear_rows(&self.key, memory));
+        fused::attention_weights(q, k, self.heads, self.scale())
     }
 
     /// The query, key and value projections.

@@ -119,16 +119,20 @@ impl Block {
     }
 
     /// The block with stochastic depth: each residual branch scaled per sample by `drop` (0 for a
-    /// dropped branch, 1 / (1 - p) for a kept one); also returns the attention weights.
+    /// dropped branch, 1 / (1 - p) for a kept one); with `weights`, also the attention weights,
+    /// detached from the autodiff graph (they are read, never differentiated: MaskCLR's
+    /// attention-guided masking). The attention itself is the fused one either way, so asking for the
+    /// weights costs one more q k^T and softmax, not a written-out attention in the backward pass.
     ///
     /// # Shapes
-    /// `x`: [B, N, dim], `drop`: [B, 1, 1] each -> ([B, N, dim], [B, heads, N, N])
-    pub fn forward_full(&self, x: Tensor<3>, drop: Option<&DropPath>) -> (Tensor<3>, Tensor<4>) {
+    /// `x`: [B, N, dim], `drop`: [B, 1, 1] each -> ([B, N, dim], [B, heads, N, N] with `weights`)
+    pub fn forward_full(&self, x: Tensor<3>, drop: Option<&DropPath>, weights: bool) -> (Tensor<3>, Option<Tensor<4>>) {
         let h = self.norm1.forward(x.clone());
-        let (context, weights) = self.attn.forward_with_weights(h.clone(), h);
+        let w = weights.then(|| self.attn.weights(h.clone().detach(), h.clone().detach()));
+        let a = self.attn.forward(h.clone(), h);
         let a = match drop {
-            Some(d) => context * d.attn.clone(),
-            None => context,
+            Some(d) => a * d.attn.clone(),
+            None => a,
         };
         let x = x + a;
         let m = self.mlp.forward(self.norm2.forward(x.clone()));
@@ -136,7 +140,7 @@ impl Block {
             Some(d) => m * d.mlp.clone(),
             None => m,
         };
-        (x + m, weights)
+        (x + m, w)
     }
 
     /// The block's attention weights for its input (head-averaged later by callers such as MaskCLR).
@@ -145,7 +149,7 @@ impl Block {
     /// `x`: [B, N, dim] -> [B, heads, N, N]
     pub fn attention_weights(&self, x: Tensor<3>) -> Tensor<4> {
         let h = self.norm1.forward(x);
-        self.attn.forward_with_weights(h.clone(), h).1
+        self.attn.weights(h.clone(), h)
     }
 }
 

@@ -79,22 +79,25 @@ impl Encoder {
 
     /// The classification pass over all tokens: optional mask-token replacement (see
     /// [`PatchEmbed::forward_replacing`]) and stochastic depth (one [`DropPath`] per block, or none);
-    /// returns the final-norm tokens and the last block's attention weights.
+    /// returns the final-norm tokens and, with `weights`, the last block's attention weights (detached,
+    /// see [`Block::forward_full`](super::Block::forward_full)).
     ///
     /// # Shapes
-    /// `x`: [B, T, V, 3] -> ([B, L, dim], [B, heads, L, L] when there is a block) with L = (T / l) V
+    /// `x`: [B, T, V, 3] -> ([B, L, dim], [B, heads, L, L] with `weights` and a block) with L = (T / l) V
     pub fn forward_classify(
         &self,
         x: Tensor<4>,
         replace: Option<(Tensor<3>, Tensor<3>)>,
         drop: &[DropPath],
+        weights: bool,
     ) -> (Tensor<3>, Option<Tensor<4>>) {
         let mut h = self.embed.forward_replacing(x, replace);
         let mut last = None;
+        let depth = self.blocks.len();
         for (i, b) in self.blocks.iter().enumerate() {
-            let (out, w) = b.forward_full(h, drop.get(i));
+            let (out, w) = b.forward_full(h, drop.get(i), weights && i + 1 == depth);
             h = out;
-            last = Some(w);
+            last = w;
         }
         (self.norm.forward(h), last)
     }

@@ -203,6 +203,43 @@ fn parameters_round_trip_by_name_and_mismatches_are_listed() {
 }
 
 #[test]
+fn the_classification_pass_is_the_encoder_pass_and_reads_the_last_attention_only_when_asked() {
+    let device = cpu_device().autodiff();
+    let cfg = tiny(DecoderKind::Amr);
+    let enc = Encoder::new(&cfg, &device);
+    let x = input(3, &cfg, &device);
+    let flat = |t: Tensor<3>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    let reference = flat(enc.forward_all(x.clone()));
+    let (plain, none) = enc.forward_classify(x.clone(), None, &[], false);
+    let (with, weights) = enc.forward_classify(x.clone(), None, &[], true);
+    assert!(none.is_none());
+    for tokens in [flat(plain), flat(with.clone())] {
+        let diff = tokens.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(diff < 1e-5, "tokens differ from forward_all by {diff}");
+    }
+    // The weights are those of the last block for its own input, each row a distribution.
+    let mut h = enc.embed.forward(x);
+    for b in &enc.blocks[..enc.blocks.len() - 1] {
+        h = b.forward(h);
+    }
+    let expected = enc.blocks.last().unwrap().attention_weights(h).into_data().try_to_vec::<f32>().unwrap();
+    let weights = weights.expect("weights were asked for");
+    let l = cfg.tokens();
+    assert_eq!(weights.dims(), [3, cfg.heads, l, l]);
+    let weights = weights.into_data().try_to_vec::<f32>().unwrap();
+    let diff = weights.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(diff < 1e-6, "weights differ by {diff}");
+    for row in weights.chunks(l) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+    // Reading the weights leaves the pass differentiable: every parameter still gets a gradient.
+    let grads = GradientsParams::from_grads((with - 0.3).powi_scalar(2).mean().backward(), &enc);
+    let mut check = GradCheck { grads: &grads, total: 0, missing: vec![] };
+    enc.visit(&mut check);
+    assert!(check.total > 10 && check.missing.is_empty(), "no gradient for {:?}", check.missing);
+}
+
+#[test]
 fn every_building_block_keeps_its_documented_shape() {
     let device = cpu_device();
     let cfg = tiny(DecoderKind::Amr);

@@ -27,6 +27,7 @@ impl EvalRun {
             keep: dropout_mask(grid, dropout, &mut self.state.rng, &self.device),
             mask: None,
             train: true,
+            attention: false,
         }
     }
 
@@ -50,10 +51,11 @@ impl EvalRun {
         let maskclr = self.config.protocol.maskclr_schedule();
         let (drop_path, dropout, smoothing) =
             if maskclr { (0.0, mc.dropout, 0.0) } else { (ft.drop_path, ft.dropout, ft.label_smoothing) };
-        let opts = self.pass_options(n, m, drop_path, dropout);
+        let masked_phase = self.config.protocol == Protocol::Maskclr && self.state.epoch >= mc.start_epoch;
+        let mut opts = self.pass_options(n, m, drop_path, dropout);
+        opts.attention = masked_phase;
         let std = model.forward(x, opts);
         let mut loss = cross_entropy(std.out.logits.clone(), labels, smoothing);
-        let masked_phase = self.config.protocol == Protocol::Maskclr && self.state.epoch >= mc.start_epoch;
         if masked_phase {
             let pick = |o: &HeadOutput| match mc.contrast_on {
                 ContrastOn::Features => o.features.clone(),
