@@ -99,6 +99,9 @@ evaluate maskclr hdm05-maskclr-100 "${S100[@]}"
 # True` variant loads a pretrained backbone), the same 100 epochs.
 evaluate supervised hdm05-supervised-amr-100 "${S100[@]}" "${H0[@]}"
 evaluate maskclr hdm05-maskclr-amr-100 "${S100[@]}" "${H0[@]}"
+# A second classifier seed of supervised training from the same encoder (the spread of one draw).
+seeded "$C/hdm05-supervised.toml" 1 "$C/hdm05-supervised-s1.toml"
+evaluate supervised hdm05-supervised-amr-100-s1 --config "$C/hdm05-supervised-s1.toml" --epochs 100 "${H0[@]}"
 
 # Supervised paths on Bandai-2: 10 epochs each, training crops of 90-100 % (configs/bandai2-supervised.toml,
 # chosen on validation), fine-tuning from a random and from the recipe's seed-0 encoder.
@@ -121,5 +124,6 @@ sed 's/^hidden = 512$/hidden = 512\nlr_decay = 0.7/' configs/bandai2-supervised.
 evaluate supervised bandai2-supervised-d07 --config "$C/bandai2-supervised-d07.toml"
 evaluate maskclr bandai2-maskclr-d07 --config "$C/bandai2-supervised-d07.toml"
 evaluate maskclr bandai2-maskclr-d07-amr --config "$C/bandai2-supervised-d07.toml" "${B0[@]}"
+evaluate supervised bandai2-supervised-d07-amr --config "$C/bandai2-supervised-d07.toml" "${B0[@]}"
 "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
   --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
