@@ -351,15 +351,24 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     assert!(s["hash"].as_str().unwrap().contains("k=0.5"), "{s}");
 
     // Export -> view (PNG) downloads a picture of the page.
-    // (A click can land while the page is busy drawing: the menu is tried up to three times.)
-    let saved = (0..3).any(|_| {
-        b.click_at(&s["report"]["buttons"]["export"]);
-        let Some(menu) = wait_for(5, || Some(b.status()).filter(|s| s["report"]["buttons"]["export-view"].is_array()))
-        else {
+    // (A click can land while the page is busy drawing: the menu is tried up to four times, and Export
+    // is clicked only while its menu is closed, since a second click would close it again.)
+    let export = s["report"]["buttons"]["export"].clone();
+    let menu_open = |s: &Value| s["report"]["buttons"]["export-view"].is_array();
+    let saved = (0..4).any(|attempt| {
+        if !menu_open(&b.status()) {
+            b.click_at(&export);
+        }
+        let Some(menu) = wait_for(20, || Some(b.status()).filter(menu_open)) else {
+            eprintln!("attempt {attempt}: the export menu did not open");
             return false;
         };
         b.click_at(&menu["report"]["buttons"]["export-view"]);
-        wait_for(15, || Some(b.status()).filter(|s| s["report"]["message"] == "saved amr-view.png")).is_some()
+        let done = wait_for(30, || Some(b.status()).filter(|s| s["report"]["message"] == "saved amr-view.png"));
+        if done.is_none() {
+            eprintln!("attempt {attempt}: no saved view after the menu item's click: {}", b.status());
+        }
+        done.is_some()
     });
     assert!(saved, "the page did not save its view: {}", b.status());
     let png = wait_for(60, || Some(downloads.join("amr-view.png")).filter(|p| p.exists()))
