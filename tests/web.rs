@@ -402,7 +402,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     b.goto(&format!("{base}?train#tab=train"));
     let s = b.status_where(120, "the training tab", |s| ready(s) && s["report"]["buttons"]["start"].is_array());
     assert_eq!(s["next_trainer"], "worker", "{s}");
-    b.click_at(&s["report"]["buttons"]["start"]);
+    click_until(&b, "start", 30, |s| s["report"]["train_state"] != "idle");
     let s = b.status_where(300, "30 training steps", |s| s["training"]["steps"].as_u64() >= Some(30));
     assert_eq!(s["trainer"], "worker", "{s}");
     let (first, last) =
@@ -426,9 +426,7 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     let ckpt = amr_core::pretrain::Checkpoint::<amr_core::pretrain::PretrainConfig>::load(&file).unwrap();
     assert!(ckpt.state.unwrap().steps >= 30);
-    let s = b.status_where(30, "the stop button", |s| s["report"]["buttons"]["stop"].is_array());
-    b.click_at(&s["report"]["buttons"]["stop"]);
-    b.status_where(60, "the run to end", |s| s["report"]["train_state"] == "idle");
+    click_until(&b, "stop", 60, |s| s["report"]["train_state"] == "idle");
 
     // A BVH file picked in the page's file input is read client-side and shown.
     let bvh = support::bandai_bvh().join("dataset-2_run_normal_001.bvh");
