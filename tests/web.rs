@@ -201,6 +201,11 @@ impl Browser {
         .unwrap_or_else(|| panic!("{what} not within {secs} s; last status:\n{last}"))
     }
 
+    /// The first status for which `ok` holds within `secs` seconds, or `None`.
+    fn poll(&self, secs: u64, ok: impl Fn(&Value) -> bool) -> Option<Value> {
+        wait_for(secs, || Some(self.status()).filter(|s| ok(s)))
+    }
+
     /// Moves the mouse to (x, y) in CSS pixels, lets the page see it hover, clicks.
     fn click_at(&self, xy: &Value) {
         let (x, y) = (xy[0].as_f64().unwrap().round() as i64, xy[1].as_f64().unwrap().round() as i64);
@@ -310,7 +315,7 @@ fn click_until(b: &Browser, key: &str, secs: u64, done: impl Fn(&Value) -> bool)
     for _ in 0..3 {
         let s = b.status_where(60, key, |s| s["report"]["buttons"][key].is_array());
         b.click_at(&s["report"]["buttons"][key]);
-        if let Some(s) = wait_for(secs, || Some(b.status()).filter(|s| done(s))) {
+        if let Some(s) = b.poll(secs, &done) {
             return s;
         }
     }
@@ -359,12 +364,12 @@ fn web_page_explores_trains_downloads_and_opens_files() {
         if !menu_open(&b.status()) {
             b.click_at(&export);
         }
-        let Some(menu) = wait_for(20, || Some(b.status()).filter(menu_open)) else {
+        let Some(menu) = b.poll(20, menu_open) else {
             eprintln!("attempt {attempt}: the export menu did not open");
             return false;
         };
         b.click_at(&menu["report"]["buttons"]["export-view"]);
-        let done = wait_for(30, || Some(b.status()).filter(|s| s["report"]["message"] == "saved amr-view.png"));
+        let done = b.poll(30, |s| s["report"]["message"] == "saved amr-view.png");
         if done.is_none() {
             eprintln!("attempt {attempt}: no saved view after the menu item's click: {}", b.status());
         }
@@ -483,7 +488,7 @@ fn training_figures(b: &Browser, url: &str, trainer: &str) -> (f64, f64, f64) {
     let rest = s["pace"]["rest"].as_f64().unwrap_or(0.0);
     let stopped = (0..3).any(|_| {
         b.click_at(&b.status()["report"]["buttons"]["stop"]);
-        wait_for(20, || Some(b.status()).filter(|s| s["report"]["train_state"] == "idle")).is_some()
+        b.poll(20, |s| s["report"]["train_state"] == "idle").is_some()
     });
     assert!(stopped, "the run did not stop: {}", b.status());
     (steps, fps, rest)
