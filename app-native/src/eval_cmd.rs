@@ -273,10 +273,13 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
 }
 
 fn write_metrics(path: &Path, rows: &[amr_core::eval::EpochReport]) -> anyhow::Result<()> {
-    let mut s = String::from("epoch,loss,lr,seconds,top1,top5\n");
+    // top1/top5: the run's model (the weight average once it has begun); current_top1: the current
+    // weights while that model is an average, else empty.
+    let mut s = String::from("epoch,loss,lr,seconds,top1,top5,current_top1\n");
     for r in rows {
+        let current = r.current.map(|a| format!("{:.4}", a.top1)).unwrap_or_default();
         s.push_str(&format!(
-            "{},{},{:e},{:.3},{:.4},{:.4}\n",
+            "{},{},{:e},{:.3},{:.4},{:.4},{current}\n",
             r.epoch, r.loss, r.lr, r.seconds, r.test.top1, r.test.top5
         ));
     }

@@ -102,6 +102,9 @@ pub struct FinetuneSettings {
     /// Semi-supervised runs: the share of each class's training labels used (0.01 or 0.1), drawn once
     /// from `seed`; the chosen indices are written to the run folder. Other protocols use every label.
     pub label_fraction: f64,
+    /// The model tested and saved is the uniform average of the weights after each of the last
+    /// `average_epochs` epochs (stochastic weight averaging; 0: the last epoch's weights, as published).
+    pub average_epochs: usize,
 }
 
 impl Default for FinetuneSettings {
@@ -117,6 +120,7 @@ impl Default for FinetuneSettings {
             weight_decay: 0.05,
             hidden: 2048,
             label_fraction: 1.0,
+            average_epochs: 0,
         }
     }
 }
@@ -170,6 +174,9 @@ pub struct MaskClrSettings {
     pub dropout: f64,
     /// Hidden units of the MLP head.
     pub hidden: usize,
+    /// The model tested and saved is the uniform average of the weights after each of the last
+    /// `average_epochs` epochs (stochastic weight averaging; 0: the last epoch's weights, as published).
+    pub average_epochs: usize,
 }
 
 impl Default for MaskClrSettings {
@@ -192,6 +199,7 @@ impl Default for MaskClrSettings {
             lr_decay: 0.99,
             dropout: 0.5,
             hidden: 2048,
+            average_epochs: 0,
         }
     }
 }
@@ -271,6 +279,18 @@ impl EvalConfig {
         }
     }
 
+    /// Epochs whose weights the saved model averages: `maskclr.average_epochs` for MaskCLR's
+    /// schedule, `finetune.average_epochs` for fine-tuning, 0 for the linear probe and kNN.
+    pub fn average_epochs(&self) -> usize {
+        if self.protocol.maskclr_schedule() {
+            self.maskclr.average_epochs
+        } else if self.protocol.trains_encoder() {
+            self.finetune.average_epochs
+        } else {
+            0
+        }
+    }
+
     /// Checks every field, naming the first that is out of range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_fields().map_err(ConfigError::from_message)
@@ -291,6 +311,14 @@ impl EvalConfig {
         }
         if self.epochs == 0 && self.protocol != Protocol::Knn {
             return Err("epochs = 0: expected at least 1".into());
+        }
+        if self.average_epochs() > self.epochs {
+            let section = if self.protocol.maskclr_schedule() { "maskclr" } else { "finetune" };
+            return Err(format!(
+                "{section}.average_epochs = {}: expected at most epochs = {}",
+                self.average_epochs(),
+                self.epochs
+            ));
         }
         let share = |name: &str, v: f64, lo_open: bool| {
             let ok = v.is_finite() && v <= 1.0 && if lo_open { v > 0.0 } else { v >= 0.0 };

@@ -257,3 +257,63 @@ fn a_layout_that_does_not_fit_the_predictor_is_named() {
     let e = Predictor::from_checkpoint(&encoder_only, &dev()).err().unwrap().to_string();
     assert!(e.contains("no classifier head"), "{e}");
 }
+
+#[test]
+fn weight_averaging_saves_and_tests_the_mean_of_the_last_epochs_and_resumes_exactly() {
+    let ds = separable(8);
+    let mut cfg = config(Protocol::Finetune);
+    cfg.epochs = 4;
+    cfg.finetune.average_epochs = 2;
+    let split = cfg.split.apply(&ds).unwrap();
+    let mut unbroken = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
+    let mut weights = Vec::new();
+    for _ in 0..4 {
+        unbroken.epoch_step(&ds).unwrap();
+        weights.push(named_params(unbroken.classifier().unwrap()));
+    }
+    let h = unbroken.history();
+    assert!(h[..2].iter().all(|r| r.current.is_none()) && h[2..].iter().all(|r| r.current.is_some()), "{h:?}");
+    // Epoch 3 averages one set: its model is the current weights.
+    assert_eq!(h[2].current, Some(h[2].test));
+
+    // The saved model is the mean of epochs 3 and 4; the current weights travel under `w.` keys.
+    let ckpt = unbroken.checkpoint().unwrap();
+    assert_eq!(ckpt.state.as_ref().unwrap().averaged, 2);
+    for (k, t) in &ckpt.model {
+        let (a, b) = (&weights[2][k].values, &weights[3][k].values);
+        for (i, v) in t.values.iter().enumerate() {
+            assert!((v - 0.5 * (a[i] + b[i])).abs() < 1e-6, "{k}[{i}]: {v} vs mean of {} and {}", a[i], b[i]);
+        }
+        assert_eq!(&ckpt.optimizer[&format!("w.{k}")], &weights[3][k]);
+    }
+    assert_ne!(ckpt.model["head.fc2.weight"], weights[3]["head.fc2.weight"], "the average is not the last epoch");
+
+    // The trainer tests the average, as the predictor of the saved checkpoint does.
+    let scores = unbroken.test_scores(None).unwrap();
+    let probs = Predictor::from_checkpoint(&ckpt, &dev()).unwrap().probabilities(&ds, &split.test).unwrap();
+    for (s, q) in scores.chunks(3).zip(probs.chunks(3)) {
+        let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = s.iter().map(|v| (v - max).exp()).sum();
+        for (a, b) in s.iter().zip(q) {
+            assert!(((a - max).exp() / sum - b).abs() < 1e-4, "{scores:?} vs {probs:?}");
+        }
+    }
+
+    // Stopped inside the window and resumed: the same history and the same saved model.
+    let mut first = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
+    for _ in 0..3 {
+        first.epoch_step(&ds).unwrap();
+    }
+    let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
+    let saved = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+    let mut resumed = EvalTrainer::resume(&saved, &ds, &dev()).unwrap();
+    resumed.epoch_step(&ds).unwrap();
+    let strip = |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current)).collect::<Vec<_>>();
+    assert_eq!(strip(resumed.history()), strip(unbroken.history()));
+    assert_eq!(resumed.checkpoint().unwrap().model, ckpt.model);
+
+    let mut bad = config(Protocol::Maskclr);
+    bad.maskclr.average_epochs = bad.epochs + 1;
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(e.contains("maskclr.average_epochs"), "{e}");
+}

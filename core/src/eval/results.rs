@@ -39,8 +39,12 @@ pub struct EpochReport {
     pub lr: f64,
     /// Wall-clock seconds of the epoch (training and test).
     pub seconds: f64,
-    /// Test accuracy after the epoch.
+    /// Test accuracy after the epoch, of the model the run saves: the weight average once it has
+    /// begun (`average_epochs`), else the current weights.
     pub test: Accuracy,
+    /// Test accuracy of the current weights, while the saved model is a weight average.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<Accuracy>,
 }
 
 /// The results file of a run.

@@ -18,7 +18,7 @@ use crate::error::{ConfigError, DeviceError};
 use crate::features::{centre_clips, map_chunks, pack_clips, pooled_features};
 use crate::model::{Encoder, NamedParams, load_params, named_params};
 use crate::rng::SeededRng;
-use crate::train::{AdamW, Checkpoint, Sgd};
+use crate::train::{AdamW, Checkpoint, Sgd, WeightAverage};
 
 mod full_step;
 mod linear_step;
@@ -45,7 +45,14 @@ pub struct EvalState {
     /// written before they were recorded).
     #[serde(default)]
     pub joint_names: Vec<String>,
+    /// Epochs whose weights the saved model averages so far (`average_epochs`; 0: the saved model is
+    /// the current weights).
+    #[serde(default)]
+    pub averaged: usize,
 }
+
+/// An evaluation checkpoint's keys of the current weights while `model` holds their average.
+const CURRENT_WEIGHTS: &str = "w.";
 
 /// An evaluation checkpoint.
 pub type EvalCheckpoint = Checkpoint<EvalConfig, EvalState>;
@@ -59,6 +66,8 @@ enum Learner {
 pub struct EvalTrainer {
     learner: Learner,
     run: EvalRun,
+    /// The weights of the last epochs (`average_epochs`), averaged; empty before the window.
+    average: WeightAverage,
 }
 
 /// Everything of an evaluation run but the model and its optimiser: the step functions borrow it
@@ -155,6 +164,7 @@ impl EvalTrainer {
             history: Vec::new(),
             label_names: ds.label_names.clone(),
             joint_names: ds.layout.joint_names.clone(),
+            averaged: 0,
         };
         let mut t = Self {
             learner,
@@ -170,6 +180,7 @@ impl EvalTrainer {
                 test_features: None,
                 views: Vec::new(),
             },
+            average: WeightAverage::default(),
         };
         t.run.prepare_test(ds);
         Ok(t)
@@ -224,7 +235,19 @@ impl EvalTrainer {
                 Learner::Linear { probe: Box::new(probe), sgd }
             }
             Learner::Full { model, mut adamw } => {
-                let model = load_params(*model, &ckpt.model).map_err(|(_, e)| e)?;
+                // While the saved model is a weight average, the current weights are kept beside the
+                // optimiser moments.
+                let model = if state.averaged > 0 {
+                    let current: NamedParams = ckpt
+                        .optimizer
+                        .iter()
+                        .filter_map(|(k, t)| Some((k.strip_prefix(CURRENT_WEIGHTS)?.to_string(), t.clone())))
+                        .collect();
+                    t.average = WeightAverage::from_parts(ckpt.model.clone(), state.averaged);
+                    load_params(*model, &current).map_err(|(_, e)| e)?
+                } else {
+                    load_params(*model, &ckpt.model).map_err(|(_, e)| e)?
+                };
                 adamw
                     .load_state(&ckpt.optimizer, state.steps as u64, &t.run.device)
                     .map_err(|e| EvalError::Checkpoint(e.to_string()))?;
@@ -242,10 +265,19 @@ impl EvalTrainer {
         Ok(t)
     }
 
-    /// Everything needed to continue the run (and, for the full model, to evaluate it later).
+    /// Everything needed to continue the run (and, for the full model, to evaluate it later). Its
+    /// `model` is the model the run tests: the weight average once it has begun, whose current
+    /// weights then travel with the optimiser state under `w.` keys.
     pub fn checkpoint(&self) -> Result<EvalCheckpoint, EvalError> {
         let (model, optimizer) = match &self.learner {
             Learner::Linear { probe, sgd } => (named_params(probe.as_ref()), sgd.state()),
+            Learner::Full { model, adamw } if self.average.count() > 0 => {
+                let mut optimizer = adamw.state();
+                for (k, t) in named_params(model.as_ref()) {
+                    optimizer.insert(format!("{CURRENT_WEIGHTS}{k}"), t);
+                }
+                (self.average.mean().clone(), optimizer)
+            }
             Learner::Full { model, adamw } => (named_params(model.as_ref()), adamw.state()),
         };
         Ok(Checkpoint { config: self.run.config.clone(), model, optimizer, state: Some(self.run.state.clone()) })
@@ -271,7 +303,7 @@ impl EvalTrainer {
         &self.run.state.history
     }
 
-    /// The trained classifier (none for the linear probe).
+    /// The trained classifier with its current weights (none for the linear probe).
     pub fn classifier(&self) -> Option<&Classifier> {
         match &self.learner {
             Learner::Full { model, .. } => Some(model.as_ref()),
@@ -293,21 +325,49 @@ impl EvalTrainer {
         let per_epoch = self.run.steps_per_epoch();
         let (loss, lr) = self.run.train_batches(ds, &order[..per_epoch * bs], bs, &mut self.learner)?;
         self.run.state.epoch += 1;
+        let window = self.run.config.average_epochs();
+        if let Learner::Full { model, .. } = &self.learner
+            && window > 0
+            && self.run.state.epoch + window > self.run.config.epochs
+        {
+            self.average.add(&named_params(model.as_ref())).map_err(EvalError::Checkpoint)?;
+            self.run.state.averaged = self.average.count();
+        }
         let test = self.test_accuracy()?;
-        let report =
-            EpochReport { epoch: self.run.state.epoch, loss, lr, seconds: started.elapsed().as_secs_f64(), test };
+        let current = if self.average.count() > 0 {
+            let scores = self.scores(None, false)?;
+            Some(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
+        } else {
+            None
+        };
+        let report = EpochReport {
+            epoch: self.run.state.epoch,
+            loss,
+            lr,
+            seconds: started.elapsed().as_secs_f64(),
+            test,
+            current,
+        };
         self.run.state.history.push(report.clone());
         Ok(report)
     }
 
-    /// Test accuracy of the current model (test-time centre crop, BatchNorm running statistics).
+    /// Test accuracy of the run's model, the weight average once it has begun (test-time centre crop,
+    /// BatchNorm running statistics).
     pub fn test_accuracy(&mut self) -> Result<Accuracy, EvalError> {
         let scores = self.test_scores(None)?;
         Ok(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
     }
 
-    /// Class scores [N, C] of the test clips, optionally perturbed by `perturb` first.
+    /// Class scores [N, C] of the test clips from the run's model (the weight average once it has
+    /// begun), optionally perturbed by `perturb` first.
     pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, EvalError> {
+        self.scores(perturbed, true)
+    }
+
+    /// Class scores [N, C] of the test clips; `averaged`: from the weight average where there is one,
+    /// else from the current weights.
+    fn scores(&mut self, perturbed: Option<&[f32]>, averaged: bool) -> Result<Vec<f32>, EvalError> {
         let shape = self.run.test_shape;
         let plain = self.run.device.clone().inner();
         match &self.learner {
@@ -334,7 +394,11 @@ impl EvalTrainer {
                     .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))
             }
             Learner::Full { model, .. } => {
-                classifier_scores(&model.valid(), perturbed.unwrap_or(&self.run.test_x), shape, &plain, 32)
+                let mut model = model.valid();
+                if averaged && self.average.count() > 0 {
+                    model = load_params(model, self.average.mean()).map_err(|(_, e)| e)?;
+                }
+                classifier_scores(&model, perturbed.unwrap_or(&self.run.test_x), shape, &plain, 32)
             }
         }
     }

@@ -7,9 +7,11 @@ mod checkpoint;
 mod flat_update;
 mod schedule;
 mod sgd;
+mod weight_average;
 
 pub use adamw::AdamW;
 pub use checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointConfig, CheckpointError};
 pub(crate) use flat_update::FlatUpdate;
 pub use schedule::LrSchedule;
 pub use sgd::Sgd;
+pub use weight_average::WeightAverage;
