@@ -418,14 +418,20 @@ fn web_page_explores_trains_downloads_and_opens_files() {
     );
     assert!(last < first, "the loss did not go down: {s}");
     b.screenshot(&dir.join("web-training.png"));
-    // Save checkpoint downloads the run; the native code opens it.
-    let s = b.status_where(30, "the save button", |s| s["report"]["buttons"]["save"].is_array());
+    // Save checkpoint downloads the run; the native code opens it. The run is paused first: the page
+    // draws about 3 frames/s while it trains here, and a click that lands between two slow frames can
+    // be lost. Each of up to four tries reads the button's place afresh.
+    click_until(&b, "pause", 60, |s| s["report"]["train_state"] == "paused");
     let checkpoint = || downloaded_checkpoint(&downloads);
-    // The page draws about 3 frames/s while it trains here: a click is tried up to three times.
-    let file = (0..3)
-        .find_map(|_| {
+    let file = (0..4)
+        .find_map(|k| {
+            let s = b.status_where(30, "the save button", |s| s["report"]["buttons"]["save"].is_array());
             b.click_at(&s["report"]["buttons"]["save"]);
-            wait_for(20, checkpoint)
+            let file = wait_for(30, checkpoint);
+            if file.is_none() {
+                eprintln!("  save try {}: no checkpoint downloaded yet: {}", k + 1, b.status());
+            }
+            file
         })
         .expect("a downloaded checkpoint");
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -537,7 +543,10 @@ fn web_page_draws_while_it_trains() {
             drawn.push(fps);
         }
         eprintln!("{line}");
-        assert!(idle > 0.0 && drawn.iter().all(|&f| f > 0.0), "the page stopped drawing: {line}");
+        // What the page promises: it keeps drawing while its worker trains. Training on the page's own
+        // thread (the old way, kept for the comparison) may hold every frame of a 6-second window on a
+        // loaded 2-core machine, so its figure is printed, not asserted.
+        assert!(idle > 0.0 && drawn[..2].iter().all(|&f| f > 0.0), "the page stopped drawing: {line}");
     }
 }
 
