@@ -282,12 +282,17 @@ impl EvalConfig {
     /// Epochs whose weights the saved model averages: `maskclr.average_epochs` for MaskCLR's
     /// schedule, `finetune.average_epochs` for fine-tuning, 0 for the linear probe and kNN.
     pub fn average_epochs(&self) -> usize {
+        self.average_epochs_key().1
+    }
+
+    /// The config key that sets [`Self::average_epochs`] for this protocol, and its value.
+    fn average_epochs_key(&self) -> (&'static str, usize) {
         if self.protocol.maskclr_schedule() {
-            self.maskclr.average_epochs
+            ("maskclr.average_epochs", self.maskclr.average_epochs)
         } else if self.protocol.trains_encoder() {
-            self.finetune.average_epochs
+            ("finetune.average_epochs", self.finetune.average_epochs)
         } else {
-            0
+            ("", 0)
         }
     }
 
@@ -312,13 +317,9 @@ impl EvalConfig {
         if self.epochs == 0 && self.protocol != Protocol::Knn {
             return Err("epochs = 0: expected at least 1".into());
         }
-        if self.average_epochs() > self.epochs {
-            let section = if self.protocol.maskclr_schedule() { "maskclr" } else { "finetune" };
-            return Err(format!(
-                "{section}.average_epochs = {}: expected at most epochs = {}",
-                self.average_epochs(),
-                self.epochs
-            ));
+        let (key, average) = self.average_epochs_key();
+        if average > self.epochs {
+            return Err(format!("{key} = {average}: expected at most epochs = {}", self.epochs));
         }
         let share = |name: &str, v: f64, lo_open: bool| {
             let ok = v.is_finite() && v <= 1.0 && if lo_open { v > 0.0 } else { v >= 0.0 };

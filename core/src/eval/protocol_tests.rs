@@ -65,6 +65,18 @@ fn train_all(cfg: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> (EvalTrain
     (t, first, last)
 }
 
+/// Asserts that `probs` is the row-wise softmax of `scores` ([N, classes] each), to 1e-4.
+fn assert_softmax_of(scores: &[f32], probs: &[f32], classes: usize, what: &str) {
+    for (row, (s, q)) in scores.chunks(classes).zip(probs.chunks(classes)).enumerate() {
+        let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let sum: f32 = s.iter().map(|v| (v - max).exp()).sum();
+        for (a, b) in s.iter().zip(q) {
+            let want = (a - max).exp() / sum;
+            assert!((want - b).abs() < 1e-4, "{what} row {row}: {want} vs {b}");
+        }
+    }
+}
+
 fn dev() -> burn::prelude::Device {
     crate::backend::cpu_device()
 }
@@ -210,14 +222,7 @@ fn predictions_match_the_trainers_scores_and_name_the_classes() {
         let scores = t.test_scores(None).unwrap();
         let probs = p.probabilities(&ds, &split.test).unwrap();
         assert_eq!(probs.len(), split.test.len() * 3);
-        for (row, (s, q)) in scores.chunks(3).zip(probs.chunks(3)).enumerate() {
-            let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f32 = s.iter().map(|v| (v - max).exp()).sum();
-            for (a, b) in s.iter().zip(q) {
-                let want = (a - max).exp() / sum;
-                assert!((want - b).abs() < 1e-4, "{protocol:?} row {row}: {want} vs {b}");
-            }
-        }
+        assert_softmax_of(&scores, &probs, 3, &format!("{protocol:?}"));
         let preds = p.predict(&ds, &split.test, 5).unwrap();
         assert_eq!(preds.len(), split.test.len());
         let first = &preds[0];
@@ -291,13 +296,7 @@ fn weight_averaging_saves_and_tests_the_mean_of_the_last_epochs_and_resumes_exac
     // The trainer tests the average, as the predictor of the saved checkpoint does.
     let scores = unbroken.test_scores(None).unwrap();
     let probs = Predictor::from_checkpoint(&ckpt, &dev()).unwrap().probabilities(&ds, &split.test).unwrap();
-    for (s, q) in scores.chunks(3).zip(probs.chunks(3)) {
-        let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum: f32 = s.iter().map(|v| (v - max).exp()).sum();
-        for (a, b) in s.iter().zip(q) {
-            assert!(((a - max).exp() / sum - b).abs() < 1e-4, "{scores:?} vs {probs:?}");
-        }
-    }
+    assert_softmax_of(&scores, &probs, 3, "averaged");
 
     // Stopped inside the window and resumed: the same history and the same saved model.
     let mut first = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();

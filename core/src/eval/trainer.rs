@@ -46,7 +46,7 @@ pub struct EvalState {
     #[serde(default)]
     pub joint_names: Vec<String>,
     /// Epochs whose weights the saved model averages so far (`average_epochs`; 0: the saved model is
-    /// the current weights).
+    /// the current weights); written by [`EvalTrainer::checkpoint`], read when a run resumes.
     #[serde(default)]
     pub averaged: usize,
 }
@@ -280,7 +280,8 @@ impl EvalTrainer {
             }
             Learner::Full { model, adamw } => (named_params(model.as_ref()), adamw.state()),
         };
-        Ok(Checkpoint { config: self.run.config.clone(), model, optimizer, state: Some(self.run.state.clone()) })
+        let state = EvalState { averaged: self.average.count(), ..self.run.state.clone() };
+        Ok(Checkpoint { config: self.run.config.clone(), model, optimizer, state: Some(state) })
     }
 
     /// The run's config.
@@ -331,15 +332,9 @@ impl EvalTrainer {
             && self.run.state.epoch + window > self.run.config.epochs
         {
             self.average.add(&named_params(model.as_ref())).map_err(EvalError::Checkpoint)?;
-            self.run.state.averaged = self.average.count();
         }
         let test = self.test_accuracy()?;
-        let current = if self.average.count() > 0 {
-            let scores = self.scores(None, false)?;
-            Some(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
-        } else {
-            None
-        };
+        let current = if self.average.count() > 0 { Some(self.accuracy(false)?) } else { None };
         let report = EpochReport {
             epoch: self.run.state.epoch,
             loss,
@@ -355,7 +350,12 @@ impl EvalTrainer {
     /// Test accuracy of the run's model, the weight average once it has begun (test-time centre crop,
     /// BatchNorm running statistics).
     pub fn test_accuracy(&mut self) -> Result<Accuracy, EvalError> {
-        let scores = self.test_scores(None)?;
+        self.accuracy(true)
+    }
+
+    /// Test accuracy; `averaged`: as [`Self::scores`].
+    fn accuracy(&mut self, averaged: bool) -> Result<Accuracy, EvalError> {
+        let scores = self.scores(None, averaged)?;
         Ok(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
     }
 
