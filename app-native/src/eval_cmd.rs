@@ -273,8 +273,9 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
 }
 
 fn write_metrics(path: &Path, rows: &[amr_core::eval::EpochReport]) -> anyhow::Result<()> {
-    // top1/top5: the run's model (the weight average once it has begun); current_top1: the current
-    // weights while that model is an average, else empty.
+    // top1/top5: the run's model (the weight average once it has begun, with recomputed BatchNorm
+    // statistics where asked); current_top1: the current weights while that model is not them, else
+    // empty.
     let mut s = String::from("epoch,loss,lr,seconds,top1,top5,current_top1\n");
     for r in rows {
         let current = r.current.map(|a| format!("{:.4}", a.top1)).unwrap_or_default();

@@ -6,7 +6,7 @@ use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use super::head::{HeadOutput, LinearHead, MlpHead};
+use super::head::{HeadOutput, LinearHead, MlpHead, NormStatistics};
 use crate::model::{AmrConfig, DropPath, Encoder, NamedParams, ParamMismatch, load_params, param_shapes};
 use crate::rng::SeededRng;
 
@@ -69,13 +69,42 @@ impl Classifier {
     /// # Shapes
     /// `x`: [N, M, T, V, 3] -> logits [N, classes], features [N, hidden]
     pub fn forward(&self, x: Tensor<5>, opts: PassOptions) -> ClassifierPass {
-        let [n, m, t, v, c] = x.dims();
         let replace = opts.mask.map(|mk| (mk, self.mask_token.val()));
-        let (tokens, attention) =
-            self.encoder.forward_classify(x.reshape([n * m, t, v, c]), replace, &opts.drop, opts.attention);
-        let d = tokens.dims()[2];
-        let grid = tokens.reshape([n, m, t / self.encoder.embed.patch(), v, d]);
+        let (grid, attention) = self.grid(x, replace, &opts.drop, opts.attention);
         ClassifierPass { out: self.head.forward(grid, opts.keep, opts.train), attention }
+    }
+
+    /// The encoder's token grid, and the last block's attention when `attention` asks for it.
+    ///
+    /// # Shapes
+    /// `x`: [N, M, T, V, 3] -> [N, M, T', V, dim], attention [N M, heads, L, L]
+    fn grid(
+        &self,
+        x: Tensor<5>,
+        replace: Option<(Tensor<3>, Tensor<3>)>,
+        drop: &[DropPath],
+        attention: bool,
+    ) -> (Tensor<5>, Option<Tensor<4>>) {
+        let [n, m, t, v, c] = x.dims();
+        let (tokens, attention) = self.encoder.forward_classify(x.reshape([n * m, t, v, c]), replace, drop, attention);
+        let d = tokens.dims()[2];
+        (tokens.reshape([n, m, t / self.encoder.embed.patch(), v, d]), attention)
+    }
+
+    /// The head's hidden units before its BatchNorm, from an evaluation pass (no dropout, no drop path,
+    /// no mask).
+    ///
+    /// # Shapes
+    /// `x`: [N, M, T, V, 3] -> [N, hidden]
+    pub fn hidden(&self, x: Tensor<5>) -> Tensor<2> {
+        self.head.hidden(self.grid(x, None, &[], false).0)
+    }
+
+    /// The classifier with its head's BatchNorm running statistics replaced by `stats`, gathered
+    /// from [`Self::hidden`] (stochastic weight averaging's BatchNorm update).
+    pub fn with_norm_statistics(self, stats: &NormStatistics, device: &Device) -> Self {
+        let bn = self.head.bn.with_statistics(stats, device);
+        Self { head: MlpHead { bn, ..self.head }, ..self }
     }
 }
 

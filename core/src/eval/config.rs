@@ -105,6 +105,10 @@ pub struct FinetuneSettings {
     /// The model tested and saved is the uniform average of the weights after each of the last
     /// `average_epochs` epochs (stochastic weight averaging; 0: the last epoch's weights, as published).
     pub average_epochs: usize,
+    /// The model tested and saved has its head's BatchNorm running statistics recomputed after every
+    /// epoch over the centre clips of the training sequences, without dropout (stochastic weight
+    /// averaging's BatchNorm update; false: the statistics kept during training, as published).
+    pub recompute_norm: bool,
 }
 
 impl Default for FinetuneSettings {
@@ -121,6 +125,7 @@ impl Default for FinetuneSettings {
             hidden: 2048,
             label_fraction: 1.0,
             average_epochs: 0,
+            recompute_norm: false,
         }
     }
 }
@@ -177,6 +182,10 @@ pub struct MaskClrSettings {
     /// The model tested and saved is the uniform average of the weights after each of the last
     /// `average_epochs` epochs (stochastic weight averaging; 0: the last epoch's weights, as published).
     pub average_epochs: usize,
+    /// The model tested and saved has its head's BatchNorm running statistics recomputed after every
+    /// epoch over the centre clips of the training sequences, without dropout (stochastic weight
+    /// averaging's BatchNorm update; false: the statistics kept during training, as published).
+    pub recompute_norm: bool,
 }
 
 impl Default for MaskClrSettings {
@@ -200,6 +209,7 @@ impl Default for MaskClrSettings {
             dropout: 0.5,
             hidden: 2048,
             average_epochs: 0,
+            recompute_norm: false,
         }
     }
 }
@@ -282,17 +292,24 @@ impl EvalConfig {
     /// Epochs whose weights the saved model averages: `maskclr.average_epochs` for MaskCLR's
     /// schedule, `finetune.average_epochs` for fine-tuning, 0 for the linear probe and kNN.
     pub fn average_epochs(&self) -> usize {
-        self.average_epochs_key().1
+        self.tested_model_section().map_or(0, |s| s.1)
     }
 
-    /// The config key that sets [`Self::average_epochs`] for this protocol, and its value.
-    fn average_epochs_key(&self) -> (&'static str, usize) {
+    /// Whether the tested model's head BatchNorm statistics are recomputed on the training clips
+    /// (`maskclr.recompute_norm` or `finetune.recompute_norm`, as [`Self::average_epochs`]).
+    pub fn recompute_norm(&self) -> bool {
+        self.tested_model_section().is_some_and(|s| s.2)
+    }
+
+    /// The section that says which model a whole-classifier protocol tests and saves: its name,
+    /// `average_epochs` and `recompute_norm` (none for the linear probe and kNN).
+    fn tested_model_section(&self) -> Option<(&'static str, usize, bool)> {
         if self.protocol.maskclr_schedule() {
-            ("maskclr.average_epochs", self.maskclr.average_epochs)
+            Some(("maskclr", self.maskclr.average_epochs, self.maskclr.recompute_norm))
         } else if self.protocol.trains_encoder() {
-            ("finetune.average_epochs", self.finetune.average_epochs)
+            Some(("finetune", self.finetune.average_epochs, self.finetune.recompute_norm))
         } else {
-            ("", 0)
+            None
         }
     }
 
@@ -317,9 +334,10 @@ impl EvalConfig {
         if self.epochs == 0 && self.protocol != Protocol::Knn {
             return Err("epochs = 0: expected at least 1".into());
         }
-        let (key, average) = self.average_epochs_key();
-        if average > self.epochs {
-            return Err(format!("{key} = {average}: expected at most epochs = {}", self.epochs));
+        if let Some((section, average, _)) = self.tested_model_section()
+            && average > self.epochs
+        {
+            return Err(format!("{section}.average_epochs = {average}: expected at most epochs = {}", self.epochs));
         }
         let share = |name: &str, v: f64, lo_open: bool| {
             let ok = v.is_finite() && v <= 1.0 && if lo_open { v > 0.0 } else { v >= 0.0 };

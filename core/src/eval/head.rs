@@ -72,6 +72,61 @@ impl BatchNorm1d {
             _ => y,
         }
     }
+
+    /// The same normalisation with its running statistics replaced by `stats`' mean and unbiased
+    /// variance.
+    pub fn with_statistics(self, stats: &NormStatistics, device: &Device) -> Self {
+        let (mean, var) = stats.mean_var();
+        let c = mean.len();
+        Self {
+            running_mean: RunningState::new(Tensor::from_data(TensorData::new(mean, [c]), device)),
+            running_var: RunningState::new(Tensor::from_data(TensorData::new(var, [c]), device)),
+            ..self
+        }
+    }
+}
+
+/// Per-channel mean and unbiased variance of rows added a block at a time (Welford's update in f64):
+/// what stochastic weight averaging's BatchNorm update gathers over a whole set in one pass, without
+/// holding the set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormStatistics {
+    rows: usize,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl NormStatistics {
+    /// No rows yet, `channels` per row.
+    pub fn new(channels: usize) -> Self {
+        Self { rows: 0, mean: vec![0.0; channels], m2: vec![0.0; channels] }
+    }
+
+    /// Adds the rows of a row-major block (a partial last row is ignored).
+    pub fn add(&mut self, block: &[f32]) {
+        let c = self.mean.len().max(1);
+        for row in block.chunks_exact(c) {
+            self.rows += 1;
+            let n = self.rows as f64;
+            for ((mean, m2), &x) in self.mean.iter_mut().zip(&mut self.m2).zip(row) {
+                let d = f64::from(x) - *mean;
+                *mean += d / n;
+                *m2 += d * (f64::from(x) - *mean);
+            }
+        }
+    }
+
+    /// Rows added.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Per channel, the mean and the unbiased variance (over max(rows, 2) - 1, as the running
+    /// statistics of [`BatchNorm1d::forward`]).
+    pub fn mean_var(&self) -> (Vec<f32>, Vec<f32>) {
+        let dof = (self.rows.max(2) - 1) as f64;
+        (self.mean.iter().map(|&m| m as f32).collect(), self.m2.iter().map(|&m2| (m2 / dof) as f32).collect())
+    }
 }
 
 /// The linear probe's head: `BatchNorm1d(dim, affine = false, eps = 1e-6)` then `Linear(dim, classes)`
@@ -142,11 +197,19 @@ impl MlpHead {
             Some(k) => grid * k,
             None => grid,
         };
-        let [n, m, _, v, d] = grid.dims();
-        let pooled = grid.mean_dim(2).reshape([n, m, v * d]).mean_dim(1).reshape([n, v * d]);
-        let h = self.fc1.forward(pooled);
+        let h = self.hidden(grid);
         let features = burn::tensor::activation::relu(self.bn.forward(h, train));
         HeadOutput { logits: self.fc2.forward(features.clone()), features }
+    }
+
+    /// The hidden units before the BatchNorm: the grid pooled over time and persons, then `fc1`.
+    ///
+    /// # Shapes
+    /// `grid`: [N, M, T', V, dim] -> [N, hidden]
+    pub fn hidden(&self, grid: Tensor<5>) -> Tensor<2> {
+        let [n, m, _, v, d] = grid.dims();
+        let pooled = grid.mean_dim(2).reshape([n, m, v * d]).mean_dim(1).reshape([n, v * d]);
+        self.fc1.forward(pooled)
     }
 }
 
@@ -175,6 +238,25 @@ mod tests {
         let e: Vec<f32> =
             bn.forward(Tensor::<2>::from_floats([[0.3, 1.2]], &dev), false).into_data().try_to_vec::<f32>().unwrap();
         assert!(e.iter().all(|v| v.abs() < 1e-6), "inference uses the running statistics: {e:?}");
+    }
+
+    #[test]
+    fn norm_statistics_are_the_mean_and_unbiased_variance_of_all_rows() {
+        let dev = crate::backend::cpu_device();
+        let mut stats = NormStatistics::new(2);
+        // Two blocks, the first with a trailing partial row that is ignored.
+        stats.add(&[1.0, 10.0, 99.0]);
+        stats.add(&[3.0, 10.0, 5.0, 16.0]);
+        assert_eq!(stats.rows(), 3);
+        // Column 0: mean 3, unbiased var (4 + 0 + 4) / 2; column 1: mean 12, (4 + 4 + 16) / 2.
+        let (mean, var) = stats.mean_var();
+        assert!((mean[0] - 3.0).abs() < 1e-6 && (mean[1] - 12.0).abs() < 1e-6, "{mean:?}");
+        assert!((var[0] - 4.0).abs() < 1e-6 && (var[1] - 12.0).abs() < 1e-6, "{var:?}");
+        let bn = BatchNorm1d::new(2, true, 1e-5, &dev).with_statistics(&stats, &dev);
+        let rm: Vec<f32> = bn.running_mean.value().into_data().try_to_vec::<f32>().unwrap();
+        let rv: Vec<f32> = bn.running_var.value().into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!((rm, rv), (mean, var));
+        assert!(bn.gamma.is_some() && bn.beta.is_some(), "the affine parameters are kept");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Protocol tests on tiny, hand-made data where the right answer is known.
 
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
 use super::*;
 use crate::data::{Dataset, Sequence};
-use crate::model::{AmrConfig, named_params};
+use crate::model::{AmrConfig, NamedParams, load_params, named_params};
 use crate::rng::SeededRng;
 use crate::skeleton::Layout;
 
@@ -77,7 +80,7 @@ fn assert_softmax_of(scores: &[f32], probs: &[f32], classes: usize, what: &str) 
     }
 }
 
-fn dev() -> burn::prelude::Device {
+fn dev() -> Device {
     crate::backend::cpu_device()
 }
 
@@ -315,4 +318,87 @@ fn weight_averaging_saves_and_tests_the_mean_of_the_last_epochs_and_resumes_exac
     bad.maskclr.average_epochs = bad.epochs + 1;
     let e = bad.validate().unwrap_err().to_string();
     assert!(e.contains("maskclr.average_epochs"), "{e}");
+}
+
+#[test]
+fn recomputed_norm_statistics_are_those_of_the_training_clips_and_resume_exactly() {
+    let ds = separable(8);
+    for average in [0, 2] {
+        let mut cfg = config(Protocol::Supervised);
+        cfg.epochs = 3;
+        cfg.maskclr.recompute_norm = true;
+        cfg.maskclr.average_epochs = average;
+        let split = cfg.split.apply(&ds).unwrap();
+        let mut unbroken = EvalTrainer::new(cfg.clone(), &ds, &split, None, &dev()).unwrap();
+        let mut weights = Vec::new();
+        for _ in 0..3 {
+            unbroken.epoch_step(&ds).unwrap();
+            weights.push(named_params(unbroken.classifier().unwrap()));
+        }
+        assert!(unbroken.history().iter().all(|r| r.current.is_some()), "the current weights are tested beside");
+
+        // Every parameter but the head's running statistics is the current weights' (no averaging)
+        // or the mean of the last two epochs' (averaging).
+        let ckpt = unbroken.checkpoint().unwrap();
+        let current: NamedParams =
+            ckpt.optimizer.iter().filter_map(|(k, t)| Some((k.strip_prefix("w.")?.to_string(), t.clone()))).collect();
+        assert_eq!(current, weights[2]);
+        let stats: Vec<&String> = ckpt.model.keys().filter(|k| k.starts_with("head.bn.running")).collect();
+        assert_eq!(stats.len(), 2, "{stats:?}");
+        for (k, t) in ckpt.model.iter().filter(|(k, _)| !stats.contains(k)) {
+            for (i, v) in t.values.iter().enumerate() {
+                let (a, b) = (weights[1][k].values[i], weights[2][k].values[i]);
+                let want = if average == 0 { b } else { 0.5 * (a + b) };
+                assert!((v - want).abs() < 1e-6, "average {average}, {k}[{i}]: {v} vs {want}");
+            }
+        }
+
+        // The statistics are the mean and unbiased variance of the saved model's hidden units over
+        // the training sequences' centre clips, computed here at once and in f64.
+        let model = load_params(unbroken.classifier().unwrap().valid(), &ckpt.model).unwrap();
+        let (x, shape) = crate::features::centre_clips(&ds, unbroken.labelled(), &cfg.clip);
+        let h: Vec<f32> =
+            model.hidden(Tensor::<5>::from_data(TensorData::new(x, shape), &dev())).into_data().try_to_vec().unwrap();
+        let (n, units) = (shape[0], cfg.maskclr.hidden);
+        assert!(n > 2);
+        let h = &h;
+        let column = |j: usize| (0..n).map(move |i| f64::from(h[i * units + j]));
+        let mean: Vec<f64> = (0..units).map(|j| column(j).sum::<f64>() / n as f64).collect();
+        let var: Vec<f64> =
+            (0..units).map(|j| column(j).map(|v| (v - mean[j]).powi(2)).sum::<f64>() / (n - 1) as f64).collect();
+        let saved = |k: &str| &ckpt.model[&format!("head.bn.running_{k}")].values;
+        for j in 0..units {
+            assert!((f64::from(saved("mean")[j]) - mean[j]).abs() < 1e-4 * (1.0 + mean[j].abs()), "mean[{j}]");
+            assert!((f64::from(saved("var")[j]) - var[j]).abs() < 1e-3 * (1.0 + var[j]), "var[{j}]");
+        }
+        assert_ne!(saved("var"), &current["head.bn.running_var"].values, "the training statistics are replaced");
+
+        // The trainer tests the model it saves.
+        let scores = unbroken.test_scores(None).unwrap();
+        let probs = Predictor::from_checkpoint(&ckpt, &dev()).unwrap().probabilities(&ds, &split.test).unwrap();
+        assert_softmax_of(&scores, &probs, 3, "recomputed");
+
+        // Stopped after two epochs (averaging: inside the window) and resumed: the same history and
+        // the same saved model.
+        let mut first = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
+        for _ in 0..2 {
+            first.epoch_step(&ds).unwrap();
+        }
+        let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
+        let saved = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+        assert_eq!(saved.state.as_ref().unwrap().averaged, average / 2);
+        let mut resumed = EvalTrainer::resume(&saved, &ds, &dev()).unwrap();
+        resumed.epoch_step(&ds).unwrap();
+        let strip = |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current)).collect::<Vec<_>>();
+        assert_eq!(strip(resumed.history()), strip(unbroken.history()), "average {average}");
+        assert_eq!(resumed.checkpoint().unwrap().model, ckpt.model, "average {average}");
+
+        // A checkpoint that says it averages but lost the current weights is refused.
+        if average > 0 {
+            let mut broken = first.checkpoint().unwrap();
+            broken.optimizer.retain(|k, _| !k.starts_with("w."));
+            let e = EvalTrainer::resume(&broken, &ds, &dev()).err().unwrap().to_string();
+            assert!(e.contains("no current weights"), "{e}");
+        }
+    }
 }

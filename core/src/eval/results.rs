@@ -40,9 +40,11 @@ pub struct EpochReport {
     /// Wall-clock seconds of the epoch (training and test).
     pub seconds: f64,
     /// Test accuracy after the epoch, of the model the run saves: the weight average once it has
-    /// begun (`average_epochs`), else the current weights.
+    /// begun (`average_epochs`), else the current weights; either with its head's BatchNorm
+    /// statistics recomputed on the training clips where `recompute_norm` asks for it.
     pub test: Accuracy,
-    /// Test accuracy of the current weights, while the saved model is a weight average.
+    /// Test accuracy of the current weights with their own statistics, while the saved model is not
+    /// them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<Accuracy>,
 }

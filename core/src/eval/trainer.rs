@@ -8,7 +8,7 @@ use burn::tensor::TensorData;
 use super::EvalError;
 use super::classifier::{Classifier, PassOptions, Probe, load_encoder, seeded_encoder};
 use super::config::{EvalConfig, Protocol};
-use super::head::LinearHead;
+use super::head::{LinearHead, NormStatistics};
 use super::results::{Accuracy, EpochReport, EvalResults};
 use super::{KnnResult, knn_classify};
 use crate::data::Dataset;
@@ -45,13 +45,15 @@ pub struct EvalState {
     /// written before they were recorded).
     #[serde(default)]
     pub joint_names: Vec<String>,
-    /// Epochs whose weights the saved model averages so far (`average_epochs`; 0: the saved model is
-    /// the current weights); written by [`EvalTrainer::checkpoint`], read when a run resumes.
+    /// Epochs whose weights the saved model averages so far (`average_epochs`; 0: none, the saved
+    /// model is the current weights, with recomputed statistics where `recompute_norm` asks for
+    /// them); written by [`EvalTrainer::checkpoint`], read when a run resumes.
     #[serde(default)]
     pub averaged: usize,
 }
 
-/// An evaluation checkpoint's keys of the current weights while `model` holds their average.
+/// An evaluation checkpoint's keys of the current weights while `model` is not them (a weight
+/// average, recomputed BatchNorm statistics).
 const CURRENT_WEIGHTS: &str = "w.";
 
 /// An evaluation checkpoint.
@@ -68,6 +70,9 @@ pub struct EvalTrainer {
     run: EvalRun,
     /// The weights of the last epochs (`average_epochs`), averaged; empty before the window.
     average: WeightAverage,
+    /// The parameters of the model the run tests and saves where they are not the current weights
+    /// (a weight average, recomputed BatchNorm statistics); none where they are.
+    tested: Option<NamedParams>,
 }
 
 /// Everything of an evaluation run but the model and its optimiser: the step functions borrow it
@@ -181,6 +186,7 @@ impl EvalTrainer {
                 views: Vec::new(),
             },
             average: WeightAverage::default(),
+            tested: None,
         };
         t.run.prepare_test(ds);
         Ok(t)
@@ -235,18 +241,30 @@ impl EvalTrainer {
                 Learner::Linear { probe: Box::new(probe), sgd }
             }
             Learner::Full { model, mut adamw } => {
-                // While the saved model is a weight average, the current weights are kept beside the
-                // optimiser moments.
-                let model = if state.averaged > 0 {
-                    let current: NamedParams = ckpt
-                        .optimizer
-                        .iter()
-                        .filter_map(|(k, t)| Some((k.strip_prefix(CURRENT_WEIGHTS)?.to_string(), t.clone())))
-                        .collect();
+                // Where the saved model is not the current weights (a weight average, recomputed
+                // statistics), the current weights are kept beside the optimiser moments.
+                let current: NamedParams = ckpt
+                    .optimizer
+                    .iter()
+                    .filter_map(|(k, t)| Some((k.strip_prefix(CURRENT_WEIGHTS)?.to_string(), t.clone())))
+                    .collect();
+                if state.averaged > 0 {
+                    if current.is_empty() {
+                        return Err(EvalError::Checkpoint(format!(
+                            "the saved model averages {} epochs but the checkpoint holds no current weights \
+                             (`{CURRENT_WEIGHTS}` keys)",
+                            state.averaged
+                        )));
+                    }
+                    // With `recompute_norm` the average's BatchNorm statistics are the recomputed ones;
+                    // they are recomputed again before they are used, so the average carries on alike.
                     t.average = WeightAverage::from_parts(ckpt.model.clone(), state.averaged);
-                    load_params(*model, &current).map_err(|(_, e)| e)?
-                } else {
+                }
+                let model = if current.is_empty() {
                     load_params(*model, &ckpt.model).map_err(|(_, e)| e)?
+                } else {
+                    t.tested = Some(ckpt.model.clone());
+                    load_params(*model, &current).map_err(|(_, e)| e)?
                 };
                 adamw
                     .load_state(&ckpt.optimizer, state.steps as u64, &t.run.device)
@@ -266,19 +284,25 @@ impl EvalTrainer {
     }
 
     /// Everything needed to continue the run (and, for the full model, to evaluate it later). Its
-    /// `model` is the model the run tests: the weight average once it has begun, whose current
-    /// weights then travel with the optimiser state under `w.` keys.
+    /// `model` is the model the run tests (the weight average once it has begun, with recomputed
+    /// BatchNorm statistics where `recompute_norm` asks for them); where that is not the current
+    /// weights, they travel with the optimiser state under `w.` keys.
     pub fn checkpoint(&self) -> Result<EvalCheckpoint, EvalError> {
         let (model, optimizer) = match &self.learner {
             Learner::Linear { probe, sgd } => (named_params(probe.as_ref()), sgd.state()),
-            Learner::Full { model, adamw } if self.average.count() > 0 => {
-                let mut optimizer = adamw.state();
-                for (k, t) in named_params(model.as_ref()) {
-                    optimizer.insert(format!("{CURRENT_WEIGHTS}{k}"), t);
+            Learner::Full { model, adamw } => {
+                let current = named_params(model.as_ref());
+                match &self.tested {
+                    Some(tested) => {
+                        let mut optimizer = adamw.state();
+                        for (k, t) in current {
+                            optimizer.insert(format!("{CURRENT_WEIGHTS}{k}"), t);
+                        }
+                        (tested.clone(), optimizer)
+                    }
+                    None => (current, adamw.state()),
                 }
-                (self.average.mean().clone(), optimizer)
             }
-            Learner::Full { model, adamw } => (named_params(model.as_ref()), adamw.state()),
         };
         let state = EvalState { averaged: self.average.count(), ..self.run.state.clone() };
         Ok(Checkpoint { config: self.run.config.clone(), model, optimizer, state: Some(state) })
@@ -333,8 +357,9 @@ impl EvalTrainer {
         {
             self.average.add(&named_params(model.as_ref())).map_err(EvalError::Checkpoint)?;
         }
+        self.tested = self.tested_params(ds)?;
         let test = self.test_accuracy()?;
-        let current = if self.average.count() > 0 { Some(self.accuracy(false)?) } else { None };
+        let current = if self.tested.is_some() { Some(self.accuracy(false)?) } else { None };
         let report = EpochReport {
             epoch: self.run.state.epoch,
             loss,
@@ -347,27 +372,53 @@ impl EvalTrainer {
         Ok(report)
     }
 
-    /// Test accuracy of the run's model, the weight average once it has begun (test-time centre crop,
-    /// BatchNorm running statistics).
+    /// The parameters of the model the run tests where they are not the current weights: the weight
+    /// average once it has begun, with the head's BatchNorm statistics recomputed over the centre
+    /// clips of the training sequences where `recompute_norm` asks for it.
+    fn tested_params(&self, ds: &Dataset) -> Result<Option<NamedParams>, EvalError> {
+        let Learner::Full { model, .. } = &self.learner else { return Ok(None) };
+        if !self.run.config.recompute_norm() {
+            return Ok((self.average.count() > 0).then(|| self.average.mean().clone()));
+        }
+        let mut tested = model.valid();
+        if self.average.count() > 0 {
+            tested = load_params(tested, self.average.mean()).map_err(|(_, e)| e)?;
+        }
+        // One pass over the training sequences' centre clips, a block at a time, without dropout.
+        let plain = self.run.device.clone().inner();
+        let labelled = &self.run.state.labelled;
+        let mut stats = NormStatistics::new(tested.head.fc1.weight.dims()[1]);
+        for idx in labelled.chunks(256) {
+            let (x, shape) = centre_clips(ds, idx, &self.run.config.clip);
+            stats.add(&map_chunks(&x, shape, &plain, 32, |xs| tested.hidden(xs)));
+        }
+        if stats.rows() != labelled.len() {
+            return Err(DeviceError("the head's hidden units could not be read back".into()).into());
+        }
+        Ok(Some(named_params(&tested.with_norm_statistics(&stats, &plain))))
+    }
+
+    /// Test accuracy of the model the run tests (the weight average once it has begun, with recomputed
+    /// BatchNorm statistics where asked; test-time centre crop, BatchNorm running statistics).
     pub fn test_accuracy(&mut self) -> Result<Accuracy, EvalError> {
         self.accuracy(true)
     }
 
-    /// Test accuracy; `averaged`: as [`Self::scores`].
-    fn accuracy(&mut self, averaged: bool) -> Result<Accuracy, EvalError> {
-        let scores = self.scores(None, averaged)?;
+    /// Test accuracy; `tested`: as [`Self::scores`].
+    fn accuracy(&mut self, tested: bool) -> Result<Accuracy, EvalError> {
+        let scores = self.scores(None, tested)?;
         Ok(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
     }
 
-    /// Class scores [N, C] of the test clips from the run's model (the weight average once it has
-    /// begun), optionally perturbed by `perturb` first.
+    /// Class scores [N, C] of the test clips from the model the run tests (as [`Self::test_accuracy`]),
+    /// optionally perturbed by `perturb` first.
     pub fn test_scores(&mut self, perturbed: Option<&[f32]>) -> Result<Vec<f32>, EvalError> {
         self.scores(perturbed, true)
     }
 
-    /// Class scores [N, C] of the test clips; `averaged`: from the weight average where there is one,
-    /// else from the current weights.
-    fn scores(&mut self, perturbed: Option<&[f32]>, averaged: bool) -> Result<Vec<f32>, EvalError> {
+    /// Class scores [N, C] of the test clips; `tested`: from the model the run tests, else from the
+    /// current weights.
+    fn scores(&mut self, perturbed: Option<&[f32]>, tested: bool) -> Result<Vec<f32>, EvalError> {
         let shape = self.run.test_shape;
         let plain = self.run.device.clone().inner();
         match &self.learner {
@@ -395,8 +446,8 @@ impl EvalTrainer {
             }
             Learner::Full { model, .. } => {
                 let mut model = model.valid();
-                if averaged && self.average.count() > 0 {
-                    model = load_params(model, self.average.mean()).map_err(|(_, e)| e)?;
+                if tested && let Some(params) = &self.tested {
+                    model = load_params(model, params).map_err(|(_, e)| e)?;
                 }
                 classifier_scores(&model, perturbed.unwrap_or(&self.run.test_x), shape, &plain, 32)
             }
