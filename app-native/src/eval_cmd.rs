@@ -275,13 +275,21 @@ pub fn run(protocol: Protocol, a: &EvalArgs) -> anyhow::Result<()> {
 fn write_metrics(path: &Path, rows: &[amr_core::eval::EpochReport]) -> anyhow::Result<()> {
     // top1/top5: the run's model (the weight average once it has begun, with recomputed BatchNorm
     // statistics where asked); current_top1: the current weights while that model is not them, else
-    // empty.
-    let mut s = String::from("epoch,loss,lr,seconds,top1,top5,current_top1\n");
+    // empty; current_norm_top1: the current weights with recomputed statistics while that model is a
+    // weight average with them, else empty.
+    let mut s = String::from("epoch,loss,lr,seconds,top1,top5,current_top1,current_norm_top1\n");
+    let top1 = |a: Option<Accuracy>| a.map(|a| format!("{:.4}", a.top1)).unwrap_or_default();
     for r in rows {
-        let current = r.current.map(|a| format!("{:.4}", a.top1)).unwrap_or_default();
         s.push_str(&format!(
-            "{},{},{:e},{:.3},{:.4},{:.4},{current}\n",
-            r.epoch, r.loss, r.lr, r.seconds, r.test.top1, r.test.top5
+            "{},{},{:e},{:.3},{:.4},{:.4},{},{}\n",
+            r.epoch,
+            r.loss,
+            r.lr,
+            r.seconds,
+            r.test.top1,
+            r.test.top5,
+            top1(r.current),
+            top1(r.current_norm)
         ));
     }
     amr_core::io::write_atomically(path, s.as_bytes())?;

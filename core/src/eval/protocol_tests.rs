@@ -323,6 +323,7 @@ fn weight_averaging_saves_and_tests_the_mean_of_the_last_epochs_and_resumes_exac
 #[test]
 fn recomputed_norm_statistics_are_those_of_the_training_clips_and_resume_exactly() {
     let ds = separable(8);
+    let mut plain_history: Vec<EpochReport> = Vec::new();
     for average in [0, 2] {
         let mut cfg = config(Protocol::Supervised);
         cfg.epochs = 3;
@@ -336,6 +337,19 @@ fn recomputed_norm_statistics_are_those_of_the_training_clips_and_resume_exactly
             weights.push(named_params(unbroken.classifier().unwrap()));
         }
         assert!(unbroken.history().iter().all(|r| r.current.is_some()), "the current weights are tested beside");
+        // The current weights with recomputed statistics are tested beside a weight average only; the
+        // average of one epoch is those weights, and training does not depend on the averaging, so
+        // they score as the run that does not average.
+        let h = unbroken.history();
+        if average == 0 {
+            assert!(h.iter().all(|r| r.current_norm.is_none()), "{h:?}");
+            plain_history = h.to_vec();
+        } else {
+            assert_eq!(h[0].current_norm, None);
+            assert_eq!(h[1].current_norm, Some(h[1].test));
+            let tested: Vec<_> = h.iter().map(|r| r.current_norm.unwrap_or(r.test)).collect();
+            assert_eq!(tested, plain_history.iter().map(|r| r.test).collect::<Vec<_>>());
+        }
 
         // Every parameter but the head's running statistics is the current weights' (no averaging)
         // or the mean of the last two epochs' (averaging).
@@ -389,7 +403,8 @@ fn recomputed_norm_statistics_are_those_of_the_training_clips_and_resume_exactly
         assert_eq!(saved.state.as_ref().unwrap().averaged, average / 2);
         let mut resumed = EvalTrainer::resume(&saved, &ds, &dev()).unwrap();
         resumed.epoch_step(&ds).unwrap();
-        let strip = |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current)).collect::<Vec<_>>();
+        let strip =
+            |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current, r.current_norm)).collect::<Vec<_>>();
         assert_eq!(strip(resumed.history()), strip(unbroken.history()), "average {average}");
         assert_eq!(resumed.checkpoint().unwrap().model, ckpt.model, "average {average}");
 

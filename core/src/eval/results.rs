@@ -47,6 +47,10 @@ pub struct EpochReport {
     /// them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<Accuracy>,
+    /// Test accuracy of the current weights with recomputed BatchNorm statistics, while the saved
+    /// model is a weight average with them (`average_epochs` and `recompute_norm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_norm: Option<Accuracy>,
 }
 
 /// The results file of a run.

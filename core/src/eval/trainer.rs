@@ -360,6 +360,7 @@ impl EvalTrainer {
         self.tested = self.tested_params(ds)?;
         let test = self.test_accuracy()?;
         let current = if self.tested.is_some() { Some(self.accuracy(false)?) } else { None };
+        let current_norm = self.current_norm_accuracy(ds)?;
         let report = EpochReport {
             epoch: self.run.state.epoch,
             loss,
@@ -367,6 +368,7 @@ impl EvalTrainer {
             seconds: started.elapsed().as_secs_f64(),
             test,
             current,
+            current_norm,
         };
         self.run.state.history.push(report.clone());
         Ok(report)
@@ -377,25 +379,24 @@ impl EvalTrainer {
     /// clips of the training sequences where `recompute_norm` asks for it.
     fn tested_params(&self, ds: &Dataset) -> Result<Option<NamedParams>, EvalError> {
         let Learner::Full { model, .. } = &self.learner else { return Ok(None) };
+        let average = (self.average.count() > 0).then(|| self.average.mean());
         if !self.run.config.recompute_norm() {
-            return Ok((self.average.count() > 0).then(|| self.average.mean().clone()));
+            return Ok(average.cloned());
         }
-        let mut tested = model.valid();
-        if self.average.count() > 0 {
-            tested = load_params(tested, self.average.mean()).map_err(|(_, e)| e)?;
+        self.run.with_recomputed_norm(ds, model, average).map(Some)
+    }
+
+    /// Test accuracy of the current weights with recomputed BatchNorm statistics, while the model
+    /// the run tests is a weight average with them (`recompute_norm` and `average_epochs`): the
+    /// comparison that tells what the averaging adds on its own.
+    fn current_norm_accuracy(&self, ds: &Dataset) -> Result<Option<Accuracy>, EvalError> {
+        let Learner::Full { model, .. } = &self.learner else { return Ok(None) };
+        if !self.run.config.recompute_norm() || self.average.count() == 0 {
+            return Ok(None);
         }
-        // One pass over the training sequences' centre clips, a block at a time, without dropout.
-        let plain = self.run.device.clone().inner();
-        let labelled = &self.run.state.labelled;
-        let mut stats = NormStatistics::new(tested.head.fc1.weight.dims()[1]);
-        for idx in labelled.chunks(256) {
-            let (x, shape) = centre_clips(ds, idx, &self.run.config.clip);
-            stats.add(&map_chunks(&x, shape, &plain, 32, |xs| tested.hidden(xs)));
-        }
-        if stats.rows() != labelled.len() {
-            return Err(DeviceError("the head's hidden units could not be read back".into()).into());
-        }
-        Ok(Some(named_params(&tested.with_norm_statistics(&stats, &plain))))
+        let params = self.run.with_recomputed_norm(ds, model, None)?;
+        let scores = self.run.full_scores(model, Some(&params), None)?;
+        Ok(Some(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y)))
     }
 
     /// Test accuracy of the model the run tests (the weight average once it has begun, with recomputed
@@ -445,11 +446,7 @@ impl EvalTrainer {
                     .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))
             }
             Learner::Full { model, .. } => {
-                let mut model = model.valid();
-                if tested && let Some(params) = &self.tested {
-                    model = load_params(model, params).map_err(|(_, e)| e)?;
-                }
-                classifier_scores(&model, perturbed.unwrap_or(&self.run.test_x), shape, &plain, 32)
+                self.run.full_scores(model, if tested { self.tested.as_ref() } else { None }, perturbed)
             }
         }
     }
@@ -484,6 +481,48 @@ impl EvalTrainer {
 }
 
 impl EvalRun {
+    /// `model`'s parameters, or `weights` where given, with the head's BatchNorm statistics
+    /// recomputed over the centre clips of the training sequences without dropout.
+    fn with_recomputed_norm(
+        &self,
+        ds: &Dataset,
+        model: &Classifier,
+        weights: Option<&NamedParams>,
+    ) -> Result<NamedParams, EvalError> {
+        let mut tested = model.valid();
+        if let Some(weights) = weights {
+            tested = load_params(tested, weights).map_err(|(_, e)| e)?;
+        }
+        // One pass over the training sequences' centre clips, a block at a time.
+        let plain = self.device.clone().inner();
+        let labelled = &self.state.labelled;
+        let mut stats = NormStatistics::new(tested.head.fc1.weight.dims()[1]);
+        for idx in labelled.chunks(256) {
+            let (x, shape) = centre_clips(ds, idx, &self.config.clip);
+            stats.add(&map_chunks(&x, shape, &plain, 32, |xs| tested.hidden(xs)));
+        }
+        if stats.rows() != labelled.len() {
+            return Err(DeviceError("the head's hidden units could not be read back".into()).into());
+        }
+        Ok(named_params(&tested.with_norm_statistics(&stats, &plain)))
+    }
+
+    /// Class scores [N, C] of the test clips (or of `perturbed` ones) from `model`, or from `params`
+    /// loaded into it where given.
+    fn full_scores(
+        &self,
+        model: &Classifier,
+        params: Option<&NamedParams>,
+        perturbed: Option<&[f32]>,
+    ) -> Result<Vec<f32>, EvalError> {
+        let mut model = model.valid();
+        if let Some(params) = params {
+            model = load_params(model, params).map_err(|(_, e)| e)?;
+        }
+        let plain = self.device.clone().inner();
+        classifier_scores(&model, perturbed.unwrap_or(&self.test_x), self.test_shape, &plain, 32)
+    }
+
     fn shape(&self, n: usize, ds: &Dataset) -> [usize; 5] {
         [n, ds.persons, self.config.clip.frames, ds.layout.joint_count(), 3]
     }
