@@ -69,6 +69,31 @@ fn train_all(cfg: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> (EvalTrain
 }
 
 /// Asserts that `probs` is the row-wise softmax of `scores` ([N, classes] each), to 1e-4.
+/// Runs `cfg` for one epoch fewer than `unbroken` has done, saves and reads back its checkpoint,
+/// resumes it for the last epoch and asserts the same history (but for the wall-clock) and the same
+/// saved model as `unbroken`; returns the stopped run.
+fn assert_resumes_exactly(
+    cfg: EvalConfig,
+    ds: &Dataset,
+    split: &SplitIndices,
+    unbroken: &EvalTrainer,
+    what: &str,
+) -> EvalTrainer {
+    let mut first = EvalTrainer::new(cfg, ds, split, None, &dev()).unwrap();
+    for _ in 1..unbroken.epoch() {
+        first.epoch_step(ds).unwrap();
+    }
+    let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
+    let saved = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+    let mut resumed = EvalTrainer::resume(&saved, ds, &dev()).unwrap();
+    resumed.epoch_step(ds).unwrap();
+    let strip =
+        |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current, r.current_norm)).collect::<Vec<_>>();
+    assert_eq!(strip(resumed.history()), strip(unbroken.history()), "{what}");
+    assert_eq!(resumed.checkpoint().unwrap().model, unbroken.checkpoint().unwrap().model, "{what}");
+    first
+}
+
 fn assert_softmax_of(scores: &[f32], probs: &[f32], classes: usize, what: &str) {
     for (row, (s, q)) in scores.chunks(classes).zip(probs.chunks(classes)).enumerate() {
         let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -302,17 +327,7 @@ fn weight_averaging_saves_and_tests_the_mean_of_the_last_epochs_and_resumes_exac
     assert_softmax_of(&scores, &probs, 3, "averaged");
 
     // Stopped inside the window and resumed: the same history and the same saved model.
-    let mut first = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
-    for _ in 0..3 {
-        first.epoch_step(&ds).unwrap();
-    }
-    let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
-    let saved = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
-    let mut resumed = EvalTrainer::resume(&saved, &ds, &dev()).unwrap();
-    resumed.epoch_step(&ds).unwrap();
-    let strip = |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current)).collect::<Vec<_>>();
-    assert_eq!(strip(resumed.history()), strip(unbroken.history()));
-    assert_eq!(resumed.checkpoint().unwrap().model, ckpt.model);
+    assert_resumes_exactly(cfg, &ds, &split, &unbroken, "averaged");
 
     let mut bad = config(Protocol::Maskclr);
     bad.maskclr.average_epochs = bad.epochs + 1;
@@ -394,19 +409,8 @@ fn recomputed_norm_statistics_are_those_of_the_training_clips_and_resume_exactly
 
         // Stopped after two epochs (averaging: inside the window) and resumed: the same history and
         // the same saved model.
-        let mut first = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
-        for _ in 0..2 {
-            first.epoch_step(&ds).unwrap();
-        }
-        let bytes = first.checkpoint().unwrap().to_bytes().unwrap();
-        let saved = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
-        assert_eq!(saved.state.as_ref().unwrap().averaged, average / 2);
-        let mut resumed = EvalTrainer::resume(&saved, &ds, &dev()).unwrap();
-        resumed.epoch_step(&ds).unwrap();
-        let strip =
-            |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current, r.current_norm)).collect::<Vec<_>>();
-        assert_eq!(strip(resumed.history()), strip(unbroken.history()), "average {average}");
-        assert_eq!(resumed.checkpoint().unwrap().model, ckpt.model, "average {average}");
+        let first = assert_resumes_exactly(cfg, &ds, &split, &unbroken, &format!("average {average}"));
+        assert_eq!(first.checkpoint().unwrap().state.unwrap().averaged, average / 2);
 
         // A checkpoint that says it averages but lost the current weights is refused.
         if average > 0 {
