@@ -68,7 +68,6 @@ fn train_all(cfg: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> (EvalTrain
     (t, first, last)
 }
 
-/// Asserts that `probs` is the row-wise softmax of `scores` ([N, classes] each), to 1e-4.
 /// Runs `cfg` for one epoch fewer than `unbroken` has done, saves and reads back its checkpoint,
 /// resumes it for the last epoch and asserts the same history (but for the wall-clock) and the same
 /// saved model as `unbroken`; returns the stopped run.
@@ -94,6 +93,7 @@ fn assert_resumes_exactly(
     first
 }
 
+/// Asserts that `probs` is the row-wise softmax of `scores` ([N, classes] each), to 1e-4.
 fn assert_softmax_of(scores: &[f32], probs: &[f32], classes: usize, what: &str) {
     for (row, (s, q)) in scores.chunks(classes).zip(probs.chunks(classes)).enumerate() {
         let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);

@@ -396,7 +396,7 @@ impl EvalTrainer {
         }
         let params = self.run.with_recomputed_norm(ds, model, None)?;
         let scores = self.run.full_scores(model, Some(&params), None)?;
-        Ok(Some(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y)))
+        Ok(Some(self.run.accuracy_of(&scores)))
     }
 
     /// Test accuracy of the model the run tests (the weight average once it has begun, with recomputed
@@ -408,7 +408,7 @@ impl EvalTrainer {
     /// Test accuracy; `tested`: as [`Self::scores`].
     fn accuracy(&mut self, tested: bool) -> Result<Accuracy, EvalError> {
         let scores = self.scores(None, tested)?;
-        Ok(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
+        Ok(self.run.accuracy_of(&scores))
     }
 
     /// Class scores [N, C] of the test clips from the model the run tests (as [`Self::test_accuracy`]),
@@ -420,10 +420,10 @@ impl EvalTrainer {
     /// Class scores [N, C] of the test clips; `tested`: from the model the run tests, else from the
     /// current weights.
     fn scores(&mut self, perturbed: Option<&[f32]>, tested: bool) -> Result<Vec<f32>, EvalError> {
-        let shape = self.run.test_shape;
-        let plain = self.run.device.clone().inner();
         match &self.learner {
             Learner::Linear { probe, .. } => {
+                let shape = self.run.test_shape;
+                let plain = self.run.device.clone().inner();
                 let feats = match (&self.run.test_features, perturbed) {
                     (Some(f), None) => f.clone(),
                     _ => {
@@ -456,7 +456,7 @@ impl EvalTrainer {
         let mut x = self.run.test_x.clone();
         p.apply(&mut x, self.run.test_shape, rng);
         let scores = self.test_scores(Some(&x))?;
-        Ok(Accuracy::of_scores(&scores, self.run.classes, &self.run.test_y))
+        Ok(self.run.accuracy_of(&scores))
     }
 
     /// The results so far.
@@ -481,6 +481,11 @@ impl EvalTrainer {
 }
 
 impl EvalRun {
+    /// Top-1 and top-5 accuracy of class scores [N, C] of the test clips.
+    fn accuracy_of(&self, scores: &[f32]) -> Accuracy {
+        Accuracy::of_scores(scores, self.classes, &self.test_y)
+    }
+
     /// `model`'s parameters, or `weights` where given, with the head's BatchNorm statistics
     /// recomputed over the centre clips of the training sequences without dropout.
     fn with_recomputed_norm(
