@@ -69,15 +69,16 @@ fn train_all(cfg: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> (EvalTrain
 }
 
 /// Runs `cfg` for one epoch fewer than `unbroken` has done, saves and reads back its checkpoint,
-/// resumes it for the last epoch and asserts the same history (but for the wall-clock) and the same
-/// saved model as `unbroken`; returns the stopped run.
+/// resumes it for the last epoch and asserts the same history (but for the wall-clock) as `unbroken`
+/// and the same saved model as `unbroken_model` (`unbroken`'s); returns the checkpoint read back.
 fn assert_resumes_exactly(
     cfg: EvalConfig,
     ds: &Dataset,
     split: &SplitIndices,
     unbroken: &EvalTrainer,
+    unbroken_model: &NamedParams,
     what: &str,
-) -> EvalTrainer {
+) -> EvalCheckpoint {
     let mut first = EvalTrainer::new(cfg, ds, split, None, &dev()).unwrap();
     for _ in 1..unbroken.epoch() {
         first.epoch_step(ds).unwrap();
@@ -89,8 +90,8 @@ fn assert_resumes_exactly(
     let strip =
         |h: &[EpochReport]| h.iter().map(|r| (r.loss, r.lr, r.test, r.current, r.current_norm)).collect::<Vec<_>>();
     assert_eq!(strip(resumed.history()), strip(unbroken.history()), "{what}");
-    assert_eq!(resumed.checkpoint().unwrap().model, unbroken.checkpoint().unwrap().model, "{what}");
-    first
+    assert_eq!(&resumed.checkpoint().unwrap().model, unbroken_model, "{what}");
+    saved
 }
 
 /// Asserts that `probs` is the row-wise softmax of `scores` ([N, classes] each), to 1e-4.
@@ -327,7 +328,7 @@ fn weight_averaging_saves_and_tests_the_mean_of_the_last_epochs_and_resumes_exac
     assert_softmax_of(&scores, &probs, 3, "averaged");
 
     // Stopped inside the window and resumed: the same history and the same saved model.
-    assert_resumes_exactly(cfg, &ds, &split, &unbroken, "averaged");
+    assert_resumes_exactly(cfg, &ds, &split, &unbroken, &ckpt.model, "averaged");
 
     let mut bad = config(Protocol::Maskclr);
     bad.maskclr.average_epochs = bad.epochs + 1;
@@ -409,12 +410,12 @@ fn recomputed_norm_statistics_are_those_of_the_training_clips_and_resume_exactly
 
         // Stopped after two epochs (averaging: inside the window) and resumed: the same history and
         // the same saved model.
-        let first = assert_resumes_exactly(cfg, &ds, &split, &unbroken, &format!("average {average}"));
-        assert_eq!(first.checkpoint().unwrap().state.unwrap().averaged, average / 2);
+        let saved = assert_resumes_exactly(cfg, &ds, &split, &unbroken, &ckpt.model, &format!("average {average}"));
+        assert_eq!(saved.state.as_ref().unwrap().averaged, average / 2);
 
         // A checkpoint that says it averages but lost the current weights is refused.
         if average > 0 {
-            let mut broken = first.checkpoint().unwrap();
+            let mut broken = saved;
             broken.optimizer.retain(|k, _| !k.starts_with("w."));
             let e = EvalTrainer::resume(&broken, &ds, &dev()).err().unwrap().to_string();
             assert!(e.contains("no current weights"), "{e}");
