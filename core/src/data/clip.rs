@@ -13,7 +13,11 @@ pub struct ClipConfig {
     pub frames: usize,
     /// Random crop keeps a share p ~ U(crop_min, crop_max) of the valid frames.
     pub crop_min: f64,
-    /// Upper end of the crop share.
+    /// Upper end of the crop share, at most [`MAX_CROP_SHARE`]. A share above 1 takes a window longer
+    /// than the valid frames, which then sit at a random place inside it and the window's other
+    /// frames hold the first or last pose: resized to `frames`, the movement plays faster and fills
+    /// less of the clip, as in a longer recording of a quicker performer. The published feeder
+    /// keeps p <= 1, so its crops only ever slow a movement down.
     pub crop_max: f64,
     /// A random crop keeps at least this many frames (or the whole sequence if it is shorter).
     pub min_crop_frames: usize,
@@ -46,13 +50,16 @@ impl Default for ClipConfig {
     }
 }
 
+/// The largest `crop_max`: a window at most this many times the valid frames.
+pub const MAX_CROP_SHARE: f64 = 3.0;
+
 impl ClipConfig {
     /// Checks the crop, rotation and scale fields, naming the first that is out of range
     /// (`clip.<field> = value: expected ...`).
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.crop_min > 0.0 && self.crop_min <= self.crop_max && self.crop_max <= 1.0) {
+        if !(self.crop_min > 0.0 && self.crop_min <= self.crop_max && self.crop_max <= MAX_CROP_SHARE) {
             return Err(format!(
-                "clip.crop_min = {}, clip.crop_max = {}: expected 0 < crop_min <= crop_max <= 1",
+                "clip.crop_min = {}, clip.crop_max = {}: expected 0 < crop_min <= crop_max <= {MAX_CROP_SHARE}",
                 self.crop_min, self.crop_max
             ));
         }
@@ -76,12 +83,27 @@ pub fn valid_frame_count(seq: &Sequence) -> usize {
 }
 
 /// A random crop of the first `valid` frames: p ~ U(crop_min, crop_max), length = floor(valid * p)
-/// clamped to [min_crop_frames, valid], start uniform in [0, valid - length]. Returns (start, length).
-pub fn random_crop(valid: usize, cfg: &ClipConfig, rng: &mut SeededRng) -> (usize, usize) {
+/// clamped to [min_crop_frames, valid], start uniform in [0, valid - length]. With p > 1 the window
+/// is longer than the valid frames (length = floor(valid * p)) and its start is uniform in
+/// [valid - length, 0]: the valid frames sit at a random place inside it (see
+/// [`ClipConfig::crop_max`]). Returns (start, length).
+pub fn random_crop(valid: usize, cfg: &ClipConfig, rng: &mut SeededRng) -> (isize, usize) {
     let p = rng.uniform_range(cfg.crop_min, cfg.crop_max);
-    let len = ((valid as f64 * p).floor() as usize).max(cfg.min_crop_frames).min(valid).max(1.min(valid));
+    let want = (valid as f64 * p).floor() as usize;
+    if p > 1.0 && want > valid {
+        let spare = want - valid;
+        let lead = rng.below(spare as u64 + 1) as usize;
+        return (-signed(lead), want);
+    }
+    let len = want.max(cfg.min_crop_frames).min(valid).max(1.min(valid));
     let start = rng.below((valid - len + 1) as u64) as usize;
-    (start, len)
+    (signed(start), len)
+}
+
+/// A frame count as a signed frame offset (frame counts come from allocated sequences, far below
+/// `isize::MAX`).
+fn signed(frames: usize) -> isize {
+    isize::try_from(frames).unwrap_or(isize::MAX)
 }
 
 /// The test-time centre crop: `bias = floor((1 - p) * valid / 2)`, frames [bias, valid - bias).
@@ -91,23 +113,27 @@ pub fn centre_crop(valid: usize, p: f64) -> (usize, usize) {
     (bias.min(valid.saturating_sub(len)), len)
 }
 
-/// Linear temporal resize of frames [start, start + len) to `out` frames with half-pixel centres
-/// (PyTorch `interpolate(mode='bilinear', align_corners=False)` along time):
-/// src = max(0, (i + 0.5) * len / out - 0.5), blended between floor(src) and the next frame.
+/// Linear temporal resize of the window of frames [start, start + len) to `out` frames with
+/// half-pixel centres (PyTorch `interpolate(mode='bilinear', align_corners=False)` along time):
+/// src = max(0, (i + 0.5) * len / out - 0.5), blended between floor(src) and the next frame. Window
+/// frames outside the first `valid` frames (a negative start, or an end past `valid`) hold the
+/// nearest valid frame's pose.
 ///
 /// # Shapes
 /// `seq`: [T, M, V, 3] -> [out, M, V, 3]
-pub fn resize_frames(seq: &Sequence, start: usize, len: usize, out: usize) -> Sequence {
+pub fn resize_frames(seq: &Sequence, start: isize, len: usize, valid: usize, out: usize) -> Sequence {
     let fl = seq.frame_len();
     let mut positions = vec![0.0f32; out * fl];
-    if len > 0 {
+    let last = valid.min(seq.frames).saturating_sub(1);
+    let frame = |k: usize| start.saturating_add(signed(k)).clamp(0, signed(last)).unsigned_abs();
+    if len > 0 && seq.frames > 0 {
         let scale = len as f64 / out as f64;
         for i in 0..out {
             let src = ((i as f64 + 0.5) * scale - 0.5).max(0.0);
             let i0 = (src.floor() as usize).min(len - 1);
             let i1 = (i0 + 1).min(len - 1);
             let lambda = (src - i0 as f64) as f32;
-            let (a, b) = ((start + i0) * fl, (start + i1) * fl);
+            let (a, b) = (frame(i0) * fl, frame(i1) * fl);
             for k in 0..fl {
                 positions[i * fl + k] = (1.0 - lambda) * seq.positions[a + k] + lambda * seq.positions[b + k];
             }
@@ -160,12 +186,12 @@ pub fn centre_on_root(seq: &mut Sequence) {
     }
 }
 
-/// A training clip: random crop, resize to T, centring (with `centre`), random rotation (angles drawn
+/// A training clip: random crop (a window longer than the sequence with `crop_max > 1`), resize to T, centring (with `centre`), random rotation (angles drawn
 /// x, y, z in that order), random scale (with `scale > 0`, drawn after the angles).
 pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequence {
     let valid = valid_frame_count(seq).max(1).min(seq.frames);
     let (start, len) = random_crop(valid, cfg, rng);
-    let mut clip = resize_frames(seq, start, len, cfg.frames);
+    let mut clip = resize_frames(seq, start, len, valid, cfg.frames);
     if cfg.centre {
         centre_on_root(&mut clip);
     }
@@ -184,7 +210,7 @@ pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequ
 pub fn test_clip(seq: &Sequence, cfg: &ClipConfig) -> Sequence {
     let valid = valid_frame_count(seq).max(1).min(seq.frames);
     let (start, len) = centre_crop(valid, cfg.test_crop);
-    let mut clip = resize_frames(seq, start, len, cfg.frames);
+    let mut clip = resize_frames(seq, signed(start), len, valid, cfg.frames);
     if cfg.centre {
         centre_on_root(&mut clip);
     }
@@ -260,15 +286,52 @@ mod tests {
     #[test]
     fn resize_uses_half_pixel_centres() {
         // 4 frames -> 8: src = (i + 0.5) / 2 - 0.5 = -0.25 (clamped to 0), 0.25, 0.75, ..., 3.25 -> 3.
-        let r = resize_frames(&ramp(4), 0, 4, 8);
+        let r = resize_frames(&ramp(4), 0, 4, 4, 8);
         let xs: Vec<f32> = (0..8).map(|t| r.joint(t, 0, 0)[0]).collect();
         assert_eq!(xs, vec![0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0]);
         // 6 frames -> 3: src = 0.5, 2.5, 4.5.
-        let r = resize_frames(&ramp(6), 0, 6, 3);
+        let r = resize_frames(&ramp(6), 0, 6, 6, 3);
         assert_eq!((0..3).map(|t| r.joint(t, 0, 0)[0]).collect::<Vec<_>>(), vec![0.5, 2.5, 4.5]);
         // A crop window starting at frame 2.
-        let r = resize_frames(&ramp(10), 2, 2, 2);
+        let r = resize_frames(&ramp(10), 2, 2, 10, 2);
         assert_eq!((0..2).map(|t| r.joint(t, 0, 0)[0]).collect::<Vec<_>>(), vec![2.0, 3.0]);
+    }
+
+    #[test]
+    fn a_window_past_the_valid_frames_holds_the_end_poses() {
+        // 4 valid frames (then 2 zero frames) in a window of 8 from frame -2 -> 8 frames: src = i, so
+        // frames -2..6, held at the first and the last valid frame, never reading the zero frames.
+        let mut s = ramp(6);
+        s.positions[12..].fill(0.0);
+        let r = resize_frames(&s, -2, 8, 4, 8);
+        let xs: Vec<f32> = (0..8).map(|t| r.joint(t, 0, 0)[0]).collect();
+        assert_eq!(xs, vec![0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 3.0, 3.0]);
+        // The same window resized to 4: src = 2i + 0.5 -> blends of frames (-2, -1), (0, 1), (2, 3), (4, 5).
+        let r = resize_frames(&s, -2, 8, 4, 4);
+        assert_eq!((0..4).map(|t| r.joint(t, 0, 0)[0]).collect::<Vec<_>>(), vec![0.0, 0.5, 2.5, 3.0]);
+    }
+
+    #[test]
+    fn crop_shares_above_one_place_the_sequence_inside_a_longer_window() {
+        let cfg = ClipConfig { crop_min: 1.2, crop_max: 2.0, ..Default::default() };
+        let mut rng = SeededRng::new(7);
+        let (mut leads, mut lens) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+        for _ in 0..500 {
+            let (s, l) = random_crop(100, &cfg, &mut rng);
+            // floor(100 * p) for p in [1.2, 2): 120..=199 frames; the 100 valid frames inside it.
+            assert!((120..200).contains(&l) && s <= 0 && s + l as isize >= 100, "{s} {l}");
+            leads.insert(-s);
+            lens.insert(l);
+        }
+        assert!(leads.contains(&0) && leads.len() > 50 && lens.len() > 50, "{} {}", leads.len(), lens.len());
+        // A clip of a ramp from such a window spans the whole ramp (to within one source frame at
+        // each end) and holds a pose: at least 20 window frames (3 clip frames) lie outside it.
+        let clip = train_clip(&ramp(100), &ClipConfig { rotation: 0.0, centre: false, ..cfg }, &mut rng);
+        let xs: Vec<f32> = (0..clip.frames).map(|t| clip.joint(t, 0, 0)[0]).collect();
+        assert!(xs[0] <= 1.0 && xs[xs.len() - 1] >= 98.0, "{xs:?}");
+        // (A blend of two equal poses may differ from them in the last float bit.)
+        let held = xs.windows(2).filter(|w| (w[1] - w[0]).abs() < 1e-4).count();
+        assert!(xs.windows(2).all(|w| w[1] >= w[0] - 1e-4) && held >= 3, "{xs:?}");
     }
 
     #[test]
@@ -277,9 +340,9 @@ mod tests {
         let mut rng = SeededRng::new(5);
         for _ in 0..200 {
             let (s, l) = random_crop(300, &cfg, &mut rng);
-            assert!((150..=300).contains(&l) && s + l <= 300, "{s} {l}");
+            assert!((150..=300).contains(&l) && s >= 0 && s as usize + l <= 300, "{s} {l}");
             let (s, l) = random_crop(100, &cfg, &mut rng);
-            assert!(l >= 64 && s + l <= 100);
+            assert!(l >= 64 && s >= 0 && s as usize + l <= 100);
             assert_eq!(random_crop(40, &cfg, &mut rng), (0, 40), "short sequences are kept whole");
         }
         // bias = floor(0.05 * 100 / 2) = 2 -> frames [2, 98).

@@ -227,7 +227,7 @@ fn eval_config_parses_with_protocol_defaults_and_names_bad_fields() {
     assert!(e.contains("protocol") && e.contains("maskclr"), "{e}");
     let e = parse_eval_config("[split]\nkind = \"ntu_xsub_61\"\n", p, Protocol::Linear).unwrap_err().to_string();
     assert!(e.contains("split"), "{e}");
-    let e = parse_eval_config("[clip]\ncrop_max = 1.5\n", p, Protocol::Linear).unwrap_err().to_string();
+    let e = parse_eval_config("[clip]\ncrop_max = 3.5\n", p, Protocol::Linear).unwrap_err().to_string();
     assert!(e.contains("eval.toml") && e.contains("clip.crop_max"), "{e}");
     let e = parse_eval_config("[clip]\nscale = -0.2\n", p, Protocol::Supervised).unwrap_err().to_string();
     assert!(e.contains("eval.toml") && e.contains("clip.scale"), "{e}");
