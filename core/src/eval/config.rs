@@ -177,6 +177,11 @@ pub struct MaskClrSettings {
     pub lr_decay: f64,
     /// Dropout on the token grid before the head.
     pub dropout: f64,
+    /// Stochastic depth rate of the last encoder block (linearly from 0 over the blocks), as in
+    /// fine-tuning; 0 as published (MaskCLR trains without it).
+    pub drop_path: f64,
+    /// Label smoothing of the cross-entropy, as in fine-tuning; 0 as published.
+    pub label_smoothing: f64,
     /// Hidden units of the MLP head.
     pub hidden: usize,
     /// The model tested and saved is the uniform average of the weights after each of the last
@@ -207,6 +212,8 @@ impl Default for MaskClrSettings {
             weight_decay: 0.01,
             lr_decay: 0.99,
             dropout: 0.5,
+            drop_path: 0.0,
+            label_smoothing: 0.0,
             hidden: 2048,
             average_epochs: 0,
             recompute_norm: false,
@@ -359,12 +366,18 @@ impl EvalConfig {
         }
         share("finetune.layer_decay", f.layer_decay, true)?;
         share("finetune.label_fraction", f.label_fraction, true)?;
-        for (name, v) in [("finetune.drop_path", f.drop_path), ("finetune.dropout", f.dropout)] {
+        for (name, v) in [
+            ("finetune.drop_path", f.drop_path),
+            ("finetune.dropout", f.dropout),
+            ("maskclr.drop_path", self.maskclr.drop_path),
+            ("maskclr.dropout", self.maskclr.dropout),
+        ] {
             if !(v.is_finite() && (0.0..1.0).contains(&v)) {
                 return Err(format!("{name} = {v}: expected a share in [0, 1)"));
             }
         }
         share("finetune.label_smoothing", f.label_smoothing, false)?;
+        share("maskclr.label_smoothing", self.maskclr.label_smoothing, false)?;
         if f.hidden == 0 || self.maskclr.hidden == 0 {
             return Err("finetune.hidden and maskclr.hidden must be at least 1".into());
         }
@@ -397,9 +410,6 @@ impl EvalConfig {
             }
         }
         share("maskclr.lr_decay", m.lr_decay, true)?;
-        if !(m.dropout.is_finite() && (0.0..1.0).contains(&m.dropout)) {
-            return Err(format!("maskclr.dropout = {}: expected a share in [0, 1)", m.dropout));
-        }
         Ok(())
     }
 }

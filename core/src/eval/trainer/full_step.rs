@@ -49,8 +49,11 @@ impl EvalRun {
         let mc = self.config.maskclr.clone();
         let ft = self.config.finetune.clone();
         let maskclr = self.config.protocol.maskclr_schedule();
-        let (drop_path, dropout, smoothing) =
-            if maskclr { (0.0, mc.dropout, 0.0) } else { (ft.drop_path, ft.dropout, ft.label_smoothing) };
+        let (drop_path, dropout, smoothing) = if maskclr {
+            (mc.drop_path, mc.dropout, mc.label_smoothing)
+        } else {
+            (ft.drop_path, ft.dropout, ft.label_smoothing)
+        };
         let masked_phase = self.config.protocol == Protocol::Maskclr && self.state.epoch >= mc.start_epoch;
         let mut opts = self.pass_options(n, m, drop_path, dropout);
         opts.attention = masked_phase;
