@@ -186,8 +186,9 @@ pub fn centre_on_root(seq: &mut Sequence) {
     }
 }
 
-/// A training clip: random crop (a window longer than the sequence with `crop_max > 1`), resize to T, centring (with `centre`), random rotation (angles drawn
-/// x, y, z in that order), random scale (with `scale > 0`, drawn after the angles).
+/// A training clip: random crop (a window longer than the sequence with `crop_max > 1`), resize to
+/// T, centring (with `centre`), random rotation (angles drawn x, y, z in that order), random scale
+/// (with `scale > 0`, drawn after the angles).
 pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequence {
     let valid = valid_frame_count(seq).max(1).min(seq.frames);
     let (start, len) = random_crop(valid, cfg, rng);
