@@ -90,7 +90,8 @@ pub fn valid_frame_count(seq: &Sequence) -> usize {
 pub fn random_crop(valid: usize, cfg: &ClipConfig, rng: &mut SeededRng) -> (isize, usize) {
     let p = rng.uniform_range(cfg.crop_min, cfg.crop_max);
     let want = (valid as f64 * p).floor() as usize;
-    if p > 1.0 && want > valid {
+    // Only a share above 1 asks for more frames than there are.
+    if want > valid {
         let spare = want - valid;
         let lead = rng.below(spare as u64 + 1) as usize;
         return (-signed(lead), want);
