@@ -10,6 +10,7 @@ mod npy;
 mod ntu_npz;
 mod ntu_skeleton;
 mod open;
+mod part_mix;
 mod sequence;
 pub mod split;
 mod synthetic;
@@ -28,6 +29,7 @@ pub use npy::{NpyArray, parse_npy, read_npz_members, write_npy_f32, write_npz_f3
 pub use ntu_npz::read_ntu_npz;
 pub use ntu_skeleton::{SecondPerson, ntu_action_from_name, parse_ntu_skeleton};
 pub use open::{DATASET_EXTENSIONS, read_dataset_bytes};
+pub use part_mix::{PartMix, PartMixer};
 pub use sequence::Sequence;
 pub use split::{Split, SplitIndices};
 pub use synthetic::synthetic_dataset;

@@ -7,6 +7,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use super::head::{HeadOutput, LinearHead, MlpHead, NormStatistics};
+use crate::data::PartMix;
 use crate::model::{AmrConfig, DropPath, Encoder, NamedParams, ParamMismatch, load_params, param_shapes};
 use crate::rng::SeededRng;
 
@@ -184,11 +185,27 @@ pub fn dropout_mask(shape: [usize; 5], p: f64, rng: &mut SeededRng, device: &Dev
 /// # Shapes
 /// `logits`: [N, C] -> [1]
 pub fn cross_entropy(logits: Tensor<2>, labels: &[usize], eps: f64) -> Tensor<1> {
+    mixed_cross_entropy(logits, labels, &[], eps)
+}
+
+/// [`cross_entropy`] of clips mixed by [`crate::data::PartMixer`]: a mixed clip's label mass
+/// (1 - eps) is shared between its own label (`own`) and its partner's. `mixes` is empty or has one
+/// entry per clip.
+///
+/// # Shapes
+/// `logits`: [N, C] -> [1]
+pub fn mixed_cross_entropy(logits: Tensor<2>, labels: &[usize], mixes: &[Option<PartMix>], eps: f64) -> Tensor<1> {
     let [n, c] = logits.dims();
     let device = logits.device();
     let mut q = vec![(eps / c as f64) as f32; n * c];
     for (i, &y) in labels.iter().enumerate() {
-        q[i * c + y.min(c - 1)] += (1.0 - eps) as f32;
+        match mixes.get(i).copied().flatten() {
+            Some(PartMix { partner, own }) => {
+                q[i * c + y.min(c - 1)] += ((1.0 - eps) * own) as f32;
+                q[i * c + labels[partner].min(c - 1)] += ((1.0 - eps) * (1.0 - own)) as f32;
+            }
+            None => q[i * c + y.min(c - 1)] += (1.0 - eps) as f32,
+        }
     }
     let q = Tensor::<2>::from_data(TensorData::new(q, [n, c]), &device);
     let logp = burn::tensor::activation::log_softmax(logits, 1);
@@ -220,6 +237,27 @@ mod tests {
         let l1 = 3.0f64.ln(); // uniform logits: -log(1/3) whatever the target
         let want = (l0 + l1) / 2.0;
         assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
+    }
+
+    #[test]
+    fn a_mixed_target_shares_the_label_mass_with_the_partner() {
+        let dev = crate::backend::cpu_device();
+        let logits = Tensor::<2>::from_floats([[2.0, 0.0, -1.0], [0.5, -0.5, 1.0]], &dev);
+        let mixes = [Some(PartMix { partner: 1, own: 0.75 }), None];
+        let got: f32 = mixed_cross_entropy(logits.clone(), &[0, 2], &mixes, 0.1).into_scalar();
+        let logp = |row: [f64; 3]| {
+            let lse = row.iter().map(|x| x.exp()).sum::<f64>().ln();
+            row.map(|x| x - lse)
+        };
+        let (p0, p1) = (logp([2.0, 0.0, -1.0]), logp([0.5, -0.5, 1.0]));
+        let smooth = |p: [f64; 3]| 0.1 / 3.0 * p.iter().sum::<f64>();
+        let l0 = -(0.9 * 0.75 * p0[0] + 0.9 * 0.25 * p0[2] + smooth(p0));
+        let l1 = -(0.9 * p1[2] + smooth(p1));
+        let want = (l0 + l1) / 2.0;
+        assert!((f64::from(got) - want).abs() < 1e-5, "{got} vs {want}");
+        let plain: f32 = cross_entropy(logits.clone(), &[0, 2], 0.1).into_scalar();
+        let unmixed: f32 = mixed_cross_entropy(logits, &[0, 2], &[None, None], 0.1).into_scalar();
+        assert_eq!(plain, unmixed);
     }
 
     #[test]

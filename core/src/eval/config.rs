@@ -95,6 +95,10 @@ pub struct FinetuneSettings {
     pub dropout: f64,
     /// Label smoothing of the cross-entropy.
     pub label_smoothing: f64,
+    /// Share of training clips that take the arms' or the legs' movement from another clip of the
+    /// batch, with a target shared by the movement each source carries (body-part mixing,
+    /// [`crate::data::PartMixer`]); 0 as published.
+    pub part_mix: f64,
     /// AdamW weight decay (not on 1-D parameters).
     pub weight_decay: f64,
     /// Hidden units of the MLP head.
@@ -121,6 +125,7 @@ impl Default for FinetuneSettings {
             drop_path: 0.3,
             dropout: 0.3,
             label_smoothing: 0.1,
+            part_mix: 0.0,
             weight_decay: 0.05,
             hidden: 2048,
             label_fraction: 1.0,
@@ -182,6 +187,8 @@ pub struct MaskClrSettings {
     pub drop_path: f64,
     /// Label smoothing of the cross-entropy, as in fine-tuning; 0 as published.
     pub label_smoothing: f64,
+    /// Body-part mixing, as `finetune.part_mix`; 0 as published.
+    pub part_mix: f64,
     /// Hidden units of the MLP head.
     pub hidden: usize,
     /// The model tested and saved is the uniform average of the weights after each of the last
@@ -214,6 +221,7 @@ impl Default for MaskClrSettings {
             dropout: 0.5,
             drop_path: 0.0,
             label_smoothing: 0.0,
+            part_mix: 0.0,
             hidden: 2048,
             average_epochs: 0,
             recompute_norm: false,
@@ -378,6 +386,8 @@ impl EvalConfig {
         }
         share("finetune.label_smoothing", f.label_smoothing, false)?;
         share("maskclr.label_smoothing", self.maskclr.label_smoothing, false)?;
+        share("finetune.part_mix", f.part_mix, false)?;
+        share("maskclr.part_mix", self.maskclr.part_mix, false)?;
         if f.hidden == 0 || self.maskclr.hidden == 0 {
             return Err("finetune.hidden and maskclr.hidden must be at least 1".into());
         }

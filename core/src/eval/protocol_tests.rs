@@ -210,23 +210,29 @@ fn maskclr_adds_the_contrastive_terms_after_its_start_epoch_and_loads_encoders()
 }
 
 #[test]
-fn maskclrs_schedule_takes_drop_path_and_label_smoothing_from_its_own_section() {
-    let ds = separable(8);
-    let first_loss = |drop_path: f64, label_smoothing: f64| {
+fn maskclrs_schedule_takes_its_regularisers_and_part_mix_from_its_own_section() {
+    let mut ds = separable(8);
+    // Two arms hanging from the root, so that body-part mixing has limbs to exchange.
+    let names: Vec<String> = ["root", "lwrist", "rwrist"].iter().map(|s| s.to_string()).collect();
+    ds.layout = Layout::from_parents("tiny", &[-1, 0, 0], &names).unwrap();
+    assert!(crate::data::PartMixer::new(&ds.layout).can_mix());
+    let first_loss = |drop_path: f64, label_smoothing: f64, part_mix: f64| {
         let mut cfg = config(Protocol::Supervised);
         cfg.epochs = 1;
-        (cfg.maskclr.drop_path, cfg.maskclr.label_smoothing) = (drop_path, label_smoothing);
+        (cfg.maskclr.drop_path, cfg.maskclr.label_smoothing, cfg.maskclr.part_mix) =
+            (drop_path, label_smoothing, part_mix);
         // The fine-tuning section's values must not reach MaskCLR's schedule.
-        (cfg.finetune.drop_path, cfg.finetune.label_smoothing) = (0.9, 0.9);
+        (cfg.finetune.drop_path, cfg.finetune.label_smoothing, cfg.finetune.part_mix) = (0.9, 0.9, 0.9);
         let split = cfg.split.apply(&ds).unwrap();
         EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap().epoch_step(&ds).unwrap().loss
     };
-    let plain = first_loss(0.0, 0.0);
-    assert_eq!(plain, first_loss(0.0, 0.0), "a seeded epoch repeats");
-    assert_ne!(plain, first_loss(0.0, 0.3), "label smoothing changes the loss");
-    assert_ne!(plain, first_loss(0.5, 0.0), "drop path changes the loss");
+    let plain = first_loss(0.0, 0.0, 0.0);
+    assert_eq!(plain, first_loss(0.0, 0.0, 0.0), "a seeded epoch repeats");
+    assert_ne!(plain, first_loss(0.0, 0.3, 0.0), "label smoothing changes the loss");
+    assert_ne!(plain, first_loss(0.5, 0.0, 0.0), "drop path changes the loss");
+    assert_ne!(plain, first_loss(0.0, 0.0, 1.0), "part mixing changes the loss");
     let p = std::path::Path::new("eval.toml");
-    for key in ["drop_path = 1.0", "label_smoothing = -0.1"] {
+    for key in ["drop_path = 1.0", "label_smoothing = -0.1", "part_mix = 1.5"] {
         let e = parse_eval_config(&format!("[maskclr]\n{key}\n"), p, Protocol::Maskclr).unwrap_err().to_string();
         let field = format!("maskclr.{}", key.split(' ').next().unwrap_or_default());
         assert!(e.contains("eval.toml") && e.contains(&field), "{e}");

@@ -12,8 +12,8 @@ use super::head::{LinearHead, NormStatistics};
 use super::results::{Accuracy, EpochReport, EvalResults};
 use super::{KnnResult, knn_classify};
 use crate::data::Dataset;
-use crate::data::SplitIndices;
 use crate::data::clip::train_clip;
+use crate::data::{PartMix, PartMixer, SplitIndices};
 use crate::error::{ConfigError, DeviceError};
 use crate::features::{centre_clips, map_chunks, pack_clips, pooled_features};
 use crate::model::{Encoder, NamedParams, load_params, named_params};
@@ -551,10 +551,21 @@ impl EvalRun {
 
     /// Training clips of `idx` drawn from the run's generator.
     fn train_x(&mut self, ds: &Dataset, idx: &[usize]) -> Vec<f32> {
-        let clips: Vec<_> =
+        self.mixed_train_x(ds, idx, 0.0).0
+    }
+
+    /// Training clips of the sequences `idx`, a share `part_mix` of them mixed by body part (no
+    /// mixing and no random draw for it at 0), with what each mix did (empty at 0).
+    fn mixed_train_x(&mut self, ds: &Dataset, idx: &[usize], part_mix: f64) -> (Vec<f32>, Vec<Option<PartMix>>) {
+        let mut clips: Vec<_> =
             idx.iter().map(|&i| train_clip(&ds.sequences[i], &self.config.clip, &mut self.state.rng)).collect();
+        let mixes = if part_mix > 0.0 {
+            PartMixer::new(&ds.layout).mix(&mut clips, part_mix, &mut self.state.rng)
+        } else {
+            Vec::new()
+        };
         let [_, m, t, v, _] = self.shape(0, ds);
-        pack_clips(&clips, m, t, v)
+        (pack_clips(&clips, m, t, v), mixes)
     }
 
     fn train_batches(

@@ -11,7 +11,7 @@ use crate::error::{ConfigError, DeviceError};
 use crate::eval::EvalError;
 use crate::eval::agpm::{agpm_mask, attention_importance};
 use crate::eval::classifier::{
-    Classifier, PassOptions, cross_entropy, drop_path_masks, dropout_mask, layer_decay_scale,
+    Classifier, PassOptions, drop_path_masks, dropout_mask, layer_decay_scale, mixed_cross_entropy,
 };
 use crate::eval::config::{ContrastOn, Protocol};
 use crate::eval::contrastive::{class_positives, contrastive_loss, pair_positives};
@@ -41,24 +41,24 @@ impl EvalRun {
         adamw: &mut AdamW,
     ) -> Result<(f64, f64), EvalError> {
         let (labels, it, per_epoch) = (&labels_of(ds, idx)[..], self.state.steps, self.steps_per_epoch());
-        let values = self.train_x(ds, idx);
+        let mc = self.config.maskclr.clone();
+        let ft = self.config.finetune.clone();
+        let maskclr = self.config.protocol.maskclr_schedule();
+        let (drop_path, dropout, smoothing, part_mix) = if maskclr {
+            (mc.drop_path, mc.dropout, mc.label_smoothing, mc.part_mix)
+        } else {
+            (ft.drop_path, ft.dropout, ft.label_smoothing, ft.part_mix)
+        };
+        let (values, mixes) = self.mixed_train_x(ds, idx, part_mix);
         let shape = self.shape(idx.len(), ds);
         let x = Tensor::<5>::from_data(TensorData::new(values.clone(), shape), &self.device);
         let x_masked = x.clone();
         let (n, m) = (shape[0], shape[1]);
-        let mc = self.config.maskclr.clone();
-        let ft = self.config.finetune.clone();
-        let maskclr = self.config.protocol.maskclr_schedule();
-        let (drop_path, dropout, smoothing) = if maskclr {
-            (mc.drop_path, mc.dropout, mc.label_smoothing)
-        } else {
-            (ft.drop_path, ft.dropout, ft.label_smoothing)
-        };
         let masked_phase = self.config.protocol == Protocol::Maskclr && self.state.epoch >= mc.start_epoch;
         let mut opts = self.pass_options(n, m, drop_path, dropout);
         opts.attention = masked_phase;
         let std = model.forward(x, opts);
-        let mut loss = cross_entropy(std.out.logits.clone(), labels, smoothing);
+        let mut loss = mixed_cross_entropy(std.out.logits.clone(), labels, &mixes, smoothing);
         if masked_phase {
             let pick = |o: &HeadOutput| match mc.contrast_on {
                 ContrastOn::Features => o.features.clone(),
