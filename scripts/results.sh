@@ -102,6 +102,11 @@ evaluate maskclr hdm05-maskclr-amr-100 "${S100[@]}" "${H0[@]}"
 # A second classifier seed of supervised training from the same encoder (the spread of one draw).
 seeded "$C/hdm05-supervised.toml" 1 "$C/hdm05-supervised-s1.toml"
 evaluate supervised hdm05-supervised-amr-100-s1 --config "$C/hdm05-supervised-s1.toml" --epochs 100 "${H0[@]}"
+# Body-part mixing (`part_mix = 0.5`, chosen on the validation split, docs/experiments.md section 8):
+# supervised training and MaskCLR from the same encoder.
+sed 's/^hidden = 512$/hidden = 512\npart_mix = 0.5/' "$C/hdm05-supervised.toml" > "$C/hdm05-supervised-mix.toml"
+evaluate supervised hdm05-supervised-amr-100-mix --config "$C/hdm05-supervised-mix.toml" --epochs 100 "${H0[@]}"
+evaluate maskclr hdm05-maskclr-amr-100-mix --config "$C/hdm05-supervised-mix.toml" --epochs 100 "${H0[@]}"
 
 # Supervised paths on Bandai-2: 10 epochs each, training crops of 90-100 % (configs/bandai2-supervised.toml,
 # chosen on validation), fine-tuning from a random and from the recipe's seed-0 encoder.
