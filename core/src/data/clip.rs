@@ -168,15 +168,11 @@ pub fn rotate(seq: &mut Sequence, r: &Mat3) {
 pub fn centre_on_root(seq: &mut Sequence) {
     let (v_len, m_len) = (seq.joints, seq.persons);
     for m in 0..m_len {
-        let present = |s: &Sequence, t: usize| {
-            let i = s.index(t, m, 0, 0);
-            s.positions[i..i + v_len * 3].iter().any(|&x| x != 0.0)
-        };
-        let Some(first) = (0..seq.frames).find(|&t| present(seq, t)) else { continue };
+        let Some(first) = (0..seq.frames).find(|&t| seq.person_present(t, m)) else { continue };
         let i = seq.index(first, m, 0, 0);
         let root = [seq.positions[i], seq.positions[i + 1], seq.positions[i + 2]];
         for t in first..seq.frames {
-            if !present(seq, t) {
+            if !seq.person_present(t, m) {
                 continue;
             }
             let i = seq.index(t, m, 0, 0);

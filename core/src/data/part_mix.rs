@@ -37,10 +37,8 @@ impl Limbs {
     fn of(layout: &Layout, parts: [BodyPart; 2]) -> Option<Self> {
         let mut joints = Vec::new();
         for part in parts {
-            let members = layout.joints_of(part);
-            let top = members.iter().find(|&&j| layout.parents[j].is_none_or(|p| layout.parts[p] != part))?;
-            let anchor = layout.parents[*top]?;
-            joints.extend(members.iter().map(|&j| (j, anchor)));
+            let anchor = layout.parents[layout.top_of(part)?]?;
+            joints.extend(layout.joints_of(part).into_iter().map(|j| (j, anchor)));
         }
         Some(Self { joints })
     }
@@ -61,11 +59,7 @@ impl PartMixer {
             .into_iter()
             .filter_map(|parts| Limbs::of(layout, parts))
             .collect();
-        let top = |part| {
-            let members = layout.joints_of(part);
-            members.iter().copied().find(|&j| layout.parents[j].is_none_or(|p| layout.parts[p] != part))
-        };
-        let hips = top(BodyPart::LeftLeg).zip(top(BodyPart::RightLeg)).map(|(l, r)| [l, r]);
+        let hips = layout.top_of(BodyPart::LeftLeg).zip(layout.top_of(BodyPart::RightLeg)).map(|(l, r)| [l, r]);
         Self { pairs, hips }
     }
 
@@ -110,7 +104,7 @@ impl PartMixer {
         let frames = clip.frames.min(source.frames);
         for t in 0..frames {
             for m in 0..clip.persons {
-                if !present(clip, t, m) || !present(source, t, m) {
+                if !clip.person_present(t, m) || !source.person_present(t, m) {
                     continue;
                 }
                 for &(j, anchor) in &limbs.joints {
@@ -124,17 +118,10 @@ impl PartMixer {
                 }
             }
         }
-        let swapped: Vec<bool> = {
-            let mut s = vec![false; clip.joints];
-            limbs.joints.iter().for_each(|&(j, _)| s[j] = true);
-            s
-        };
         let energy = path_lengths(clip);
-        let (mut kept, mut taken) = (0.0, 0.0);
-        for (j, e) in energy.iter().enumerate() {
-            if swapped[j] { taken += e } else { kept += e }
-        }
-        if kept + taken > STILL { kept / (kept + taken) } else { 1.0 - limbs.joints.len() as f64 / clip.joints as f64 }
+        let total: f64 = energy.iter().sum();
+        let taken: f64 = limbs.joints.iter().map(|&(j, _)| energy[j]).sum();
+        if total > STILL { (total - taken) / total } else { 1.0 - limbs.joints.len() as f64 / clip.joints as f64 }
     }
 
     /// The heading of a clip's first person: the angle in the X-Z plane of the left-minus-right hip
@@ -142,17 +129,12 @@ impl PartMixer {
     fn heading(&self, clip: &Sequence) -> f64 {
         let Some([l, r]) = self.hips else { return 0.0 };
         let (mut x, mut z) = (0.0, 0.0);
-        for t in (0..clip.frames).filter(|&t| present(clip, t, 0)) {
+        for t in (0..clip.frames).filter(|&t| clip.person_present(t, 0)) {
             let d = sub(at(clip, t, 0, l), at(clip, t, 0, r));
             (x, z) = (x + d[0], z + d[2]);
         }
         if x == 0.0 && z == 0.0 { 0.0 } else { z.atan2(x) }
     }
-}
-
-fn present(s: &Sequence, t: usize, m: usize) -> bool {
-    let i = s.index(t, m, 0, 0);
-    s.positions[i..i + s.joints * 3].iter().any(|&x| x != 0.0)
 }
 
 /// One joint's position in f64.
@@ -170,7 +152,7 @@ fn path_lengths(s: &Sequence) -> Vec<f64> {
     let mut out = vec![0.0; s.joints];
     for m in 0..s.persons {
         for t in 1..s.frames {
-            if !present(s, t - 1, m) || !present(s, t, m) {
+            if !s.person_present(t - 1, m) || !s.person_present(t, m) {
                 continue;
             }
             let (r0, r1) = (at(s, t - 1, m, 0), at(s, t, m, 0));

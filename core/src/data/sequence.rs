@@ -56,12 +56,15 @@ impl Sequence {
         self.persons * self.joints * 3
     }
 
+    /// Whether person `m` is present in frame `t` (not all zeros).
+    pub fn person_present(&self, t: usize, m: usize) -> bool {
+        let i = self.index(t, m, 0, 0);
+        self.positions[i..i + self.joints * 3].iter().any(|&x| x != 0.0)
+    }
+
     /// Whether person `m` is all zeros in every frame (absent).
     pub fn person_absent(&self, m: usize) -> bool {
-        (0..self.frames).all(|t| {
-            let i = self.index(t, m, 0, 0);
-            self.positions[i..i + self.joints * 3].iter().all(|&x| x == 0.0)
-        })
+        !(0..self.frames).any(|t| self.person_present(t, m))
     }
 
     /// Keeps every `step`-th frame starting at frame 0.

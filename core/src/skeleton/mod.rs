@@ -89,6 +89,12 @@ impl Layout {
         self.parts.iter().enumerate().filter(|(_, p)| **p == part).map(|(j, _)| j).collect()
     }
 
+    /// The joint of a body part that hangs from outside it (the first such in index order: the
+    /// shoulder of an arm, the hip of a leg), or `None` when the layout has no joint of that part.
+    pub fn top_of(&self, part: BodyPart) -> Option<usize> {
+        (0..self.parts.len()).find(|&j| self.parts[j] == part && self.parents[j].is_none_or(|p| self.parts[p] != part))
+    }
+
     /// Parents as a file stores them (-1 for a root).
     pub fn parents_i64(&self) -> Vec<i64> {
         self.parents.iter().map(|p| p.map_or(-1, |p| p as i64)).collect()
