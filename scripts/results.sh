@@ -107,6 +107,24 @@ evaluate supervised hdm05-supervised-amr-100-s1 --config "$C/hdm05-supervised-s1
 sed 's/^hidden = 512$/hidden = 512\npart_mix = 0.5/' "$C/hdm05-supervised.toml" > "$C/hdm05-supervised-mix.toml"
 evaluate supervised hdm05-supervised-amr-100-mix --config "$C/hdm05-supervised-mix.toml" --epochs 100 "${H0[@]}"
 evaluate maskclr hdm05-maskclr-amr-100-mix --config "$C/hdm05-supervised-mix.toml" --epochs 100 "${H0[@]}"
+for s in 1 2; do   # two more classifier seeds of supervised training with mixing
+  seeded "$C/hdm05-supervised-mix.toml" "$s" "$C/hdm05-supervised-mix-s$s.toml"
+  evaluate supervised "hdm05-supervised-amr-100-mix-s$s" --config "$C/hdm05-supervised-mix-s$s.toml" --epochs 100 "${H0[@]}"
+done
+# Multi-window testing (chosen on HDM05's validation split, docs/experiments.md section 8): the mean
+# logits of four windows per test sequence, the finished runs retested (their folders left as they
+# are), and the raw 1-NN floor with the same windows (mean of its class scores).
+W=0.95@0.5,0.75@0,0.75@0.5,0.75@1
+for n in hdm05-finetune-random-100 hdm05-finetune-amr-100 hdm05-supervised-amr-100 hdm05-supervised-amr-100-s1 \
+  hdm05-supervised-amr-100-mix hdm05-supervised-amr-100-mix-s1 hdm05-supervised-amr-100-mix-s2 \
+  hdm05-maskclr-amr-100 hdm05-maskclr-amr-100-mix; do
+  [ -s "$R/$n/retest-windows.json" ] || "$AMR" --no-gui retest "$R/$n" --windows "$W" --json --device cpu \
+    > "$R/$n/retest-windows.json"
+done
+sed 's/^min_crop_frames = 32$/min_crop_frames = 32\ntest_windows = [{ share = 0.95, at = 0.5 }, { share = 0.75, at = 0.0 }, { share = 0.75, at = 0.5 }, { share = 0.75, at = 1.0 }]/' \
+  configs/hdm05-eval.toml > "$C/hdm05-eval-windows.toml"
+[ -f "$R/hdm05-baseline-windows/results.json" ] ||
+  "$AMR" --no-gui baseline --config "$C/hdm05-eval-windows.toml" --out "$R/hdm05-baseline-windows"
 
 # Supervised paths on Bandai-2: 10 epochs each, training crops of 90-100 % (configs/bandai2-supervised.toml,
 # chosen on validation), fine-tuning from a random and from the recipe's seed-0 encoder.

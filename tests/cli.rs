@@ -582,6 +582,28 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
         assert!(rob.join(f).exists(), "{f}");
     }
 
+    // Retesting a finished run on its own centre crop reproduces its last epoch; other windows give
+    // an accuracy of their own and leave the run folder as it was.
+    let saved = std::fs::read(sup.join("eval.safetensors")).unwrap();
+    let retest = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["retest", sup.to_str().unwrap(), "--json", "--device", "cpu"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&ok(&args)).unwrap()
+    };
+    let own = retest(&[]);
+    assert_eq!(own["tested"], results(&sup)["last"], "{own}");
+    assert_eq!(own["windows"].as_array().map(Vec::len), Some(1), "{own}");
+    let several = retest(&["--windows", "0.95@0.5,0.6@0,0.6@1"]);
+    assert_eq!(several["windows"][2], serde_json::json!({ "share": 0.6, "at": 1.0 }), "{several}");
+    assert!(several["tested"]["top1"].as_f64().is_some_and(|t| (0.0..=100.0).contains(&t)), "{several}");
+    let table = ok(&["retest", sup.to_str().unwrap(), "--device", "cpu"]);
+    assert!(table.contains("| tested |") && table.contains("windows 0.95@0.5"), "{table}");
+    assert_eq!(std::fs::read(sup.join("eval.safetensors")).unwrap(), saved, "retest writes nothing");
+    let err = fails(&["retest", sup.to_str().unwrap(), "--windows", "0.6@2"]);
+    assert!(err.contains("--windows") && err.contains("clip.test_windows[0]") && err.contains("[0, 1]"), "{err}");
+    let err = fails(&["retest", sup.to_str().unwrap(), "--windows", "half@0"]);
+    assert!(err.contains("half@0") && err.contains("SHARE@AT"), "{err}");
+
     // Errors name what is wrong.
     let err = fails(&["transfer", "--config", ec.to_str().unwrap(), "--out", tmp("never-t").to_str().unwrap()]);
     assert!(err.contains("--init"), "{err}");

@@ -72,6 +72,9 @@ pub enum Command {
     Predict(crate::predict_cmd::PredictArgs),
     /// Accuracy of fine-tuned models under noise, body-part and joint occlusion and frame masking.
     Robustness(crate::eval_cmd::RobustnessArgs),
+    /// Test the last epoch of an evaluation run again, optionally on other test windows (the mean
+    /// logits of several windows of each sequence); the run folder is left as it is.
+    Retest(crate::retest_cmd::RetestArgs),
 }
 
 /// Runs one headless command.
@@ -96,5 +99,6 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Maskclr(a) => crate::eval_cmd::run(Protocol::Maskclr, &a),
         Command::Robustness(a) => crate::eval_cmd::robustness(&a),
         Command::Predict(a) => crate::predict_cmd::run(&a),
+        Command::Retest(a) => crate::retest_cmd::run(&a),
     }
 }

@@ -15,6 +15,7 @@ mod loss_plot;
 mod mamp_cmd;
 mod predict_cmd;
 mod pretrain_cmd;
+mod retest_cmd;
 mod run_folder;
 mod subset;
 mod weights_cmd;

@@ -23,6 +23,10 @@ pub struct ClipConfig {
     pub min_crop_frames: usize,
     /// Test-time centre crop share.
     pub test_crop: f64,
+    /// Multi-window testing: where given, a sequence is classified from the mean of the class
+    /// logits over these windows instead of the single centre crop of `test_crop` (at most
+    /// [`MAX_TEST_WINDOWS`]). Not part of the published protocols.
+    pub test_windows: Vec<TestWindow>,
     /// Random rotation: each Euler angle ~ U(-rotation, rotation) radians; 0 disables it.
     pub rotation: f64,
     /// Random scale: every training clip is multiplied by s ~ U(1 - scale, 1 + scale) about the origin
@@ -43,6 +47,7 @@ impl Default for ClipConfig {
             crop_max: 1.0,
             min_crop_frames: 64,
             test_crop: 0.95,
+            test_windows: Vec::new(),
             rotation: 0.3,
             scale: 0.0,
             centre: true,
@@ -52,6 +57,31 @@ impl Default for ClipConfig {
 
 /// The largest `crop_max`: a window at most this many times the valid frames.
 pub const MAX_CROP_SHARE: f64 = 3.0;
+
+/// The most test windows a sequence is classified from.
+pub const MAX_TEST_WINDOWS: usize = 32;
+
+/// One test-time window of a sequence's valid frames: `share` of them, placed at `at` (0: the first
+/// frames, 0.5: the centre, as the centre crop, 1: the last frames).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestWindow {
+    /// Share of the valid frames, in (0, 1].
+    pub share: f64,
+    /// Position of the window in [0, 1].
+    pub at: f64,
+}
+
+impl TestWindow {
+    /// The window's first frame and length within `valid` frames. Its length is the centre crop's,
+    /// `valid - 2 floor((1 - share) valid / 2)`, and its start `round(at (valid - length))`, so
+    /// `at = 0.5` gives [`centre_crop`]'s window.
+    pub fn frames(&self, valid: usize) -> (usize, usize) {
+        let (_, len) = centre_crop(valid, self.share);
+        let spare = valid.saturating_sub(len);
+        (((self.at * spare as f64).round() as usize).min(spare), len)
+    }
+}
 
 impl ClipConfig {
     /// Checks the crop, rotation and scale fields, naming the first that is out of range
@@ -66,6 +96,21 @@ impl ClipConfig {
         if !(self.test_crop > 0.0 && self.test_crop <= 1.0) {
             return Err(format!("clip.test_crop = {}: expected a share in (0, 1]", self.test_crop));
         }
+        if self.test_windows.len() > MAX_TEST_WINDOWS {
+            return Err(format!(
+                "clip.test_windows: {} windows, expected at most {MAX_TEST_WINDOWS}",
+                self.test_windows.len()
+            ));
+        }
+        for (i, w) in self.test_windows.iter().enumerate() {
+            if !(w.share > 0.0 && w.share <= 1.0 && (0.0..=1.0).contains(&w.at)) {
+                return Err(format!(
+                    "clip.test_windows[{i}] = {{ share = {}, at = {} }}: expected a share in (0, 1] and a \
+                     position in [0, 1]",
+                    w.share, w.at
+                ));
+            }
+        }
         if !(self.rotation.is_finite() && self.rotation >= 0.0) {
             return Err(format!("clip.rotation = {}: expected an angle >= 0 in radians", self.rotation));
         }
@@ -73,6 +118,16 @@ impl ClipConfig {
             return Err(format!("clip.scale = {}: expected a share in [0, 1)", self.scale));
         }
         Ok(())
+    }
+
+    /// The windows a test sequence is classified from: `test_windows`, or else the one centre crop of
+    /// `test_crop`.
+    pub fn test_views(&self) -> Vec<TestWindow> {
+        if self.test_windows.is_empty() {
+            vec![TestWindow { share: self.test_crop, at: 0.5 }]
+        } else {
+            self.test_windows.clone()
+        }
     }
 }
 
@@ -206,8 +261,13 @@ pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequ
 
 /// A test clip: centre crop, resize to T, centring (with `centre`), no rotation.
 pub fn test_clip(seq: &Sequence, cfg: &ClipConfig) -> Sequence {
+    window_clip(seq, cfg, &TestWindow { share: cfg.test_crop, at: 0.5 })
+}
+
+/// The test clip of one window: the window, resized to T, centring (with `centre`), no rotation.
+pub fn window_clip(seq: &Sequence, cfg: &ClipConfig, window: &TestWindow) -> Sequence {
     let valid = valid_frame_count(seq).max(1).min(seq.frames);
-    let (start, len) = centre_crop(valid, cfg.test_crop);
+    let (start, len) = window.frames(valid);
     let mut clip = resize_frames(seq, signed(start), len, valid, cfg.frames);
     if cfg.centre {
         centre_on_root(&mut clip);
@@ -346,6 +406,32 @@ mod tests {
         // bias = floor(0.05 * 100 / 2) = 2 -> frames [2, 98).
         assert_eq!(centre_crop(100, 0.95), (2, 96));
         assert_eq!(centre_crop(300, 0.95), (7, 286));
+    }
+
+    #[test]
+    fn test_windows_span_the_valid_frames_and_the_centre_one_is_the_centre_crop() {
+        for valid in [1, 2, 7, 60, 99, 100, 301] {
+            for share in [0.05, 0.5, 0.75, 0.95, 1.0] {
+                let centre = TestWindow { share, at: 0.5 }.frames(valid);
+                assert_eq!(centre, centre_crop(valid, share), "valid {valid}, share {share}");
+                let (first, len) = TestWindow { share, at: 0.0 }.frames(valid);
+                let (last, len1) = TestWindow { share, at: 1.0 }.frames(valid);
+                assert_eq!((first, len1, last + len), (0, len, valid), "valid {valid}, share {share}");
+            }
+        }
+        // 100 frames at 0.75: floor(0.25 * 100 / 2) = 12 -> 76 frames; 24 spare, a quarter in: 6.
+        assert_eq!(TestWindow { share: 0.75, at: 0.25 }.frames(100), (6, 76));
+        let cfg = ClipConfig::default();
+        assert_eq!(cfg.test_views(), vec![TestWindow { share: 0.95, at: 0.5 }]);
+        let seq = ramp(100);
+        assert_eq!(window_clip(&seq, &cfg, &cfg.test_views()[0]), test_clip(&seq, &cfg));
+        for (bad, field) in [((1.5, 0.5), "clip.test_windows[1]"), ((0.5, -0.1), "clip.test_windows[1]")] {
+            let windows = vec![TestWindow { share: 0.9, at: 0.0 }, TestWindow { share: bad.0, at: bad.1 }];
+            let e = ClipConfig { test_windows: windows, ..Default::default() }.validate().unwrap_err();
+            assert!(e.starts_with(field), "{e}");
+        }
+        let many = vec![TestWindow { share: 0.9, at: 0.5 }; MAX_TEST_WINDOWS + 1];
+        assert!(ClipConfig { test_windows: many, ..Default::default() }.validate().is_err());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The raw-coordinate baseline every learned encoder has to beat: a 1-nearest-neighbour classifier on
 //! the test-time clips themselves (centre crop, resized to T frames, centred on the first frame's root
-//! joint), compared by Euclidean distance over all frames, persons, joints and axes.
+//! joint), compared by Euclidean distance over all frames, persons, joints and axes. With
+//! `[clip] test_windows` a test sequence's class scores are averaged over its windows, as the
+//! classifiers' logits are.
 
+use super::test_windows::{mean_over_windows, window_clips};
 use super::trainer::labels_of;
 use super::{EvalConfig, EvalError, KnnResult, SplitIndices};
 use crate::data::Dataset;
@@ -21,29 +24,51 @@ pub fn nearest_neighbour(
     classes: usize,
 ) -> Result<KnnResult, EvalError> {
     super::knn::check_features(train, train_labels, test, test_labels, dim, classes)?;
-    let (mut top1, mut top5) = (0usize, 0usize);
-    for (q, &label) in test.chunks_exact(dim).zip(test_labels) {
-        // Per class, the distance of its nearest training sample; scores are its negation.
+    Ok(accuracy(&nearest_scores(train, train_labels, test, dim, classes), test_labels, classes))
+}
+
+/// Per query and class, minus the squared distance of the class's nearest training sample.
+///
+/// # Shapes
+/// `train`: [N, dim], `train_labels`: [N], `test`: [M, dim] -> [M, classes] (row-major values)
+fn nearest_scores(train: &[f32], train_labels: &[usize], test: &[f32], dim: usize, classes: usize) -> Vec<f32> {
+    let mut scores = Vec::with_capacity(test.len() / dim.max(1) * classes);
+    for q in test.chunks_exact(dim) {
         let mut nearest = vec![f32::INFINITY; classes];
         for (t, &c) in train.chunks_exact(dim).zip(train_labels) {
             let d: f32 = q.iter().zip(t).map(|(a, b)| (a - b) * (a - b)).sum();
             nearest[c] = nearest[c].min(d);
         }
-        let scores: Vec<f32> = nearest.iter().map(|d| -d).collect();
-        top1 += usize::from(super::in_top_k(&scores, label, 1));
-        top5 += usize::from(super::in_top_k(&scores, label, 5));
+        scores.extend(nearest.iter().map(|d| -d));
     }
-    let n = test_labels.len();
-    Ok(KnnResult { top1: top1 as f64 / n as f64, top5: top5 as f64 / n as f64, samples: n })
+    scores
 }
 
-/// The 1-NN baseline on the raw test-time clips of `split` (the clip settings of `config`).
+/// Top-1 and top-5 (as fractions) of class scores [M, classes].
+fn accuracy(scores: &[f32], labels: &[usize], classes: usize) -> KnnResult {
+    let (mut top1, mut top5) = (0usize, 0usize);
+    for (s, &label) in scores.chunks_exact(classes).zip(labels) {
+        top1 += usize::from(super::in_top_k(s, label, 1));
+        top5 += usize::from(super::in_top_k(s, label, 5));
+    }
+    let n = labels.len();
+    KnnResult { top1: top1 as f64 / n as f64, top5: top5 as f64 / n as f64, samples: n }
+}
+
+/// The 1-NN baseline on the raw test-time clips of `split` (the clip settings of `config`): training
+/// sequences by their centre crop, test sequences by their test windows (the centre crop unless
+/// `test_windows` are given, then the mean of the windows' scores).
 pub fn raw_nearest_neighbour(config: &EvalConfig, ds: &Dataset, split: &SplitIndices) -> Result<KnnResult, EvalError> {
     let (train, shape) = centre_clips(ds, &split.train, &config.clip);
-    let (test, _) = centre_clips(ds, &split.test, &config.clip);
+    let (test, _) = window_clips(ds, &split.test, &config.clip);
     let dim = shape[1..].iter().product();
     let classes = ds.label_names.len().max(1);
-    nearest_neighbour(&train, &labels_of(ds, &split.train), &test, &labels_of(ds, &split.test), dim, classes)
+    let (train_labels, test_labels) = (labels_of(ds, &split.train), labels_of(ds, &split.test));
+    let windows = config.clip.test_views().len();
+    let per_window: Vec<usize> = test_labels.iter().flat_map(|&l| std::iter::repeat_n(l, windows)).collect();
+    super::knn::check_features(&train, &train_labels, &test, &per_window, dim, classes)?;
+    let scores = mean_over_windows(nearest_scores(&train, &train_labels, &test, dim, classes), windows, classes);
+    Ok(accuracy(&scores, &test_labels, classes))
 }
 
 #[cfg(test)]

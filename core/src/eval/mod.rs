@@ -14,6 +14,7 @@ pub mod knn;
 pub mod perturb;
 pub mod predict;
 pub mod results;
+pub mod test_windows;
 pub mod trainer;
 
 pub use crate::data::{Split, SplitIndices};

@@ -9,10 +9,11 @@ use burn::tensor::TensorData;
 use super::EvalError;
 use super::classifier::{Classifier, Probe, seeded_encoder};
 use super::head::LinearHead;
+use super::test_windows::{mean_over_windows, window_clips};
 use super::trainer::{EvalCheckpoint, classifier_scores};
 use crate::data::Dataset;
 use crate::error::DeviceError;
-use crate::features::{centre_clips, pooled_features};
+use crate::features::pooled_features;
 use crate::model::{NamedParams, load_params};
 
 /// The trained part of a checkpoint.
@@ -144,20 +145,19 @@ impl Predictor {
         if data.is_empty() { String::new() } else { format!(" (trained on {data})") }
     }
 
-    /// Class probabilities [N, classes] (row-major) of the sequences `idx` of `ds`, each on its
-    /// test-time centre crop.
+    /// Class probabilities [N, classes] (row-major) of the sequences `idx` of `ds`, each from its
+    /// test-time centre crop (or the mean logits of its `[clip] test_windows`).
     pub fn probabilities(&self, ds: &Dataset, idx: &[usize]) -> Result<Vec<f32>, EvalError> {
         self.check_layout(ds)?;
         if let Some(&i) = idx.iter().find(|&&i| i >= ds.len()) {
             return Err(EvalError::Data(format!("sequence {i} is not in the dataset, which has {}", ds.len())));
         }
-        let (x, shape) = centre_clips(ds, idx, &self.config.clip);
+        let (x, shape) = window_clips(ds, idx, &self.config.clip);
         let logits = match &self.model {
             Model::Classifier(c) => classifier_scores(c, &x, shape, &self.device, 32)?,
             Model::Probe(p) => {
                 let feats = pooled_features(&p.encoder, &x, shape, &self.device, 64);
-                let f =
-                    Tensor::<2>::from_data(TensorData::new(feats, [idx.len(), self.config.model.dim]), &self.device);
+                let f = Tensor::<2>::from_data(TensorData::new(feats, [shape[0], self.config.model.dim]), &self.device);
                 p.head
                     .forward(f, false)
                     .into_data()
@@ -167,9 +167,10 @@ impl Predictor {
             }
         };
         let c = self.classes();
-        if logits.len() != idx.len() * c {
+        if logits.len() != shape[0] * c {
             return Err(DeviceError("the classifier's scores could not be read back".into()).into());
         }
+        let logits = mean_over_windows(logits, self.config.clip.test_views().len(), c);
         Ok(logits.chunks(c).flat_map(softmax).collect())
     }
 

@@ -263,15 +263,21 @@ fn eval_config_parses_with_protocol_defaults_and_names_bad_fields() {
     assert!(e.contains("eval.toml") && e.contains("clip.scale"), "{e}");
 }
 
+/// A one-epoch run of `protocol` on `ds` with the test config, and its split.
+fn trained_one_epoch(protocol: Protocol, ds: &Dataset) -> (EvalTrainer, SplitIndices) {
+    let mut cfg = config(protocol);
+    cfg.epochs = 1;
+    let split = cfg.split.apply(ds).unwrap();
+    let mut t = EvalTrainer::new(cfg, ds, &split, None, &dev()).unwrap();
+    t.epoch_step(ds).unwrap();
+    (t, split)
+}
+
 #[test]
 fn predictions_match_the_trainers_scores_and_name_the_classes() {
     let ds = separable(8);
     for protocol in [Protocol::Finetune, Protocol::Linear] {
-        let mut cfg = config(protocol);
-        cfg.epochs = 1;
-        let split = cfg.split.apply(&ds).unwrap();
-        let mut t = EvalTrainer::new(cfg, &ds, &split, None, &dev()).unwrap();
-        t.epoch_step(&ds).unwrap();
+        let (mut t, split) = trained_one_epoch(protocol, &ds);
         let bytes = t.checkpoint().unwrap().to_bytes().unwrap();
         let ckpt = EvalCheckpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
         let p = Predictor::from_checkpoint(&ckpt, &dev()).unwrap();
@@ -451,4 +457,57 @@ fn recomputed_norm_statistics_are_those_of_the_training_clips_and_resume_exactly
             assert!(e.contains("no current weights"), "{e}");
         }
     }
+}
+
+#[test]
+fn several_test_windows_score_the_mean_of_their_logits() {
+    use crate::data::clip::TestWindow;
+    let ds = separable(8);
+    let (w1, w2) = (TestWindow { share: 1.0, at: 0.5 }, TestWindow { share: 0.5, at: 0.0 });
+    for protocol in [Protocol::Finetune, Protocol::Linear] {
+        let (t, split) = trained_one_epoch(protocol, &ds);
+        let ckpt = t.checkpoint().unwrap();
+        let resumed = |windows: Vec<TestWindow>| {
+            let mut c = ckpt.clone();
+            c.config.clip.test_windows = windows;
+            EvalTrainer::resume(&c, &ds, &dev()).unwrap()
+        };
+        let (mut one, mut two, mut both) = (resumed(vec![w1]), resumed(vec![w2]), resumed(vec![w1, w2]));
+        let (a, b, mean) =
+            (one.test_scores(None).unwrap(), two.test_scores(None).unwrap(), both.test_scores(None).unwrap());
+        assert_eq!(mean.len(), split.test.len() * 3, "{protocol:?}: one row per sequence");
+        assert!(a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-4), "{protocol:?}: the windows must differ");
+        for ((x, y), m) in a.iter().zip(&b).zip(&mean) {
+            assert!((0.5 * (x + y) - m).abs() < 1e-4, "{protocol:?}: {x} {y} -> {m}");
+        }
+        // The retest reports the accuracy of those scores, at the run's last epoch.
+        let report = both.retest(&ds).unwrap();
+        assert_eq!(report.epoch, 1);
+        let labels: Vec<usize> = split.test.iter().map(|&i| ds.sequences[i].label as usize).collect();
+        assert_eq!(report.test, Accuracy::of_scores(&mean, 3, &labels), "{protocol:?}");
+        // The predictor of a run with those windows gives the softmax of the mean logits.
+        let mut c = ckpt.clone();
+        c.config.clip.test_windows = vec![w1, w2];
+        let probs = Predictor::from_checkpoint(&c, &dev()).unwrap().probabilities(&ds, &split.test).unwrap();
+        assert_softmax_of(&mean, &probs, 3, &format!("{protocol:?}"));
+    }
+}
+
+#[test]
+fn the_raw_baseline_scores_several_windows_by_their_mean() {
+    use crate::data::clip::TestWindow;
+    let ds = separable(8);
+    let cfg = config(Protocol::Knn);
+    let split = cfg.split.apply(&ds).unwrap();
+    let plain = raw_nearest_neighbour(&cfg, &ds, &split).unwrap();
+    assert!(plain.top1 > 0.9, "separable postures: {}", plain.top1);
+    // The centre crop twice is the centre crop.
+    let mut twice = cfg.clone();
+    twice.clip.test_windows = vec![TestWindow { share: cfg.clip.test_crop, at: 0.5 }; 2];
+    assert_eq!(raw_nearest_neighbour(&twice, &ds, &split).unwrap(), plain);
+    // A tenth of each sequence at its start still tells postures apart, with every test sequence counted once.
+    twice.clip.test_windows = vec![TestWindow { share: 0.1, at: 0.0 }, TestWindow { share: 1.0, at: 0.5 }];
+    let mixed = raw_nearest_neighbour(&twice, &ds, &split).unwrap();
+    assert_eq!(mixed.samples, split.test.len());
+    assert!(mixed.top1 > 0.9, "{}", mixed.top1);
 }

@@ -29,7 +29,7 @@ impl Accuracy {
 }
 
 /// One training epoch.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochReport {
     /// 1-based epoch.
     pub epoch: usize,

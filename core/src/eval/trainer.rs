@@ -10,6 +10,7 @@ use super::classifier::{Classifier, PassOptions, Probe, load_encoder, seeded_enc
 use super::config::{EvalConfig, Protocol};
 use super::head::{LinearHead, NormStatistics};
 use super::results::{Accuracy, EpochReport, EvalResults};
+use super::test_windows::{mean_over_windows, window_clips};
 use super::{KnnResult, knn_classify};
 use crate::data::Dataset;
 use crate::data::clip::train_clip;
@@ -82,9 +83,11 @@ struct EvalRun {
     device: Device,
     state: EvalState,
     classes: usize,
-    /// Test clips and their shape [N, M, T, V, 3], and labels, computed once.
+    /// Test clips (each sequence's test windows together) and their shape [N * windows, M, T, V, 3],
+    /// the number of windows per sequence, and labels, computed once.
     test_x: Vec<f32>,
     test_shape: [usize; 5],
+    test_windows: usize,
     test_y: Vec<usize>,
     /// Linear probe: the frozen encoder without autodiff, its test features and the cached training
     /// views, each made once.
@@ -180,6 +183,7 @@ impl EvalTrainer {
                 classes,
                 test_x: Vec::new(),
                 test_shape: [0; 5],
+                test_windows: 1,
                 test_y: Vec::new(),
                 frozen: None,
                 test_features: None,
@@ -358,9 +362,7 @@ impl EvalTrainer {
             self.average.add(&named_params(model.as_ref())).map_err(EvalError::Checkpoint)?;
         }
         self.tested = self.tested_params(ds)?;
-        let test = self.test_accuracy()?;
-        let current = if self.tested.is_some() { Some(self.accuracy(false)?) } else { None };
-        let current_norm = self.current_norm_accuracy(ds)?;
+        let (test, current, current_norm) = self.evaluate(ds)?;
         let report = EpochReport {
             epoch: self.run.state.epoch,
             loss,
@@ -372,6 +374,23 @@ impl EvalTrainer {
         };
         self.run.state.history.push(report.clone());
         Ok(report)
+    }
+
+    /// The test accuracies an epoch reports: the model the run tests, and where that is not the
+    /// current weights, the current weights as they are and with recomputed BatchNorm statistics.
+    fn evaluate(&mut self, ds: &Dataset) -> Result<(Accuracy, Option<Accuracy>, Option<Accuracy>), EvalError> {
+        let test = self.test_accuracy()?;
+        let current = if self.tested.is_some() { Some(self.accuracy(false)?) } else { None };
+        Ok((test, current, self.current_norm_accuracy(ds)?))
+    }
+
+    /// The last epoch's report with its test accuracies measured again on `ds`: a resumed run tested
+    /// with another test-time setting (e.g. `[clip] test_windows`) gives the figures of that setting
+    /// for the same weights. A run without epochs reports epoch 0.
+    pub fn retest(&mut self, ds: &Dataset) -> Result<EpochReport, EvalError> {
+        let (test, current, current_norm) = self.evaluate(ds)?;
+        let last = self.run.state.history.last().cloned().unwrap_or_default();
+        Ok(EpochReport { test, current, current_norm, ..last })
     }
 
     /// The parameters of the model the run tests where they are not the current weights: the weight
@@ -436,14 +455,15 @@ impl EvalTrainer {
                     }
                 };
                 let f = Tensor::<2>::from_data(TensorData::new(feats, [shape[0], self.run.config.model.dim]), &plain);
-                probe
+                let scores = probe
                     .head
                     .valid()
                     .forward(f, false)
                     .into_data()
                     .convert::<f32>()
                     .try_to_vec::<f32>()
-                    .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))
+                    .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))?;
+                Ok(mean_over_windows(scores, self.run.test_windows, self.run.classes))
             }
             Learner::Full { model, .. } => {
                 self.run.full_scores(model, if tested { self.tested.as_ref() } else { None }, perturbed)
@@ -525,7 +545,8 @@ impl EvalRun {
             model = load_params(model, params).map_err(|(_, e)| e)?;
         }
         let plain = self.device.clone().inner();
-        classifier_scores(&model, perturbed.unwrap_or(&self.test_x), self.test_shape, &plain, 32)
+        let scores = classifier_scores(&model, perturbed.unwrap_or(&self.test_x), self.test_shape, &plain, 32)?;
+        Ok(mean_over_windows(scores, self.test_windows, self.classes))
     }
 
     fn shape(&self, n: usize, ds: &Dataset) -> [usize; 5] {
@@ -533,7 +554,8 @@ impl EvalRun {
     }
 
     fn prepare_test(&mut self, ds: &Dataset) {
-        (self.test_x, self.test_shape) = centre_clips(ds, &self.state.test, &self.config.clip);
+        (self.test_x, self.test_shape) = window_clips(ds, &self.state.test, &self.config.clip);
+        self.test_windows = self.config.clip.test_views().len();
         self.test_y = labels_of(ds, &self.state.test);
     }
 
