@@ -603,6 +603,15 @@ fn evaluation_protocols_write_results_resume_and_feed_the_robustness_suite() {
     assert!(err.contains("--windows") && err.contains("clip.test_windows[0]") && err.contains("[0, 1]"), "{err}");
     let err = fails(&["retest", sup.to_str().unwrap(), "--windows", "half@0"]);
     assert!(err.contains("half@0") && err.contains("SHARE@AT"), "{err}");
+    // The robustness suite on the same windows: its clean row (noise sigma 0) is the retest's figure.
+    let rob_w = tmp("eval-robustness-windows");
+    let w = ["--windows", "0.95@0.5,0.6@0,0.6@1", "--device", "cpu"];
+    ok(&[&["robustness", "--models", sup.to_str().unwrap(), "--out", rob_w.to_str().unwrap()][..], &w].concat());
+    let rj: serde_json::Value = serde_json::from_slice(&std::fs::read(rob_w.join("robustness.json")).unwrap()).unwrap();
+    let model = &rj["models"][0];
+    assert_eq!(model["windows"], several["windows"], "{rj}");
+    assert_eq!(model["accuracy"][0][0], serde_json::json!({ "kind": "noise", "sigma": 0.0 }), "{rj}");
+    assert_eq!(model["accuracy"][0][1], several["tested"], "{rj}");
 
     // Errors name what is wrong.
     let err = fails(&["transfer", "--config", ec.to_str().unwrap(), "--out", tmp("never-t").to_str().unwrap()]);

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use amr_core::backend::{DeviceChoice, resolve_device};
 use amr_core::data::Dataset;
+use amr_core::data::clip::TestWindow;
 use amr_core::eval::{
     Accuracy, EvalCheckpoint, EvalConfig, EvalResults, EvalTrainer, Perturbation, Protocol, knn_eval,
     parse_eval_config, raw_nearest_neighbour, robustness_suite,
@@ -71,6 +72,10 @@ pub struct RobustnessArgs {
     /// Seed of the perturbations.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Test windows `SHARE@AT` for every model, comma separated (the mean logits over them, as
+    /// `[clip] test_windows`). Default: each run's own setting.
+    #[arg(long, value_delimiter = ',', value_parser = crate::windows_arg::parse_window)]
+    pub windows: Vec<TestWindow>,
     /// Compute device: auto, gpu (wgpu) or cpu.
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
@@ -301,6 +306,8 @@ fn write_metrics(path: &Path, rows: &[amr_core::eval::EpochReport]) -> anyhow::R
 struct ModelRobustness {
     name: String,
     folder: String,
+    /// The test windows a sequence is scored from.
+    windows: Vec<TestWindow>,
     accuracy: Vec<(Perturbation, Accuracy)>,
 }
 
@@ -311,7 +318,8 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
     let mut suite = Vec::new();
     for (k, dir) in a.models.iter().enumerate() {
         let path = dir.join(CHECKPOINT);
-        let ckpt = EvalCheckpoint::load(&path)?;
+        let mut ckpt = EvalCheckpoint::load(&path)?;
+        crate::windows_arg::set_windows(&mut ckpt, &a.windows).with_context(|| path.display().to_string())?;
         if !ckpt.config.protocol.trains_encoder() {
             anyhow::bail!(
                 "{}: a `{}` run has no fine-tuned classifier; use finetune, supervised or maskclr runs",
@@ -347,7 +355,8 @@ pub fn robustness(a: &RobustnessArgs) -> anyhow::Result<()> {
             let acc = t.perturbed_accuracy(p, &mut rng).map_err(|e| anyhow::anyhow!(e))?;
             accuracy.push((p.clone(), acc));
         }
-        models.push(ModelRobustness { name, folder: dir.display().to_string(), accuracy });
+        let windows = ckpt.config.clip.test_views();
+        models.push(ModelRobustness { name, folder: dir.display().to_string(), windows, accuracy });
     }
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
     let json = serde_json::to_string_pretty(&serde_json::json!({

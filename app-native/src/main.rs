@@ -20,6 +20,7 @@ mod run_folder;
 mod subset;
 mod weights_cmd;
 mod weights_plot;
+mod windows_arg;
 mod worker;
 
 use clap::Parser;

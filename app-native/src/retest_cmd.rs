@@ -12,6 +12,7 @@ use clap::Args;
 
 use crate::eval_cmd::CHECKPOINT;
 use crate::inputs::load_dataset;
+use crate::windows_arg::set_windows;
 
 /// Arguments of `retest`.
 #[derive(Args, Debug)]
@@ -21,7 +22,7 @@ pub struct RetestArgs {
     pub run: PathBuf,
     /// Test windows `SHARE@AT` (share of the valid frames in (0, 1], position in [0, 1]: 0.5 is the
     /// centre), comma separated; the logits are averaged over them. Default: the run's own setting.
-    #[arg(long, value_delimiter = ',', value_parser = parse_window)]
+    #[arg(long, value_delimiter = ',', value_parser = crate::windows_arg::parse_window)]
     pub windows: Vec<TestWindow>,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -29,14 +30,6 @@ pub struct RetestArgs {
     /// Compute device: auto, gpu (wgpu) or cpu.
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
-}
-
-/// One `SHARE@AT` window.
-fn parse_window(s: &str) -> Result<TestWindow, String> {
-    let expected = || format!("{s}: expected SHARE@AT, two numbers such as 0.75@0.5");
-    let (share, at) = s.split_once('@').ok_or_else(expected)?;
-    let (share, at) = (share.trim().parse().map_err(|_| expected())?, at.trim().parse().map_err(|_| expected())?);
-    Ok(TestWindow { share, at })
 }
 
 /// What `retest` reports.
@@ -58,10 +51,7 @@ pub fn run(a: &RetestArgs) -> anyhow::Result<()> {
     let (device, device_name) = resolve_device(a.device);
     let path = if a.run.is_dir() { a.run.join(CHECKPOINT) } else { a.run.clone() };
     let mut ckpt = EvalCheckpoint::load(&path)?;
-    if !a.windows.is_empty() {
-        ckpt.config.clip.test_windows.clone_from(&a.windows);
-    }
-    ckpt.config.clip.validate().map_err(|e| anyhow::anyhow!("--windows: {e}"))?;
+    set_windows(&mut ckpt, &a.windows)?;
     let ds = load_dataset(&ckpt.config.data).with_context(|| format!("data = {}", ckpt.config.data))?;
     let mut t = EvalTrainer::resume(&ckpt, &ds, &device).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let windows = ckpt.config.clip.test_views();
@@ -101,18 +91,4 @@ fn table(r: &Retest) -> String {
         }
     }
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_window;
-
-    #[test]
-    fn windows_parse_as_share_at_position() {
-        let w = parse_window("0.75@0.25").unwrap();
-        assert_eq!((w.share, w.at), (0.75, 0.25));
-        for bad in ["0.75", "x@0.5", "0.5@"] {
-            assert!(parse_window(bad).unwrap_err().contains("expected SHARE@AT"), "{bad}");
-        }
-    }
 }
