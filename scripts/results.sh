@@ -125,6 +125,10 @@ sed 's/^min_crop_frames = 32$/min_crop_frames = 32\ntest_windows = [{ share = 0.
   configs/hdm05-eval.toml > "$C/hdm05-eval-windows.toml"
 [ -f "$R/hdm05-baseline-windows/results.json" ] ||
   "$AMR" --no-gui baseline --config "$C/hdm05-eval-windows.toml" --out "$R/hdm05-baseline-windows"
+# The robustness suite on the models that reach the floor, scored on the same windows.
+[ -f "$R/hdm05-robustness-windows/robustness.json" ] ||
+  "$AMR" --no-gui robustness --models "$R/hdm05-supervised-amr-100-mix,$R/hdm05-maskclr-amr-100-mix,$R/hdm05-finetune-amr-100" \
+    --names supervised-mix,maskclr-mix,finetune-amr --windows "$W" --out "$R/hdm05-robustness-windows" --device cpu
 
 # Supervised paths on Bandai-2: 10 epochs each, training crops of 90-100 % (configs/bandai2-supervised.toml,
 # chosen on validation), fine-tuning from a random and from the recipe's seed-0 encoder.
