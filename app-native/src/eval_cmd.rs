@@ -84,6 +84,11 @@ pub struct RobustnessArgs {
 /// The checkpoint's file name in an evaluation run folder.
 pub(crate) const CHECKPOINT: &str = "eval.safetensors";
 
+/// The checkpoint file of `path`: an evaluation run folder's [`CHECKPOINT`], or `path` itself.
+pub(crate) fn checkpoint_file(path: &Path) -> PathBuf {
+    if path.is_dir() { path.join(CHECKPOINT) } else { path.to_path_buf() }
+}
+
 fn read_config(args: &EvalArgs, protocol: Protocol) -> anyhow::Result<EvalConfig> {
     let mut cfg = match &args.config {
         Some(p) => {

@@ -38,7 +38,7 @@ struct FilePredictions {
 
 /// Loads the classifier of a run folder or checkpoint file.
 fn load_predictor(path: &Path, device: &amr_core::backend::Device) -> anyhow::Result<Predictor> {
-    let file = if path.is_dir() { path.join(crate::eval_cmd::CHECKPOINT) } else { path.to_path_buf() };
+    let file = crate::eval_cmd::checkpoint_file(path);
     let ckpt = EvalCheckpoint::load(&file).with_context(|| {
         format!("{}: not an evaluation checkpoint (predict needs a trained classifier)", file.display())
     })?;

@@ -10,7 +10,7 @@ use amr_core::eval::{Accuracy, EvalCheckpoint, EvalTrainer};
 use anyhow::Context;
 use clap::Args;
 
-use crate::eval_cmd::CHECKPOINT;
+use crate::eval_cmd::checkpoint_file;
 use crate::inputs::load_dataset;
 use crate::windows_arg::set_windows;
 
@@ -49,7 +49,7 @@ struct Retest {
 /// Runs `retest`.
 pub fn run(a: &RetestArgs) -> anyhow::Result<()> {
     let (device, device_name) = resolve_device(a.device);
-    let path = if a.run.is_dir() { a.run.join(CHECKPOINT) } else { a.run.clone() };
+    let path = checkpoint_file(&a.run);
     let mut ckpt = EvalCheckpoint::load(&path)?;
     set_windows(&mut ckpt, &a.windows)?;
     let ds = load_dataset(&ckpt.config.data).with_context(|| format!("data = {}", ckpt.config.data))?;

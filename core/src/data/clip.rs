@@ -123,11 +123,17 @@ impl ClipConfig {
     /// The windows a test sequence is classified from: `test_windows`, or else the one centre crop of
     /// `test_crop`.
     pub fn test_views(&self) -> Vec<TestWindow> {
-        if self.test_windows.is_empty() {
-            vec![TestWindow { share: self.test_crop, at: 0.5 }]
-        } else {
-            self.test_windows.clone()
-        }
+        if self.test_windows.is_empty() { vec![self.centre_window()] } else { self.test_windows.clone() }
+    }
+
+    /// How many windows a test sequence is classified from (`test_views().len()`).
+    pub fn test_view_count(&self) -> usize {
+        self.test_windows.len().max(1)
+    }
+
+    /// The published test-time window: the centre crop of `test_crop`.
+    pub fn centre_window(&self) -> TestWindow {
+        TestWindow { share: self.test_crop, at: 0.5 }
     }
 }
 
@@ -261,7 +267,7 @@ pub fn train_clip(seq: &Sequence, cfg: &ClipConfig, rng: &mut SeededRng) -> Sequ
 
 /// A test clip: centre crop, resize to T, centring (with `centre`), no rotation.
 pub fn test_clip(seq: &Sequence, cfg: &ClipConfig) -> Sequence {
-    window_clip(seq, cfg, &TestWindow { share: cfg.test_crop, at: 0.5 })
+    window_clip(seq, cfg, &cfg.centre_window())
 }
 
 /// The test clip of one window: the window, resized to T, centring (with `centre`), no rotation.

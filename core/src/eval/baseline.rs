@@ -64,7 +64,7 @@ pub fn raw_nearest_neighbour(config: &EvalConfig, ds: &Dataset, split: &SplitInd
     let dim = shape[1..].iter().product();
     let classes = ds.label_names.len().max(1);
     let (train_labels, test_labels) = (labels_of(ds, &split.train), labels_of(ds, &split.test));
-    let windows = config.clip.test_views().len();
+    let windows = config.clip.test_view_count();
     let per_window: Vec<usize> = test_labels.iter().flat_map(|&l| std::iter::repeat_n(l, windows)).collect();
     super::knn::check_features(&train, &train_labels, &test, &per_window, dim, classes)?;
     let scores = mean_over_windows(nearest_scores(&train, &train_labels, &test, dim, classes), windows, classes);

@@ -170,7 +170,7 @@ impl Predictor {
         if logits.len() != shape[0] * c {
             return Err(DeviceError("the classifier's scores could not be read back".into()).into());
         }
-        let logits = mean_over_windows(logits, self.config.clip.test_views().len(), c);
+        let logits = mean_over_windows(logits, self.config.clip.test_view_count(), c);
         Ok(logits.chunks(c).flat_map(softmax).collect())
     }
 

@@ -84,10 +84,9 @@ struct EvalRun {
     state: EvalState,
     classes: usize,
     /// Test clips (each sequence's test windows together) and their shape [N * windows, M, T, V, 3],
-    /// the number of windows per sequence, and labels, computed once.
+    /// and labels, computed once.
     test_x: Vec<f32>,
     test_shape: [usize; 5],
-    test_windows: usize,
     test_y: Vec<usize>,
     /// Linear probe: the frozen encoder without autodiff, its test features and the cached training
     /// views, each made once.
@@ -183,7 +182,6 @@ impl EvalTrainer {
                 classes,
                 test_x: Vec::new(),
                 test_shape: [0; 5],
-                test_windows: 1,
                 test_y: Vec::new(),
                 frozen: None,
                 test_features: None,
@@ -463,7 +461,7 @@ impl EvalTrainer {
                     .convert::<f32>()
                     .try_to_vec::<f32>()
                     .map_err(|e| EvalError::Device(DeviceError(format!("{e:?}"))))?;
-                Ok(mean_over_windows(scores, self.run.test_windows, self.run.classes))
+                Ok(mean_over_windows(scores, self.run.config.clip.test_view_count(), self.run.classes))
             }
             Learner::Full { model, .. } => {
                 self.run.full_scores(model, if tested { self.tested.as_ref() } else { None }, perturbed)
@@ -546,7 +544,7 @@ impl EvalRun {
         }
         let plain = self.device.clone().inner();
         let scores = classifier_scores(&model, perturbed.unwrap_or(&self.test_x), self.test_shape, &plain, 32)?;
-        Ok(mean_over_windows(scores, self.test_windows, self.classes))
+        Ok(mean_over_windows(scores, self.config.clip.test_view_count(), self.classes))
     }
 
     fn shape(&self, n: usize, ds: &Dataset) -> [usize; 5] {
@@ -555,7 +553,6 @@ impl EvalRun {
 
     fn prepare_test(&mut self, ds: &Dataset) {
         (self.test_x, self.test_shape) = window_clips(ds, &self.state.test, &self.config.clip);
-        self.test_windows = self.config.clip.test_views().len();
         self.test_y = labels_of(ds, &self.state.test);
     }
 
