@@ -47,7 +47,16 @@ impl Perturbation {
 
     /// Applies the perturbation in place to `x` of `shape` [N, M, T, V, 3], drawing from `rng`.
     pub fn apply(&self, x: &mut [f32], shape: [usize; 5], rng: &mut SeededRng) {
+        self.apply_per_sequence(x, shape, 1, rng);
+    }
+
+    /// As [`Self::apply`], with every `clips` consecutive clips the windows of one sequence (as
+    /// multi-window testing lays them out): the random joints and the random frame positions are
+    /// drawn once per sequence and hidden in all its windows, so averaging over windows does not
+    /// average over occlusion draws. One clip per sequence is [`Self::apply`].
+    pub fn apply_per_sequence(&self, x: &mut [f32], shape: [usize; 5], clips: usize, rng: &mut SeededRng) {
         let [n, m, t, v, _] = shape;
+        let clips = clips.max(1);
         let at = |s: usize, p: usize, f: usize, j: usize| (((s * m + p) * t + f) * v + j) * 3;
         let noise = |x: &mut [f32], sigma: f64, rng: &mut SeededRng| {
             if sigma > 0.0 {
@@ -63,17 +72,23 @@ impl Perturbation {
             }
             Self::RandomJoints { share } => {
                 let k = ((v as f64) * share).round() as usize;
+                let mut js: Vec<usize> = (0..v).collect();
                 for s in 0..n {
-                    let mut js: Vec<usize> = (0..v).collect();
-                    rng.shuffle(&mut js);
+                    if s % clips == 0 {
+                        js = (0..v).collect();
+                        rng.shuffle(&mut js);
+                    }
                     zero_joints(x, s, &js[..k.min(v)], m, t, &at);
                 }
             }
             Self::Frames { share, sigma } => {
                 let k = ((t as f64) * share).round() as usize;
+                let mut fs: Vec<usize> = (0..t).collect();
                 for s in 0..n {
-                    let mut fs: Vec<usize> = (0..t).collect();
-                    rng.shuffle(&mut fs);
+                    if s % clips == 0 {
+                        fs = (0..t).collect();
+                        rng.shuffle(&mut fs);
+                    }
                     for &f in &fs[..k.min(t)] {
                         for p in 0..m {
                             let i = at(s, p, f, 0);
@@ -169,6 +184,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_sequences_windows_share_their_occlusion_draw() {
+        // 6 clips: 3 sequences of 2 windows each.
+        let shape = [6, 1, 8, 10, 3];
+        let zeros = |x: &[f32], s: usize, per: usize, stride: usize| -> Vec<usize> {
+            (0..per).filter(|&k| x[s * 8 * 30 + k * stride] == 0.0).collect()
+        };
+        let mut x = clip(6, 1, 8, 10);
+        Perturbation::RandomJoints { share: 0.4 }.apply_per_sequence(&mut x, shape, 2, &mut SeededRng::new(5));
+        let joints: Vec<Vec<usize>> = (0..6).map(|s| zeros(&x, s, 10, 3)).collect();
+        let mut x = clip(6, 1, 8, 10);
+        Perturbation::Frames { share: 0.5, sigma: 0.0 }.apply_per_sequence(&mut x, shape, 2, &mut SeededRng::new(5));
+        let frames: Vec<Vec<usize>> = (0..6).map(|s| zeros(&x, s, 8, 30)).collect();
+        for (draws, per) in [(&joints, 4), (&frames, 4)] {
+            assert!(draws.iter().all(|d| d.len() == per), "{draws:?}");
+            for q in 0..3 {
+                assert_eq!(draws[2 * q], draws[2 * q + 1], "sequence {q}: {draws:?}");
+            }
+            assert!((1..3).any(|q| draws[2 * q] != draws[0]), "sequences draw apart: {draws:?}");
+        }
+        // One clip per sequence is `apply`.
+        let (mut a, mut b) = (clip(6, 1, 8, 10), clip(6, 1, 8, 10));
+        Perturbation::RandomJoints { share: 0.4 }.apply(&mut a, shape, &mut SeededRng::new(5));
+        Perturbation::RandomJoints { share: 0.4 }.apply_per_sequence(&mut b, shape, 1, &mut SeededRng::new(5));
+        assert_eq!(a, b);
     }
 
     #[test]

@@ -472,7 +472,7 @@ impl EvalTrainer {
     /// Test accuracy with the test clips perturbed by `p` (drawing from `rng`).
     pub fn perturbed_accuracy(&mut self, p: &super::Perturbation, rng: &mut SeededRng) -> Result<Accuracy, EvalError> {
         let mut x = self.run.test_x.clone();
-        p.apply(&mut x, self.run.test_shape, rng);
+        p.apply_per_sequence(&mut x, self.run.test_shape, self.run.config.clip.test_view_count(), rng);
         let scores = self.test_scores(Some(&x))?;
         Ok(self.run.accuracy_of(&scores))
     }
