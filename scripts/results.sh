@@ -152,5 +152,7 @@ evaluate supervised bandai2-supervised-d07 --config "$C/bandai2-supervised-d07.t
 evaluate maskclr bandai2-maskclr-d07 --config "$C/bandai2-supervised-d07.toml"
 evaluate maskclr bandai2-maskclr-d07-amr --config "$C/bandai2-supervised-d07.toml" "${B0[@]}"
 evaluate supervised bandai2-supervised-d07-amr --config "$C/bandai2-supervised-d07.toml" "${B0[@]}"
+# MaskCLR over 16 epochs (8 + 8, lr decay 0.8; chosen on validation against the 10-epoch schedule).
+evaluate maskclr bandai2-maskclr-16-amr --config configs/bandai2-maskclr.toml "${B0[@]}"
 "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
   --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
