@@ -154,5 +154,9 @@ evaluate maskclr bandai2-maskclr-d07-amr --config "$C/bandai2-supervised-d07.tom
 evaluate supervised bandai2-supervised-d07-amr --config "$C/bandai2-supervised-d07.toml" "${B0[@]}"
 # MaskCLR over 16 epochs (8 + 8, lr decay 0.8; chosen on validation against the 10-epoch schedule).
 evaluate maskclr bandai2-maskclr-16-amr --config configs/bandai2-maskclr.toml "${B0[@]}"
+# The robustness suite on the three supervised paths from that one encoder.
+[ -f "$R/bandai2-robustness-amr/robustness.json" ] ||
+  "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07-amr,$R/bandai2-maskclr-16-amr,$R/bandai2-finetune-amr" \
+    --names supervised,maskclr-16,finetune-amr --out "$R/bandai2-robustness-amr" --device cpu
 "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
   --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
