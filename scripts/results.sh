@@ -154,6 +154,9 @@ evaluate maskclr bandai2-maskclr-d07-amr --config "$C/bandai2-supervised-d07.tom
 evaluate supervised bandai2-supervised-d07-amr --config "$C/bandai2-supervised-d07.toml" "${B0[@]}"
 # MaskCLR over 16 epochs (8 + 8, lr decay 0.8; chosen on validation against the 10-epoch schedule).
 evaluate maskclr bandai2-maskclr-16-amr --config configs/bandai2-maskclr.toml "${B0[@]}"
+# The 10-epoch MaskCLR again with classifier seed 1 (the seed spread of its last epoch).
+seeded "$C/bandai2-supervised-d07.toml" 1 "$C/bandai2-supervised-d07-s1.toml"
+evaluate maskclr bandai2-maskclr-d07-amr-s1 --config "$C/bandai2-supervised-d07-s1.toml" "${B0[@]}"
 # The robustness suite on the three supervised paths from that one encoder.
 [ -f "$R/bandai2-robustness-amr/robustness.json" ] ||
   "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07-amr,$R/bandai2-maskclr-16-amr,$R/bandai2-finetune-amr" \
