@@ -23,6 +23,11 @@ pretrain() { # name config [--max-steps N]
   "$AMR" --no-gui pretrain --config "$cfg" --out "$R/$n" --device cpu "$@"
   touch "$R/$n/results.done"
 }
+robustness() { # folder args... (the suite of `amr --no-gui robustness`, skipped once written)
+  local dir=$R/$1; shift
+  [ -f "$dir/robustness.json" ] && return
+  "$AMR" --no-gui robustness --out "$dir" --device cpu "$@"
+}
 evaluate() { # protocol folder args...
   local p=$1 dir=$R/$2; shift 2
   [ -f "$dir/results.json" ] && return
@@ -87,14 +92,14 @@ evaluate finetune hdm05-finetune-amr "${S[@]}" "${H0[@]}"
 evaluate finetune hdm05-finetune-amr-100 "${S100[@]}" "${H0[@]}"
 evaluate supervised hdm05-supervised "${S[@]}"
 evaluate maskclr hdm05-maskclr "${S[@]}"
-"$AMR" --no-gui robustness --models "$R/hdm05-supervised,$R/hdm05-maskclr,$R/hdm05-finetune-amr" \
-  --names supervised,maskclr,finetune-amr --out "$R/hdm05-robustness" --device cpu
+robustness hdm05-robustness --models "$R/hdm05-supervised,$R/hdm05-maskclr,$R/hdm05-finetune-amr" \
+  --names supervised,maskclr,finetune-amr
 # The published 100 epochs for every path (the README's table and its robustness suite).
 evaluate finetune hdm05-finetune-random-100 "${S100[@]}"
 evaluate supervised hdm05-supervised-100 "${S100[@]}"
 evaluate maskclr hdm05-maskclr-100 "${S100[@]}"
-"$AMR" --no-gui robustness --models "$R/hdm05-supervised-100,$R/hdm05-maskclr-100,$R/hdm05-finetune-amr-100" \
-  --names supervised,maskclr,finetune-amr --out "$R/hdm05-robustness-100" --device cpu
+robustness hdm05-robustness-100 --models "$R/hdm05-supervised-100,$R/hdm05-maskclr-100,$R/hdm05-finetune-amr-100" \
+  --names supervised,maskclr,finetune-amr
 # Supervised training and MaskCLR from the recipe's pretrained encoder (MaskCLR's published `finetune:
 # True` variant loads a pretrained backbone), the same 100 epochs.
 evaluate supervised hdm05-supervised-amr-100 "${S100[@]}" "${H0[@]}"
@@ -126,9 +131,8 @@ sed 's/^min_crop_frames = 32$/min_crop_frames = 32\ntest_windows = [{ share = 0.
 [ -f "$R/hdm05-baseline-windows/results.json" ] ||
   "$AMR" --no-gui baseline --config "$C/hdm05-eval-windows.toml" --out "$R/hdm05-baseline-windows"
 # The robustness suite on the models that reach the floor, scored on the same windows.
-[ -f "$R/hdm05-robustness-windows/robustness.json" ] ||
-  "$AMR" --no-gui robustness --models "$R/hdm05-supervised-amr-100-mix,$R/hdm05-maskclr-amr-100-mix,$R/hdm05-finetune-amr-100" \
-    --names supervised-mix,maskclr-mix,finetune-amr --windows "$W" --out "$R/hdm05-robustness-windows" --device cpu
+robustness hdm05-robustness-windows --models "$R/hdm05-supervised-amr-100-mix,$R/hdm05-maskclr-amr-100-mix,$R/hdm05-finetune-amr-100" \
+  --names supervised-mix,maskclr-mix,finetune-amr --windows "$W"
 
 # Supervised paths on Bandai-2: 10 epochs each, training crops of 90-100 % (configs/bandai2-supervised.toml,
 # chosen on validation), fine-tuning from a random and from the recipe's seed-0 encoder.
@@ -158,8 +162,7 @@ evaluate maskclr bandai2-maskclr-16-amr --config configs/bandai2-maskclr.toml "$
 seeded "$C/bandai2-supervised-d07.toml" 1 "$C/bandai2-supervised-d07-s1.toml"
 evaluate maskclr bandai2-maskclr-d07-amr-s1 --config "$C/bandai2-supervised-d07-s1.toml" "${B0[@]}"
 # The robustness suite on the three supervised paths from that one encoder.
-[ -f "$R/bandai2-robustness-amr/robustness.json" ] ||
-  "$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07-amr,$R/bandai2-maskclr-16-amr,$R/bandai2-finetune-amr" \
-    --names supervised,maskclr-16,finetune-amr --out "$R/bandai2-robustness-amr" --device cpu
-"$AMR" --no-gui robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
-  --names supervised,maskclr,finetune-random,finetune-amr --out "$R/bandai2-robustness" --device cpu
+robustness bandai2-robustness-amr --models "$R/bandai2-supervised-d07-amr,$R/bandai2-maskclr-16-amr,$R/bandai2-finetune-amr" \
+  --names supervised,maskclr-16,finetune-amr
+robustness bandai2-robustness --models "$R/bandai2-supervised-d07,$R/bandai2-maskclr,$R/bandai2-finetune-random,$R/bandai2-finetune-amr" \
+  --names supervised,maskclr,finetune-random,finetune-amr

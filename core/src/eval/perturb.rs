@@ -63,6 +63,13 @@ impl Perturbation {
                 x.iter_mut().for_each(|c| *c += (sigma * rng.normal()) as f32);
             }
         };
+        // A fresh random order of 0..len at the first clip of each sequence, kept for its other windows.
+        let redraw = |s: usize, order: &mut Vec<usize>, len: usize, rng: &mut SeededRng| {
+            if s.is_multiple_of(clips) {
+                *order = (0..len).collect();
+                rng.shuffle(order);
+            }
+        };
         match self {
             Self::Noise { sigma } => noise(x, *sigma, rng),
             Self::Joints { joints, .. } => {
@@ -72,23 +79,17 @@ impl Perturbation {
             }
             Self::RandomJoints { share } => {
                 let k = ((v as f64) * share).round() as usize;
-                let mut js: Vec<usize> = (0..v).collect();
+                let mut js = Vec::new();
                 for s in 0..n {
-                    if s % clips == 0 {
-                        js = (0..v).collect();
-                        rng.shuffle(&mut js);
-                    }
+                    redraw(s, &mut js, v, rng);
                     zero_joints(x, s, &js[..k.min(v)], m, t, &at);
                 }
             }
             Self::Frames { share, sigma } => {
                 let k = ((t as f64) * share).round() as usize;
-                let mut fs: Vec<usize> = (0..t).collect();
+                let mut fs = Vec::new();
                 for s in 0..n {
-                    if s % clips == 0 {
-                        fs = (0..t).collect();
-                        rng.shuffle(&mut fs);
-                    }
+                    redraw(s, &mut fs, t, rng);
                     for &f in &fs[..k.min(t)] {
                         for p in 0..m {
                             let i = at(s, p, f, 0);
