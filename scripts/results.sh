@@ -3,7 +3,7 @@
 # the recipes (configs/<set>-pretrain-amr.toml) against the random encoder of the same shape over 3
 # seeds, probed with kNN and the linear probe on the test splits; the paper's claims at this scale on
 # the HDM05 validation split over 3 seeds (the MAMP decoder at AMR's wall-clock, focal reconstruction
-# off, a single window, r = 1 and 5); the supervised paths on HDM05 and Bandai-2, HDM05's robustness. Run folders go to runs/results/;
+# off, a single window, r = 1 and 5); the supervised paths on HDM05 and Bandai-2 and their robustness. Run folders go to runs/results/;
 # finished ones are kept, unfinished ones redone. `docs/experiments.md` explains every row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
